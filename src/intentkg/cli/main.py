@@ -1,0 +1,55 @@
+"""Entry point: ``intentkg``. Errors meant for users print as one red line, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from intentkg import __version__
+from intentkg.cli import ingest, lineage, status
+from intentkg.errors import IntentkgError
+
+cli = typer.Typer(
+    name="intentkg",
+    help="Turn shopping behaviour into a commonsense knowledge graph of purchase intentions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cli.add_typer(ingest.app, name="ingest")
+cli.command("lineage")(lineage.lineage)
+cli.command("status")(status.status)
+
+
+@cli.callback(invoke_without_command=True)
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def app() -> None:
+    """Run the CLI; IntentkgError becomes a message and exit code 2."""
+    try:
+        cli(standalone_mode=False)
+    except IntentkgError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,10 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+WORKSPACE = typer.Option(Path("workspace"), "--workspace", "-w", help="Workspace folder (created if missing).")
+FORCE = typer.Option(False, "--force", help="Re-run even if config and inputs are unchanged.")

@@ -1,0 +1,43 @@
+"""Small helpers over DuckDB's Python API that work across DuckDB 1.x and 2.x."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import duckdb
+import pyarrow as pa
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+def to_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    """Run ``sql`` and return the whole result as an Arrow table."""
+    if not params and hasattr(con, "sql"):
+        relation = con.sql(sql)
+        if relation is not None and hasattr(relation, "to_arrow_table"):
+            return relation.to_arrow_table()
+        if relation is not None and hasattr(relation, "arrow"):
+            table = relation.arrow()
+            return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+    result = con.execute(sql, params or [])
+    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        method = getattr(result, name, None)
+        if method is not None:
+            table = method()
+            return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+    raise RuntimeError("this DuckDB version has no Arrow fetch method")
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+    """Run ``sql`` to completion and return all rows (empty for DDL/DML)."""
+    result = con.execute(sql, params or [])
+    try:
+        return result.fetchall()
+    except duckdb.InvalidInputException:
+        return []
+
+
+def quote_path(path: Any) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

@@ -1,0 +1,22 @@
+"""Shared test fixtures. ../shared/data holds small real datasets that CI has and users do not."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("INTENTKG_NO_PROGRESS", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data (real ESCI and Instacart samples) is only present in the dev/CI checkout")
+    return SHARED_DATA
