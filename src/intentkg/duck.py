@@ -14,8 +14,8 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 def to_arrow(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
     """Run ``sql`` and return the whole result as an Arrow table."""
-    if not params and hasattr(con, "sql"):
-        relation = con.sql(sql)
+    if hasattr(con, "sql"):
+        relation = con.sql(sql, params=list(params) if params else None)
         if relation is not None and hasattr(relation, "to_arrow_table"):
             return relation.to_arrow_table()
         if relation is not None and hasattr(relation, "arrow"):

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from intentkg import __version__
 from intentkg.errors import IntentkgError
-from intentkg.schemas import TABLES
+from intentkg.schemas import TABLES, conform
 from intentkg.workspace.fingerprint import hash_json, sha256_file, sha256_path
 from intentkg.workspace.manifest import InputRef, Manifest, ModelRef, OutputRef, read_manifest
 
@@ -172,6 +172,8 @@ class StageRun:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
         if data.num_rows:
+            if table in TABLES and schema == TABLES[table].schema:
+                data = conform(data, table)  # fills optional columns, checks required ones
             writer.write_table(data.select(schema.names).cast(schema))
             rows[0] += data.num_rows
 
