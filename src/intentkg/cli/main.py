@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from intentkg import __version__
-from intentkg.cli import ingest, lineage, status
+from intentkg.cli import ingest, kg, lineage, status
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -22,6 +22,8 @@ cli = typer.Typer(
 cli.add_typer(ingest.app, name="ingest")
 cli.command("lineage")(lineage.lineage)
 cli.command("status")(status.status)
+cli.command("build")(kg.build)
+cli.add_typer(kg.app, name="kg")
 
 
 @cli.callback(invoke_without_command=True)

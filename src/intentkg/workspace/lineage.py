@@ -43,9 +43,9 @@ def _quote(path: Path) -> str:
 
 
 def _lookup(con: duckdb.DuckDBPyConnection, path: Path, column: str, value: str) -> dict[str, Any] | None:
-    result = con.execute(
-        f'SELECT * FROM read_parquet({_quote(path)}) WHERE "{column}" = ? LIMIT 1', [value]
-    )
+    source = (f"read_parquet({_quote(path / '**' / '*.parquet')}, hive_partitioning = true)" if path.is_dir()
+              else f"read_parquet({_quote(path)})")
+    result = con.execute(f'SELECT * FROM {source} WHERE "{column}" = ? LIMIT 1', [value])
     rows = result.fetchall()
     if not rows:
         return None

@@ -107,6 +107,7 @@ class StageRun:
         self.extra: dict[str, Any] = {}
         self.models: list[ModelRef] = []
         self._writers: dict[str, tuple[pq.ParquetWriter, pa.Schema, list[int]]] = {}
+        self._folders: dict[str, int] = {}  # partitioned outputs written by other tools (DuckDB COPY)
         previous = read_manifest(self.folder)
         self.previous = previous
         self.skipped = (
@@ -155,6 +156,12 @@ class StageRun:
             dst = self.folder / f"{name}.parquet"
             src.replace(dst)
             manifest.outputs[name] = OutputRef(path=dst.name, rows=rows[0], sha256=sha256_file(dst))
+        for name, rows in self._folders.items():
+            dst = self.folder / name
+            if dst.exists():
+                shutil.rmtree(dst)
+            (self.tmp / name).replace(dst)
+            manifest.outputs[name] = OutputRef(path=name, rows=rows, sha256=sha256_path(dst))
         shutil.rmtree(self.tmp, ignore_errors=True)
         manifest.write(self.folder)
 
@@ -176,6 +183,14 @@ class StageRun:
                 data = conform(data, table)  # fills optional columns, checks required ones
             writer.write_table(data.select(schema.names).cast(schema))
             rows[0] += data.num_rows
+
+    def folder_output(self, table: str) -> Path:
+        """A folder to write a partitioned table into (e.g. with DuckDB COPY ... PARTITION_BY);
+        call :meth:`register_folder` with its row count once written."""
+        return self.tmp / table
+
+    def register_folder(self, table: str, rows: int) -> None:
+        self._folders[table] = rows
 
     def ensure(self, table: str, schema: pa.Schema | None = None) -> None:
         """Make sure ``table`` exists in the output even when no rows were written."""

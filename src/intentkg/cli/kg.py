@@ -1,0 +1,110 @@
+"""``intentkg build`` and ``intentkg kg ...``: build, query, export and explore the knowledge graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.errors import ConfigError
+from intentkg.kg.build import run_build
+from intentkg.kg.config import BuildConfig, OperatingPoint
+from intentkg.kg.explorer import write_explorer
+from intentkg.kg.export import FORMATS, export
+from intentkg.kg.query import KnowledgeGraph
+
+app = typer.Typer(help="Query, export and explore a built knowledge graph.", no_args_is_help=True)
+console = Console()
+
+
+def build(workspace: Path = WORKSPACE, force: bool = FORCE,
+          min_plausibility: Optional[float] = typer.Option(0.5, help="Global plausibility threshold."),
+          min_typicality: Optional[float] = typer.Option(None, help="Typicality threshold (off by default)."),
+          relation_threshold: Optional[list[str]] = typer.Option(
+              None, help="relation=threshold, overriding the global plausibility threshold; repeatable."),
+          critic_metadata: Optional[Path] = typer.Option(
+              None, help="Take the plausibility threshold a trained critic chose (its critic.json)."),
+          hierarchy: bool = typer.Option(True, help="Build the broad -> fine intention hierarchy.")) -> None:
+    """Build the KG from scored candidates at a recorded operating point."""
+    per_relation = {}
+    for item in relation_threshold or []:
+        name, _, value = item.partition("=")
+        try:
+            per_relation[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--relation-threshold {item!r}: write relation=0.7") from None
+    config = BuildConfig(operating_point=OperatingPoint(min_plausibility=min_plausibility,
+                                                        min_typicality=min_typicality, per_relation=per_relation),
+                         threshold_source=str(critic_metadata) if critic_metadata else "config",
+                         hierarchy=hierarchy)
+    manifest = run_build(workspace, config, force=force)
+    c = manifest.counts
+    table = Table(title=f"build -> {workspace / 'kg'}", show_header=False)
+    table.add_row("candidates in / kept", f"{c.get('rows_in', 0):,} / {c.get('candidates_kept', 0):,}")
+    table.add_row("nodes", json.dumps(c.get("nodes_by_kind", {})))
+    table.add_row("edges", f"{c.get('edges', 0):,}")
+    table.add_row("intentions by relation", json.dumps(c.get("intentions_by_relation", {})))
+    table.add_row("operating point", json.dumps(manifest.extra.get("operating_point", {}).get("applied", {})))
+    console.print(table)
+
+
+def _print(rows: list[dict], title: str) -> None:
+    if not rows:
+        console.print(f"[yellow]{title}: nothing found[/]")
+        return
+    table = Table(title=title)
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row.values()])
+    console.print(table)
+
+
+@app.command("query")
+def query(workspace: Path = typer.Argument(..., help="Workspace folder."),
+          search: Optional[str] = typer.Option(None, "--query", "-q", help="Intentions for a search query."),
+          product: Optional[str] = typer.Option(None, "--product", "-p", help="Intentions for a product id."),
+          intention: Optional[str] = typer.Option(None, "--intention", "-i", help="Products sharing an intention."),
+          two_hop: Optional[str] = typer.Option(None, "--two-hop", help="query -> intention -> products."),
+          category: Optional[str] = typer.Option(None, "--top", help="Top intentions of a category ('' = all)."),
+          limit: int = typer.Option(20, help="Rows to show."),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """Ask the KG one question (pick one option)."""
+    kg = KnowledgeGraph(workspace)
+    asked = [(search, "intentions for query", kg.intentions_for_query),
+             (product, "intentions for product", kg.intentions_for_product),
+             (intention, "products sharing intention", kg.products_sharing_intention),
+             (two_hop, "query -> intention -> products", kg.two_hop)]
+    chosen = [(value, title, fn) for value, title, fn in asked if value is not None]
+    if category is not None:
+        chosen.append((category, "top intentions", lambda c, limit: kg.top_intentions(c or None, limit)))
+    if len(chosen) != 1:
+        raise ConfigError("give exactly one of --query, --product, --intention, --two-hop, --top")
+    value, title, fn = chosen[0]
+    rows = fn(value, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+    else:
+        _print(rows, f"{title}: {value}")
+
+
+@app.command("export")
+def export_kg(workspace: Path = typer.Argument(..., help="Workspace folder."),
+              fmt: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(FORMATS)}."),
+              out: Optional[Path] = typer.Option(None, help="Output folder (default <ws>/kg/export/<format>).")) -> None:
+    """Export the KG as JSONL, CSV, RDF/Turtle, GraphML or Neo4j bulk-import CSV."""
+    folder = out or workspace / "kg" / "export" / fmt
+    for path in export(workspace, fmt, folder):
+        console.print(f"wrote {path}")
+
+
+@app.command("explore")
+def explore(workspace: Path = typer.Argument(..., help="Workspace folder."),
+            out: Optional[Path] = typer.Option(None, help="HTML file (default <ws>/kg/explorer.html).")) -> None:
+    """Write a self-contained explorer page (opens offline): type a query or product, see its intentions."""
+    console.print(f"wrote {write_explorer(workspace, out)}")
