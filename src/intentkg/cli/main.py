@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from intentkg import __version__
-from intentkg.cli import ingest, kg, lineage, status
+from intentkg.cli import generate, ingest, kg, lineage, status
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -20,6 +20,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(ingest.app, name="ingest")
+cli.command("generate")(generate.generate)
 cli.command("lineage")(lineage.lineage)
 cli.command("status")(status.status)
 cli.command("build")(kg.build)

@@ -1,0 +1,106 @@
+"""The relation schema: the 15 COSMO relations from ``prompts/relations.yaml`` plus user additions.
+
+A relation says what its tails name, which question to ask about a behaviour, how the answer
+opens (its cue) and one worked answer per behaviour kind for few-shot prompts. Users add relations
+in the generate config (``extra_relations``) or point ``relations_file`` at their own YAML file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from intentkg.errors import ConfigError
+from intentkg.schemas import BEHAVIOR_KINDS
+from intentkg.workspace.fingerprint import hash_json
+
+
+class Example(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    left: str
+    right: str
+    tails: list[str] = Field(min_length=1)
+
+
+class RelationSpec(BaseModel):
+    """One relation as written in YAML or in a config's ``extra_relations``."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    question: dict[str, str]
+    cue: dict[str, str]
+    examples: dict[str, Example] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    description: str
+    question: dict[str, str]
+    cue: dict[str, str]
+    examples: dict[str, Example]
+
+
+@dataclass(frozen=True)
+class Schema:
+    version: str
+    relations: dict[str, Relation]
+    source: str
+
+    @property
+    def fingerprint(self) -> str:
+        return hash_json({"version": self.version, "relations": {
+            n: {"d": r.description, "q": r.question, "c": r.cue,
+                "e": {k: e.model_dump() for k, e in r.examples.items()}} for n, r in self.relations.items()}})
+
+    def select(self, names: list[str] | None) -> list[Relation]:
+        if not names:
+            return list(self.relations.values())
+        unknown = [n for n in names if n not in self.relations]
+        if unknown:
+            raise ConfigError(f"unknown relation(s) {', '.join(map(repr, unknown))} (schema {self.source}); "
+                              f"known: {', '.join(self.relations)}; add new ones under extra_relations")
+        return [self.relations[n] for n in dict.fromkeys(names)]
+
+
+def default_relations_path() -> Path:
+    return Path(str(files("intentkg").joinpath("prompts", "relations.yaml")))
+
+
+def _build(name: str, spec: RelationSpec, where: str) -> Relation:
+    for field_name in ("question", "cue"):
+        missing = [k for k in BEHAVIOR_KINDS if not getattr(spec, field_name).get(k, "").strip()]
+        if missing:
+            raise ConfigError(f"{where}: relation {name!r}: {field_name} needs a text for {', '.join(missing)}")
+    return Relation(name, spec.description, dict(spec.question), dict(spec.cue), dict(spec.examples))
+
+
+def _parse(name: str, data: Any, where: str) -> Relation:
+    try:
+        return _build(name, RelationSpec.model_validate(data), where)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{where}: relation {name!r}: {problems}") from exc
+
+
+def load_schema(path: str | Path | None = None, extra: dict[str, Any] | None = None) -> Schema:
+    """Relations from ``path`` (default: the packaged 15) with ``extra`` added or overriding."""
+    path = Path(path) if path else default_relations_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the relation schema: {exc}") from exc
+    if not isinstance(data.get("relations"), dict):
+        raise ConfigError(f"{path}: expected a top-level 'relations:' mapping of name -> relation")
+    relations = {name: _parse(name, spec, str(path)) for name, spec in data["relations"].items()}
+    version = str(data.get("version", "0"))
+    for name, spec in (extra or {}).items():
+        relations[name] = _parse(name, spec, "config extra_relations")
+    if extra:
+        version += "+extra"
+    return Schema(version=version, relations=relations, source=str(path))

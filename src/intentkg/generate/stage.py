@@ -1,0 +1,158 @@
+"""The generate stage: behaviours -> LLM answers (through the request cache) -> candidate rows.
+
+Reads ``<workspace>/ingest/behaviors.parquet``, writes ``<workspace>/generate/candidates.parquet``
+and ``manifest.json``. Calls go through ``<workspace>/.cache/llm/requests.sqlite``: answers already
+there are reused, new ones are committed batch by batch, so a killed run resumes where it stopped.
+The candidates are built from the cache in a fixed order at the end, so a resumed run writes the
+same table as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+
+from intentkg.errors import IntentkgError
+from intentkg.generate.candidates import candidate_rows
+from intentkg.generate.config import GenerateConfig
+from intentkg.generate.plan import PlannedCall, execution_order, plan_calls
+from intentkg.generate.prompts import Template, load_template
+from intentkg.generate.relations import load_schema
+from intentkg.generate.request_cache import RequestCache
+from intentkg.generate.select import select_behaviors
+from intentkg.llm import registry
+from intentkg.llm.protocol import Backend, ModelInfo
+from intentkg.progress import bar, console
+from intentkg.schemas import CANDIDATES
+from intentkg.workspace import Manifest, Workspace
+from intentkg.workspace.manifest import ModelRef
+
+STAGE = "generate"
+WRITE_CHUNK = 2000
+
+
+def cache_folder(workspace: Workspace) -> Path:
+    return workspace.root / ".cache" / "llm"
+
+
+def template_for(config: GenerateConfig, model: ModelInfo) -> Template:
+    name = config.template
+    if name == "auto":
+        name = "qa_chat" if model.chat else "qa_fewshot"
+    return load_template(name)
+
+
+def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, force: bool = False,
+                 backend: Backend | None = None) -> Manifest:
+    """Run the stage; pass ``backend`` to reuse a loaded model (it is then not closed here)."""
+    workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    behaviors = workspace.read("ingest", "behaviors")
+    own_backend = backend is None
+    if backend is None:
+        backend = registry.create(config.backend.name, model=config.backend.model, **config.backend.options)
+    try:
+        model = backend.info()
+        template = template_for(config, model)
+        schema = load_schema(config.relations_file, config.extra_relations)
+        relations = schema.select(config.relations)
+        selected = select_behaviors(behaviors, config.selection)
+        calls = plan_calls(selected, relations, template, model, config)
+        resolved = config.model_dump(mode="json")
+        resolved["resolved"] = {
+            "backend": model.backend, "model_id": model.model_id, "model_hash": model.model_hash,
+            "template": template.name, "template_version": template.version,
+            "relations": [r.name for r in relations], "relation_schema": schema.fingerprint,
+        }
+        with workspace.run(STAGE, config=resolved, inputs=["ingest"], force=force) as run:
+            if run.skipped:
+                return run.previous  # type: ignore[return-value]
+            run.models.append(ModelRef(role="generator", model_id=model.model_id, file=model.path,
+                                       sha256=model.model_hash))
+            with RequestCache(cache_folder(workspace)) as cache:
+                stats = _call_backend(run, backend, model, calls, config, cache)
+                stats.update(_write_candidates(run, calls, template, model, config, cache))
+            run.counts.update({"behaviors": selected.num_rows, "relations": len(relations), **stats})
+            failed, total = stats["failed_calls"], stats["requests"]
+            if failed and failed > config.max_failed_fraction * total:
+                raise IntentkgError(f"{failed} of {total} LLM calls failed (first error: {stats['first_error']}); "
+                                    f"finished calls are cached: run `intentkg generate` again to retry the rest")
+    finally:
+        if own_backend:
+            backend.close()
+    return workspace.manifest(STAGE)  # type: ignore[return-value]
+
+
+def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCall], config: GenerateConfig,
+                  cache: RequestCache) -> dict:
+    unique = list({c.request.key: c for c in reversed(calls)}.values())  # first call of each key wins
+    known = cache.known(c.request.key for c in unique)
+    todo = [c for c in execution_order(unique) if c.request.key not in known]
+    batch_size = config.batch_size or getattr(backend, "preferred_batch_size", 1) or 1
+    run_id = uuid.uuid4().hex[:12]
+    stats = {"requests": len(unique), "cache_hits": len(known), "backend_calls": 0, "failed_calls": 0,
+             "tokens_in": 0, "tokens_out": 0, "completions": 0, "first_error": None, "run_id": run_id}
+    seconds = 0.0
+    if todo and hasattr(backend, "load"):
+        with run.time("load_model"):
+            backend.load()
+    with run.time("generate"), bar(f"generate ({model.model_id})", len(unique), unit="calls") as progress:
+        progress.advance(len(known))
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            requests = [c.request for c in batch]
+            began = time.perf_counter()
+            results = backend.generate(requests)
+            seconds += time.perf_counter() - began
+            if len(results) != len(requests) or any(r.key != q.key for r, q in zip(results, requests)):
+                raise IntentkgError(f"backend {model.backend} returned {len(results)} results for {len(requests)} "
+                                    f"requests, or in another order; nothing from this batch was kept")
+            cache.put_many(model, requests, results, run_id=run_id)
+            for result in results:
+                if result.error is not None:
+                    stats["failed_calls"] += 1
+                    stats["first_error"] = stats["first_error"] or result.error
+                    continue
+                stats["backend_calls"] += 1
+                for completion in result.completions:
+                    stats["completions"] += 1
+                    stats["tokens_in"] += completion.prompt_tokens or 0
+                    stats["tokens_out"] += completion.completion_tokens or 0
+            progress.advance(len(batch))
+    if stats["first_error"]:
+        console.print(f"[yellow]warning:[/] {stats['failed_calls']} calls failed, e.g. {stats['first_error']}",
+                      highlight=False)
+    stats["generation_seconds"] = round(seconds, 3)
+    stats["tokens_per_second"] = round(stats["tokens_out"] / seconds, 2) if seconds > 0 else None
+    stats["calls_per_second"] = round(stats["backend_calls"] / seconds, 3) if seconds > 0 else None
+    return stats
+
+
+def _write_candidates(run, calls: list[PlannedCall], template: Template, model: ModelInfo, config: GenerateConfig,
+                      cache: RequestCache) -> dict:
+    by_status: dict[str, int] = {}
+    missing = rows_written = tokens_all = 0
+    with run.time("parse_and_write"):
+        for start in range(0, len(calls), WRITE_CHUNK):
+            chunk = calls[start:start + WRITE_CHUNK]
+            answers = cache.get_many(c.request.key for c in chunk)
+            rows = []
+            for call in chunk:
+                completions = answers.get(call.request.key)
+                if completions is None:
+                    missing += 1
+                    continue
+                tokens_all += sum(c.completion_tokens or 0 for c in completions)
+                rows.extend(candidate_rows(call, completions, prompt_id=template.name,
+                                           template_version=template.version, model=model,
+                                           max_items=config.max_items))
+            for row in rows:
+                by_status[row["parse_status"]] = by_status.get(row["parse_status"], 0) + 1
+            if rows:
+                run.write("candidates", pa.Table.from_pylist(rows, schema=CANDIDATES))
+                rows_written += len(rows)
+        run.ensure("candidates")
+    return {"candidates": rows_written, "parse_status": dict(sorted(by_status.items())),
+            "calls_without_answer": missing, "tokens_out_all_answers": tokens_all}

@@ -1,0 +1,213 @@
+"""llama.cpp through llama-cpp-python: the embedded default backend (CPU, GGUF files).
+
+``model`` is a bundled alias (``gemma3-270m``, ``smollm2-135m-instruct``), a local ``.gguf`` path,
+or ``org/repo:file.gguf`` on the Hugging Face Hub (downloaded through huggingface_hub's cache; set
+``HF_HUB_OFFLINE=1`` to use only what is already there).
+
+Per-token log-probabilities come from a logits processor that sees the raw next-token logits
+(before temperature, top-k/p) and a hook on the sampler that sees which token was drawn; this
+avoids ``logits_all=True``, which would keep the whole context's logits in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from intentkg.errors import ConfigError
+from intentkg.llm import bundled
+from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
+from intentkg.llm.model_files import file_hash
+from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
+from intentkg.llm.registry import register
+
+_HEADER_SCAN_BYTES = 64 << 20
+
+
+def resolve_gguf(model: str) -> Path:
+    """Local GGUF path for a bundled alias, a path, or ``org/repo:file.gguf``."""
+    path = bundled.resolve(model)
+    if path is not None:
+        return path
+    local = Path(model).expanduser()
+    if local.is_file():
+        return local
+    if local.suffix == ".gguf" or local.exists():
+        raise ConfigError(f"model {model!r}: no such GGUF file")
+    if "/" in model and ":" in model:
+        repo, _, filename = model.partition(":")
+        try:
+            from huggingface_hub import hf_hub_download
+
+            return Path(hf_hub_download(repo_id=repo, filename=filename))
+        except Exception as exc:  # offline, missing file, no such repo
+            raise ConfigError(f"model {model!r}: cannot get {filename} from the Hugging Face Hub: {exc}") from exc
+    raise ConfigError(f"model {model!r}: give a bundled model ({', '.join(bundled.ALIASES)}), a .gguf path, "
+                      f"or org/repo:file.gguf")
+
+
+def gguf_has_chat_template(path: Path) -> bool:
+    """Whether the GGUF metadata holds a chat template (scans the header, does not load weights)."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(b"tokenizer.chat_template", 0, min(size, _HEADER_SCAN_BYTES)) != -1
+
+
+class _TokenRecorder:
+    """Collects (token, log-prob) pairs of one generation from the processor and sampler hooks."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.logits = None
+        self.lse = 0.0
+        self.tokens: list[int] = []
+        self.logprobs: list[float] = []
+
+    def start(self) -> None:
+        self.active, self.logits, self.tokens, self.logprobs = True, None, [], []
+
+    def processor(self, input_ids, logits):
+        if self.active:
+            import numpy as np
+
+            values = np.array(logits, dtype=np.float32)
+            peak = float(values.max())
+            self.lse = peak + math.log(float(np.exp(values - peak).sum()))
+            self.logits = values
+        return logits
+
+    def record(self, token: int) -> None:
+        if self.active:
+            self.tokens.append(int(token))
+            lp = float(self.logits[token]) - self.lse if self.logits is not None else float("nan")
+            self.logprobs.append(lp)
+
+
+@register("llama_cpp")
+class LlamaCppBackend:
+    name = "llama_cpp"
+    preferred_batch_size = 1  # one request at a time: each finished call is cached at once
+
+    def __init__(self, model: str = bundled.GEMMA, n_ctx: int = 2048, n_threads: int | None = None,
+                 n_batch: int = 512, n_gpu_layers: int = 0, extra_buffers: str | bool = "auto",
+                 chat: bool | None = None, verbose: bool = False):
+        self.model = model
+        self.path = resolve_gguf(model)
+        self.n_ctx, self.n_batch, self.n_gpu_layers = n_ctx, n_batch, n_gpu_layers
+        self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                          else (os.cpu_count() or 1))
+        self.extra_buffers, self.verbose = extra_buffers, verbose
+        self.chat = gguf_has_chat_template(self.path) if chat is None else bool(chat)
+        self._llm = None
+        self._recorder = _TokenRecorder()
+        self._info: ModelInfo | None = None
+
+    def info(self) -> ModelInfo:
+        if self._info is None:
+            digest = file_hash(self.path)
+            self._info = ModelInfo(backend=self.name, model_id=self.model, model_hash=digest, chat=self.chat,
+                                   path=str(self.path))
+        return self._info
+
+    @property
+    def llm(self):
+        """The loaded ``llama_cpp.Llama`` (loaded on first use, so cached re-runs never load it)."""
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ConfigError("the llama_cpp backend needs llama-cpp-python: pip install 'intentkg[llm]'") from exc
+            use_extra = self.extra_buffers if isinstance(self.extra_buffers, bool) else extra_buffers_ok(self.path)
+            with model_params_patch(use_extra):
+                llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                            n_threads_batch=self.n_threads, n_batch=self.n_batch,
+                            n_gpu_layers=self.n_gpu_layers, verbose=self.verbose)
+            original, recorder = llm.sample, self._recorder
+
+            def sample(*args: Any, **kwargs: Any) -> int:
+                token = original(*args, **kwargs)
+                recorder.record(token)
+                return token
+
+            llm.sample = sample  # the generate loop calls self.sample: this sees every drawn token
+            self._llm = llm
+        return self._llm
+
+    def load(self) -> None:
+        """Load the weights now (otherwise the first ``generate`` does)."""
+        self.llm
+
+    def generate(self, requests: Sequence[Request]) -> list[Result]:
+        return [self._one(request) for request in requests]
+
+    def _one(self, request: Request) -> Result:
+        started = time.perf_counter()
+        llm = self.llm
+        completions = []
+        try:
+            for i in range(request.params.n):
+                completions.append(self._sample(llm, request, sample_seed(request.key, i)))
+        except (ValueError, RuntimeError) as exc:  # prompt longer than n_ctx, decode failure
+            return Result(request.key, error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - started)
+        return Result(request.key, completions, seconds=time.perf_counter() - started)
+
+    def _kwargs(self, request: Request, seed: int) -> dict[str, Any]:
+        p = request.params
+        kwargs: dict[str, Any] = dict(max_tokens=p.max_tokens, temperature=p.temperature, top_p=p.top_p,
+                                      seed=seed, stop=list(p.stop))
+        for name in ("top_k", "min_p", "repeat_penalty"):
+            if getattr(p, name) is not None:
+                kwargs[name] = getattr(p, name)
+        if p.logprobs:
+            kwargs["logits_processor"] = [self._recorder.processor]
+        return kwargs
+
+    def _sample(self, llm, request: Request, seed: int) -> Completion:
+        kwargs = self._kwargs(request, seed)
+        recorder = self._recorder
+        recorder.start()
+        try:
+            if request.messages is not None:
+                out = llm.create_chat_completion(messages=[dict(m) for m in request.messages], **kwargs)
+                choice = out["choices"][0]
+                text = choice["message"].get("content") or ""
+            else:
+                out = llm.create_completion(request.prompt, **kwargs)
+                choice = out["choices"][0]
+                text = choice.get("text") or ""
+        finally:
+            recorder.active = False
+        usage = out.get("usage") or {}
+        completion = Completion(text=text, finish_reason=choice.get("finish_reason"),
+                                prompt_tokens=usage.get("prompt_tokens"),
+                                completion_tokens=usage.get("completion_tokens"))
+        if request.params.logprobs and recorder.tokens:
+            completion.token_logprobs, completion.token_offsets = self._align(llm, recorder, text)
+        return completion
+
+    @staticmethod
+    def _align(llm, recorder: _TokenRecorder, text: str) -> tuple[list[float], list[int]]:
+        """Token log-probs and their start offsets in ``text`` (tokens past the text are dropped)."""
+        logprobs, offsets = [], []
+        for k in range(len(recorder.tokens)):
+            start = len(llm.detokenize(recorder.tokens[:k]).decode("utf-8", errors="ignore")) if k else 0
+            if start >= len(text):
+                break
+            offsets.append(min(start, len(text)))
+            logprobs.append(recorder.logprobs[k])
+        return logprobs, offsets
+
+    def close(self) -> None:
+        if self._llm is not None:
+            try:
+                self._llm.close()
+            except Exception:
+                pass
+            self._llm = None
