@@ -7,7 +7,7 @@ from intentkg.kg.config import BuildConfig, OperatingPoint
 from intentkg.kg.query import KnowledgeGraph
 from intentkg.workspace.lineage import trace
 
-from .conftest import make_workspace
+from helpers.kg_workspace import make_workspace
 
 
 def _edges(ws):

@@ -12,7 +12,7 @@ from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
 from intentkg.kg.explorer import write_explorer
 
-from .conftest import PRODUCTS, make_workspace
+from helpers.kg_workspace import PRODUCTS, make_workspace
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

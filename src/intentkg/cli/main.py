@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from intentkg import __version__
-from intentkg.cli import generate, ingest, kg, lineage, status
+from intentkg.cli import generate, ingest, kg, lineage, serve, status
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -25,6 +25,7 @@ cli.command("lineage")(lineage.lineage)
 cli.command("status")(status.status)
 cli.command("build")(kg.build)
 cli.add_typer(kg.app, name="kg")
+cli.add_typer(serve.app, name="serve")
 
 
 @cli.callback(invoke_without_command=True)

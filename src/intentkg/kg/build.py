@@ -174,14 +174,16 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
         ) GROUP BY h, r, t
     """)
     rows = duck.run(con, "SELECT count(*) FROM all_edges")[0][0]
-    columns = ", ".join(f'"{f.name}"' for f in EDGES)
-    folder.mkdir(parents=True, exist_ok=True)
-    duck.run(con, f"""
-        COPY (SELECT {columns} FROM all_edges ORDER BY relation, head, tail)
-        TO {duck.quote_path(folder)}
-        (FORMAT PARQUET, PARTITION_BY (relation), COMPRESSION zstd, ROW_GROUP_SIZE {config.row_group_size},
-         OVERWRITE_OR_IGNORE true)
-    """)
+    columns = ", ".join(f'"{f.name}"' for f in EDGES if f.name != "relation")
+    # one file per relation, sorted by head: row-group min/max statistics then prune head lookups
+    for (relation,) in duck.run(con, "SELECT DISTINCT relation FROM all_edges ORDER BY 1"):
+        target = folder / f"relation={relation}"
+        target.mkdir(parents=True, exist_ok=True)
+        duck.run(con, f"""
+            COPY (SELECT {columns} FROM all_edges WHERE relation = ? ORDER BY head, tail)
+            TO {duck.quote_path(target / "part-0.parquet")}
+            (FORMAT PARQUET, COMPRESSION zstd, ROW_GROUP_SIZE {config.row_group_size})
+        """.replace("?", "'" + relation.replace("'", "''") + "'"))
     return int(rows)
 
 

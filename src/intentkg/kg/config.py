@@ -27,4 +27,4 @@ class BuildConfig(BaseModel):
     hierarchy: bool = True
     hierarchy_distance: float = Field(0.45, gt=0, lt=2, description="cosine distance for clustering intentions")
     embedder: str | None = Field(None, description="sentence embedder path; default the bundled MiniLM")
-    row_group_size: int = Field(65_536, ge=1_024)
+    row_group_size: int = Field(16_384, ge=1_024)

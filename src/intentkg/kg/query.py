@@ -22,6 +22,16 @@ from intentkg.workspace import Workspace
 _NOT_STRUCTURAL = "relation NOT IN (" + ", ".join(f"'{r}'" for r in STRUCTURAL) + ")"
 
 
+def edges_source(folder: Path) -> str:
+    """A DuckDB table expression over the relation partitions; the file list is resolved once, so
+    a lookup does not glob the folder again."""
+    files = sorted(str(p) for p in folder.glob("relation=*/*.parquet"))
+    if not files:
+        raise IntentkgError(f"{folder} holds no edge files: run `intentkg build` again")
+    listed = ", ".join(duck.quote_path(f) for f in files)
+    return f"read_parquet([{listed}], hive_partitioning = true)"
+
+
 def query_node(query: str) -> str:
     """The node id of a query: lower-cased, whitespace collapsed, as ingest stores it."""
     return node_id("query", " ".join(query.lower().split()))
@@ -34,9 +44,9 @@ class KnowledgeGraph:
         if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
             raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {ws.root}` first")
         self.con = duck.connect()
-        edges = duck.quote_path(folder / "edges" / "**" / "*.parquet")
-        duck.run(self.con, f"CREATE VIEW edges AS SELECT * FROM read_parquet({edges}, hive_partitioning = true)")
-        duck.run(self.con, f"CREATE VIEW nodes AS SELECT * FROM read_parquet({duck.quote_path(folder / 'nodes.parquet')})")
+        duck.run(self.con, f"CREATE VIEW edges AS SELECT * FROM {edges_source(folder / 'edges')}")
+        # nodes are far fewer than edges: held in memory; edges stay on disk and are pruned by row group
+        duck.run(self.con, f"CREATE TABLE nodes AS SELECT * FROM read_parquet({duck.quote_path(folder / 'nodes.parquet')})")
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         return duck.to_arrow(self.con, sql, params).to_pylist()

@@ -8,7 +8,7 @@ from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
 from intentkg.kg.export import FORMATS, export, load_kg
 
-from ..conftest import make_workspace
+from helpers.kg_workspace import make_workspace
 
 
 def _normal(table, key):

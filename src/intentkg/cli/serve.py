@@ -1,0 +1,69 @@
+"""``intentkg serve``: precompute the cache, run the HTTP API, refresh queued misses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from intentkg.cli.options import WORKSPACE
+
+app = typer.Typer(help="Serve KG knowledge over HTTP from a two-tier cache (no LLM on the request path).",
+                  no_args_is_help=True)
+console = Console()
+REDIS = typer.Option(None, "--redis", help="redis://host:port/db to use Redis instead of the embedded SQLite store.")
+PREFIX = typer.Option("intentkg", help="Key prefix in Redis.")
+
+
+@app.command("precompute")
+def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
+                   top_queries: int = typer.Option(100_000, help="Head queries to precompute, by purchases."),
+                   per_key: int = typer.Option(10, help="Intentions kept per query / product.")) -> None:
+    """Tier 1: knowledge for the head queries and every product of the KG, as a new snapshot."""
+    from intentkg.serve.refresh import precompute
+    from intentkg.serve.runtime import open_store
+    from intentkg.serve.tier1 import tier1_items
+
+    _, writer, _ = open_store(workspace, redis, prefix)
+    version, n = precompute(writer, tier1_items(workspace, top_queries, per_key))
+    console.print(f"snapshot {version}: {n:,} keys ({'redis ' + redis if redis else workspace / 'serve'})")
+
+
+@app.command("run")
+def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
+            host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+            port: int = typer.Option(8000, help="Port."),
+            workers: int = typer.Option(1, help="uvicorn worker processes.")) -> None:
+    """Run the HTTP API (FastAPI + uvicorn); OpenAPI docs at /docs."""
+    import uvicorn
+
+    from intentkg.serve.app import create_app
+    from intentkg.serve.runtime import cached_queries, open_store
+
+    store, writer, queue = open_store(workspace, redis, prefix)
+    if store.version() is None:
+        console.print("[yellow]the cache is empty: run `intentkg serve precompute` first; "
+                      "every request will be a queued miss[/]")
+    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer))
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if workers > 1 else None)
+
+
+@app.command("refresh")
+def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
+                limit: Optional[int] = typer.Option(None, help="Answer at most this many queued misses."),
+                config: Optional[Path] = typer.Option(
+                    None, help="Generation/filter config for on-demand knowledge (see docs/serve.md).")) -> None:
+    """Tier 2 (daily, from cron): generate and filter knowledge for queued misses, swap in a new snapshot."""
+    from intentkg.serve.fill import make_fill
+    from intentkg.serve.refresh import refresh
+    from intentkg.serve.runtime import open_store
+
+    _, writer, queue = open_store(workspace, redis, prefix)
+    result = refresh(writer, queue, make_fill(workspace, config), limit)
+    if result.version is None:
+        console.print("nothing queued")
+        return
+    console.print(f"snapshot {result.version}: {result.queued:,} queued misses, {result.filled:,} answered, "
+                  f"{result.empty:,} with no surviving knowledge (cached as empty), {result.carried:,} carried over")

@@ -1,0 +1,142 @@
+"""The HTTP API (FastAPI). No LLM on the request path: a hit is a store GET; a miss is answered at
+once with the nearest cached query's knowledge (flagged) or nothing, and queued for the refresh job.
+
+    GET /v1/knowledge/query?q=winter+camping+gear
+    GET /v1/knowledge/product/{product_id}
+    GET /v1/knowledge/pair?q=...&product_id=...     (the text the ESCI evaluation injects)
+    GET /health      GET /metrics      GET /metrics/prometheus      GET /docs (OpenAPI)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import PlainTextResponse
+
+from intentkg import __version__
+from intentkg.serve.keys import MAX_QUERY_CHARS, decode, normalise_query, product_key, query_key
+from intentkg.serve.metrics import Metrics
+from intentkg.serve.nearest import NearestQueries
+from intentkg.serve.store import KnowledgeStore, MissQueue
+
+PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+PairText = Callable[[dict | None, dict | None], str]
+
+
+def default_pair_text(query_value: dict | None, product_value: dict | None) -> str:
+    from intentkg.serve.pair_text import pair_text
+
+    return pair_text(query_value, product_value)
+
+
+def _query_param(q: str) -> str:
+    if not q.strip():
+        raise HTTPException(status_code=400, detail="q is empty: pass the search query, e.g. ?q=winter+camping")
+    if len(q) > MAX_QUERY_CHARS:
+        raise HTTPException(status_code=400, detail=f"q is longer than {MAX_QUERY_CHARS} characters")
+    return q
+
+
+def _product_param(product_id: str) -> str:
+    if not PRODUCT_ID.match(product_id):
+        raise HTTPException(status_code=400,
+                            detail="product_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+    return product_id
+
+
+def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Callable[[], list[str]] | None = None,
+               pair_text: PairText = default_pair_text, flush_every: float = 1.0) -> FastAPI:
+    metrics = Metrics()
+    nearest = NearestQueries()
+
+    def refresh_nearest() -> None:
+        version = store.version()
+        if nearest_source is not None and version != nearest.version:
+            nearest.rebuild(nearest_source(), version)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        refresh_nearest()
+
+        async def background() -> None:
+            while True:
+                await asyncio.sleep(flush_every)
+                await asyncio.to_thread(queue.flush)
+                await asyncio.to_thread(refresh_nearest)
+
+        task = asyncio.create_task(background())
+        try:
+            yield
+        finally:
+            task.cancel()
+            queue.flush()
+
+    app = FastAPI(title="intentkg knowledge API", version=__version__, lifespan=lifespan,
+                  description="Purchase-intention knowledge for queries, products and (query, product) pairs, "
+                              "served from a precomputed cache. Misses are queued for the daily refresh.")
+    app.state.metrics = metrics
+
+    def lookup(key: str, kind: str, text: str) -> tuple[dict | None, str, dict[str, Any]]:
+        value = store.get(key)
+        if value is not None:
+            return decode(value), "hit", {}
+        queue.add(key)
+        if kind == "query":
+            match = nearest.find(text)
+            if match is not None:
+                borrowed = store.get("q:" + match[0])
+                if borrowed is not None:
+                    return decode(borrowed), "nearest", {"nearest_query": match[0], "similarity": round(match[1], 3)}
+        return None, "miss", {}
+
+    def answer(endpoint: str, key: str, kind: str, text: str, started: float) -> dict[str, Any]:
+        value, outcome, extra = lookup(key, kind, text)
+        metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
+        return {"key": key, "outcome": outcome, "queued": outcome != "hit", "version": store.version(),
+                "intentions": value["intentions"] if value else [], "source": value["source"] if value else None,
+                **extra}
+
+    @app.get("/v1/knowledge/query", summary="Intentions for a search query")
+    def knowledge_for_query(q: str = Query(..., description="The search query as typed; PII is scrubbed.")):
+        started = time.perf_counter()
+        q = _query_param(q)
+        return answer("query", query_key(q), "query", normalise_query(q), started)
+
+    @app.get("/v1/knowledge/product/{product_id}", summary="Intentions for a product")
+    def knowledge_for_product(product_id: str):
+        started = time.perf_counter()
+        product_id = _product_param(product_id)
+        return answer("product", product_key(product_id), "product", product_id, started)
+
+    @app.get("/v1/knowledge/pair", summary="Knowledge text for a (query, product) pair")
+    def knowledge_for_pair(q: str = Query(...), product_id: str = Query(...)):
+        started = time.perf_counter()
+        q, product_id = _query_param(q), _product_param(product_id)
+        query_value, query_outcome, extra = lookup(query_key(q), "query", normalise_query(q))
+        product_value, product_outcome, _ = lookup(product_key(product_id), "product", product_id)
+        outcome = "hit" if query_outcome == "hit" and product_outcome == "hit" else (
+            "partial" if "hit" in (query_outcome, product_outcome) else query_outcome)
+        metrics.observe("pair", (time.perf_counter() - started) * 1000, outcome)
+        return {"query_outcome": query_outcome, "product_outcome": product_outcome, "version": store.version(),
+                "text": pair_text(query_value, product_value), **extra}
+
+    @app.get("/health", summary="Liveness and the live snapshot version")
+    def health():
+        version = store.version()
+        return {"status": "ok" if version else "empty", "version": version}
+
+    @app.get("/metrics", summary="Hit rate and latency histogram (JSON)")
+    def metrics_json():
+        return metrics.snapshot()
+
+    @app.get("/metrics/prometheus", response_class=PlainTextResponse, summary="Metrics in Prometheus text format")
+    def metrics_prometheus():
+        return metrics.prometheus()
+
+    return app

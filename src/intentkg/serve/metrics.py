@@ -1,0 +1,63 @@
+"""Request metrics: hit rate by endpoint and a latency histogram, as JSON or Prometheus text."""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections import Counter
+
+BUCKETS_MS = (0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: Counter = Counter()
+        self.outcomes: Counter = Counter()  # (endpoint, hit|nearest|miss)
+        self.errors: Counter = Counter()
+        self.buckets = [0] * (len(BUCKETS_MS) + 1)
+        self.latency_sum_ms = 0.0
+
+    def observe(self, endpoint: str, ms: float, outcome: str | None = None, status: int = 200) -> None:
+        with self._lock:
+            self.requests[endpoint] += 1
+            if outcome:
+                self.outcomes[(endpoint, outcome)] += 1
+            if status >= 400:
+                self.errors[(endpoint, status)] += 1
+            self.buckets[bisect_left(BUCKETS_MS, ms)] += 1
+            self.latency_sum_ms += ms
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            hits = sum(v for (e, o), v in self.outcomes.items() if o == "hit")
+            looked = sum(self.outcomes.values())
+            total = sum(self.buckets)
+            cumulative, histogram = 0, {}
+            for bound, count in zip([*map(str, BUCKETS_MS), "+Inf"], self.buckets):
+                cumulative += count
+                histogram[bound] = cumulative
+            return {
+                "requests": dict(self.requests),
+                "lookups": looked,
+                "hit_rate": hits / looked if looked else None,
+                "outcomes": {f"{e}:{o}": v for (e, o), v in self.outcomes.items()},
+                "errors": {f"{e}:{s}": v for (e, s), v in self.errors.items()},
+                "latency_ms_histogram": histogram,
+                "latency_ms_mean": self.latency_sum_ms / total if total else None,
+            }
+
+    def prometheus(self) -> str:
+        data = self.snapshot()
+        lines = ["# TYPE intentkg_requests_total counter"]
+        lines += [f'intentkg_requests_total{{endpoint="{e}"}} {v}' for e, v in data["requests"].items()]
+        lines.append("# TYPE intentkg_lookups_total counter")
+        for key, v in data["outcomes"].items():
+            endpoint, outcome = key.split(":")
+            lines.append(f'intentkg_lookups_total{{endpoint="{endpoint}",outcome="{outcome}"}} {v}')
+        lines.append("# TYPE intentkg_request_latency_ms histogram")
+        lines += [f'intentkg_request_latency_ms_bucket{{le="{b}"}} {v}' for b, v in
+                  data["latency_ms_histogram"].items()]
+        lines.append(f"intentkg_request_latency_ms_sum {self.latency_sum_ms}")
+        lines.append(f"intentkg_request_latency_ms_count {sum(self.buckets)}")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,43 @@
+"""The serving store contract: a read side that answers GETs from the current snapshot, and a
+write side that builds a whole new snapshot and swaps it in atomically.
+
+A request never sees a half-written cache: readers only ever look at a complete snapshot, and
+switching snapshots is one atomic step (a file rename for SQLite, one SET for Redis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+
+class KnowledgeStore(Protocol):
+    """Read side, used on the request path."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def version(self) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+class SnapshotWriter(Protocol):
+    """Write side, used by precompute and refresh."""
+
+    def write_snapshot(self, items: Iterable[tuple[str, str]]) -> str:
+        """Write every (key, JSON value) as a new snapshot, swap it in, return its version."""
+        ...
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Every (key, value) of the current snapshot (refresh carries them into the next one)."""
+        ...
+
+
+class MissQueue(Protocol):
+    def add(self, key: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def pending(self, limit: int | None = None) -> list[tuple[str, int]]: ...
+
+    def done(self, keys: Iterable[str]) -> None: ...

@@ -1,0 +1,56 @@
+"""Both stores: snapshots, atomic swaps, carried items, the miss queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from intentkg.serve.redis_store import RedisMissQueue, RedisSnapshotWriter, RedisStore
+from intentkg.serve.sqlite_store import SQLiteMissQueue, SQLiteSnapshotWriter, SQLiteStore
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request, tmp_path):
+    if request.param == "sqlite":
+        return (SQLiteStore(tmp_path, check_every=0), SQLiteSnapshotWriter(tmp_path), SQLiteMissQueue(tmp_path))
+    url = request.getfixturevalue("redis_url")
+    prefix = f"t{abs(hash(str(tmp_path)))}"
+    return RedisStore(url, prefix), RedisSnapshotWriter(url, prefix), RedisMissQueue(url, prefix)
+
+
+def test_snapshot_swap_and_items(backend):
+    store, writer, _ = backend
+    assert store.get("q:tent") is None and store.version() is None
+    first = writer.write_snapshot([("q:tent", "1"), ("p:P1", "2")])
+    assert store.get("q:tent") == "1" and store.version() == first
+    second = writer.write_snapshot([("q:tent", "3")])
+    assert second != first
+    assert store.get("q:tent") == "3" and store.get("p:P1") is None
+    assert dict(writer.items()) == {"q:tent": "3"}
+
+
+def test_miss_queue_counts_and_done(backend):
+    _, _, queue = backend
+    for key in ["q:a", "q:b", "q:a", "q:a"]:
+        queue.add(key)
+    queue.flush()
+    assert queue.pending() == [("q:a", 3), ("q:b", 1)]
+    assert queue.pending(limit=1) == [("q:a", 3)]
+    queue.done(["q:a"])
+    assert queue.pending() == [("q:b", 1)]
+
+
+def test_sqlite_reader_never_sees_a_partial_snapshot(tmp_path):
+    writer = SQLiteSnapshotWriter(tmp_path)
+    writer.write_snapshot((f"k{i}", "old") for i in range(1000))
+    store = SQLiteStore(tmp_path, check_every=0)
+
+    def items():
+        for i in range(1000):
+            # while the new snapshot is being written the reader still sees the complete old one
+            if i == 500:
+                assert store.get("k999") == "old" and store.get("k0") == "old"
+            yield f"k{i}", "new"
+
+    writer.write_snapshot(items())
+    assert store.get("k0") == "new" and store.get("k999") == "new"
+    assert len(list((tmp_path / "snapshots").glob("*.sqlite"))) <= 3
