@@ -8,9 +8,13 @@ DEMO_WS ?= demo-workspace
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup demo test bench clean
+.PHONY: setup system-deps demo test bench clean
 
-setup: $(VENV)/.installed
+setup: system-deps $(VENV)/.installed
+
+# chromium + chromedriver (browser tests) and redis-server (Redis store tests), from Debian
+system-deps:
+	@bash scripts/install_system_deps.sh
 
 # torch is installed first and exactly: an unpinned torch, or a package asking for a newer one,
 # pulls a multi-GB CUDA build. llama-cpp-python compiles from source (~8 min on 2 cores, once).
