@@ -107,6 +107,8 @@ class LlamaCppBackend:
         self.chat = gguf_has_chat_template(self.path) if chat is None else bool(chat)
         self._llm = None
         self._recorder = _TokenRecorder()
+        self._prefix_text: str | None = None
+        self._prefix_tokens: list[int] = []
         self._info: ModelInfo | None = None
 
     def info(self) -> ModelInfo:
@@ -175,11 +177,12 @@ class LlamaCppBackend:
         recorder.start()
         try:
             if request.messages is not None:
+                llm.reset()  # evaluate the whole prompt in one batch: the same numbers every time
                 out = llm.create_chat_completion(messages=[dict(m) for m in request.messages], **kwargs)
                 choice = out["choices"][0]
                 text = choice["message"].get("content") or ""
             else:
-                out = llm.create_completion(request.prompt, **kwargs)
+                out = llm.create_completion(self._prepare(llm, request.prompt), **kwargs)
                 choice = out["choices"][0]
                 text = choice.get("text") or ""
         finally:
@@ -191,6 +194,31 @@ class LlamaCppBackend:
         if request.params.logprobs and recorder.tokens:
             completion.token_logprobs, completion.token_offsets = self._align(llm, recorder, text)
         return completion
+
+    def _prepare(self, llm, prompt: str) -> list[int] | str:
+        """Prompt tokens, with the KV cache holding exactly the prompt's shared prefix (or nothing).
+
+        llama.cpp's logits differ in the last bits with how a prompt is cut into batches, and a
+        sampled answer can follow them. So a prompt is always evaluated as [shared prefix][rest]:
+        the prefix (everything up to the last blank line: the few-shot examples) is kept from the
+        previous call when identical, else computed alone from an empty cache; the rest is always
+        one batch. The answer then depends on the request only, never on what ran before it.
+        """
+        cut = prompt.rfind("\n\n") + 2
+        if cut < 2 or cut >= len(prompt):
+            llm.reset()
+            return prompt
+        prefix = prompt[:cut]
+        if self._prefix_text != prefix:
+            self._prefix_tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=True, special=True)
+            self._prefix_text = prefix
+        head = self._prefix_tokens
+        if llm.n_tokens >= len(head) and llm.input_ids[: len(head)].tolist() == head:
+            llm.n_tokens = len(head)  # keep the shared prefix, drop whatever followed it
+        else:
+            llm.reset()
+            llm.eval(head)
+        return head + llm.tokenize(prompt[cut:].encode("utf-8"), add_bos=False, special=True)
 
     @staticmethod
     def _align(llm, recorder: _TokenRecorder, text: str) -> tuple[list[float], list[int]]:
