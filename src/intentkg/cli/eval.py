@@ -1,0 +1,127 @@
+"""``intentkg eval esci``: does KG knowledge in the input text help a frozen encoder on ESCI?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.errors import ConfigError
+
+app = typer.Typer(help="Evaluations: what the knowledge does for search.", no_args_is_help=True)
+console = Console()
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:+.1f}%"
+
+
+def _ci(interval: list[float] | None, fmt: str = "{:+.3f}", scale: float = 1.0) -> str:
+    if not interval:
+        return "n/a"
+    return f"[{fmt.format(interval[0] * scale)}, {fmt.format(interval[1] * scale)}]"
+
+
+def headline_line(top: dict) -> str:
+    metric = {"macro_f1": "macro-F1", "micro_f1": "micro-F1"}.get(top["metric"], top["metric"])
+    task = {"esci": "ESCI 4-class E/S/C/I", "substitute": "substitute identification"}[top["task"]]
+    return (f"knowledge lift, {task} {metric} ({top['encoder']}-encoder + {top['head']}, {top['n_queries']} "
+            f"queries / {top['n_pairs']} pairs): {top['without']['mean']:.3f} -> {top['with']['mean']:.3f}, "
+            f"{top['abs']:+.3f} absolute (95% CI {_ci(top['abs_ci'])}), {_pct(top['rel'])} relative "
+            f"(95% CI {_ci(top['rel_ci'], '{:+.1f}%', 100)})")
+
+
+def print_results(document: dict) -> None:
+    table = Table(title="ESCI: frozen encoders without vs with knowledge (95% bootstrap CI over queries)")
+    for column in ("encoder", "head", "task", "metric", "without", "with", "lift", "lift CI", "relative"):
+        table.add_column(column, justify="right" if column not in ("encoder", "head", "task", "metric") else "left")
+    for r in document["results"]:
+        for metric in ("macro_f1", "micro_f1"):
+            lift = r["lift"][metric]
+            table.add_row(r["encoder"], r["head"], r["task"], metric,
+                          f"{r['without'][metric]['mean']:.3f} {_ci(r['without'][metric]['ci'], '{:.3f}')}",
+                          f"{r['with'][metric]['mean']:.3f} {_ci(r['with'][metric]['ci'], '{:.3f}')}",
+                          f"{lift['abs']:+.3f}", _ci(lift["abs_ci"]), _pct(lift["rel"]))
+    console.print(table)
+    evaluated = "all" if document.get("mode") == "folds" else document["config"]["data"]["test_split"]
+    cov = document["coverage"].get(evaluated, {})
+    if cov:
+        sources = ", ".join(f"{k} {100 * v:.0f}%" for k, v in cov["by_source"].items() if v)
+        console.print(f"knowledge coverage ({evaluated}, {cov['pairs']} pairs): any {100 * cov['any']:.0f}%, "
+                      f"query side {100 * cov['query_side']:.0f}%, product side {100 * cov['product_side']:.0f}%"
+                      f"{'; ' + sources if sources else ''}", highlight=False)
+    if document.get("headline"):
+        console.print(headline_line(document["headline"]), highlight=False, soft_wrap=True)
+
+
+@app.command("esci")
+def esci(
+    data: Optional[Path] = typer.Argument(None, help="Folder with shopping_queries_dataset_{examples,products}.parquet."),
+    workspace: Path = WORKSPACE,
+    demo: bool = typer.Option(False, "--demo", help="Use the bundled demo ESCI set (synthetic)."),
+    examples: Optional[Path] = typer.Option(None, help="The examples parquet file, if not in DATA."),
+    products: Optional[Path] = typer.Option(None, help="The products parquet file, if not in DATA."),
+    locale: list[str] = typer.Option(["us"], help="product_locale to keep (repeatable); 'all' keeps every one."),
+    version: str = typer.Option("large", help="large (ESCI tasks 2/3), small (task 1) or all."),
+    train_split: str = typer.Option("train", help="Split value the heads train on."),
+    test_split: str = typer.Option("test", help="Split value the heads are scored on."),
+    folds: int = typer.Option(0, help=">1: cross-fit over K query-grouped folds instead of the split column."),
+    max_queries: Optional[int] = typer.Option(None, help="Sub-sample at most this many queries per split."),
+    encoder: list[str] = typer.Option(["bi", "cross"], help="bi and/or cross (repeatable)."),
+    head: list[str] = typer.Option(["logreg", "mlp"], help="logreg and/or mlp (repeatable)."),
+    task: list[str] = typer.Option(["esci", "substitute"], help="esci (4-class) and/or substitute (repeatable)."),
+    seeds: int = typer.Option(3, help="Head seeds."),
+    bootstrap: int = typer.Option(1000, help="Bootstrap replicates over queries."),
+    top_k: int = typer.Option(5, help="Facts per side in the knowledge text."),
+    kg: bool = typer.Option(True, "--kg/--no-kg", help="Look knowledge up in the workspace's KG."),
+    nearest: bool = typer.Option(True, "--nearest/--no-nearest", help="Nearest-KG-head fallback by embedding."),
+    min_similarity: float = typer.Option(0.6, help="Cosine a nearest KG head needs to lend its facts."),
+    unseen: str = typer.Option("test", help="Queries hidden from the KG: test, all or none."),
+    on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
+    generator: Optional[str] = typer.Option(None, help="Generator for --on-demand (default: the generate stage's)."),
+    finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),
+    finetune_epochs: int = typer.Option(2, help="Epochs for --finetune."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    stage: str = typer.Option("eval-esci", help="Workspace folder for the results (keep several runs apart)."),
+    as_json: bool = typer.Option(False, "--json", help="Print results.json instead of the table."),
+    force: bool = FORCE,
+) -> None:
+    """Frozen encoders + trained heads on ESCI, with and without KG knowledge in the input; prints the lift."""
+    from intentkg.eval.config import EvalConfig, FinetuneConfig, KnowledgeConfig
+    from intentkg.eval.esci_data import EsciDataConfig
+    from intentkg.eval.stage import run_esci_eval
+
+    if demo:
+        from intentkg.demo_data import demo_path
+
+        data = demo_path("esci")
+    if data is None and (examples is None or products is None):
+        raise ConfigError("give the ESCI folder, --examples and --products, or --demo")
+    locales = [] if [l.lower() for l in locale] == ["all"] else locale
+    try:
+        config = EvalConfig(
+            data=EsciDataConfig(path=data, examples=examples, products=products, locales=locales, version=version,
+                                train_split=train_split, test_split=test_split, folds=folds,
+                                max_queries=max_queries),
+            knowledge=KnowledgeConfig(kg=kg, top_k=top_k, nearest=nearest, min_similarity=min_similarity,
+                                      unseen=unseen, on_demand=on_demand, generator=generator),
+            encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
+            seeds=seeds, n_boot=bootstrap, device=device, stage=stage,
+            finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs))
+    except Exception as exc:
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"eval esci: {problems}") from None
+        raise
+    document = run_esci_eval(workspace, config, force=force)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print_results(document)

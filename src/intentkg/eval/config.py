@@ -1,0 +1,59 @@
+"""Configuration of ``intentkg eval esci`` (recorded in the stage manifest; see docs/eval.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from intentkg.eval.esci_data import EsciDataConfig
+
+TASKS = {"esci": ("E", "S", "C", "I"), "substitute": ("other", "S")}
+ENCODERS = ("bi", "cross")
+SETTINGS = ("without", "with")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KnowledgeConfig(_Strict):
+    kg: bool = Field(True, description="look knowledge up in the workspace's KG")
+    top_k: int = Field(5, ge=0, description="facts per side (query, product) in the knowledge text")
+    nearest: bool = Field(True, description="borrow from the nearest KG query/product when there is no exact hit")
+    nearest_k: int = Field(3, ge=1)
+    min_similarity: float = Field(0.6, ge=-1, le=1, description="cosine a neighbour needs to lend its facts")
+    unseen: Literal["test", "all", "none"] = Field(
+        "test", description="evaluation queries treated as unseen: their own search_buy behaviours are hidden "
+                            "from the KG (test = the test split, or every query with --folds)")
+    on_demand: bool = Field(False, description="generate + filter knowledge for queries the KG cannot answer")
+    on_demand_scope: Literal["missing", "unseen"] = Field(
+        "missing", description="missing: queries with no exact KG hit; unseen: every unseen query")
+    generator: str | None = Field(None, description="on-demand generator (a generate-stage backend spec)")
+
+
+class FinetuneConfig(_Strict):
+    enabled: bool = False
+    epochs: int = Field(2, ge=1)
+    lr: float = 3e-5
+    batch_size: int = Field(16, ge=1)
+    max_length: int = Field(160, ge=16)
+    seeds: int = Field(1, ge=1)
+
+
+class EvalConfig(_Strict):
+    data: EsciDataConfig
+    knowledge: KnowledgeConfig = KnowledgeConfig()
+    encoders: list[Literal["bi", "cross"]] = ["bi", "cross"]
+    heads: list[Literal["logreg", "mlp"]] = ["logreg", "mlp"]
+    tasks: list[Literal["esci", "substitute"]] = ["esci", "substitute"]
+    seeds: int = Field(3, ge=1, description="head seeds (logistic regression is deterministic)")
+    n_boot: int = Field(1000, ge=50, description="bootstrap replicates over queries")
+    bi_model: str = "all-MiniLM-L6-v2"
+    cross_model: str = "all-MiniLM-L6-v2"
+    cross_max_length: int = Field(256, ge=16)
+    device: str = "cpu"
+    threads: int | None = Field(None, ge=1, description="torch threads; None: all cores unless the machine is busy")
+    finetune: FinetuneConfig = FinetuneConfig()
+    primary: tuple[str, str, str, str] = ("cross", "mlp", "esci", "macro_f1")
+    stage: str = Field("eval-esci", description="workspace folder the results go to")

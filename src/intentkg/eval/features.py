@@ -1,0 +1,175 @@
+"""Frozen-encoder features for (query, product) pairs, with or without knowledge text.
+
+Two encoders, both frozen (only a head on top is trained):
+
+- :class:`BiEncoder` embeds the query side and the product side separately with a sentence
+  embedder (default the bundled all-MiniLM-L6-v2) and returns ``[q, p, q*p, |q-p|]``.
+  With knowledge, the query side is ``query [SEP] query intent: ...`` and the product side
+  ``product [SEP] product: ...``; the feature layout is the same.
+- :class:`CrossEncoder` runs a transformers encoder (default the same MiniLM weights) over the
+  joint text ``query [SEP] product [SEP] knowledge`` and mean-pools the last hidden states.
+
+Every vector goes through :class:`~intentkg.eval.embedding_cache.EmbeddingCache`, keyed by the
+model's id and weights hash, so a second run (another knowledge setting, another head, another
+seed) only encodes texts it has not seen.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from intentkg.errors import ConfigError
+from intentkg.eval.embedding_cache import EmbeddingCache
+from intentkg.knowledge.text import SEP
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@lru_cache(maxsize=8)
+def weights_hash(folder: str | None) -> str:
+    """A short hash of a model folder's weights (safetensors), or 'unknown' when there are none."""
+    if not folder:
+        return "unknown"
+    from intentkg.workspace.fingerprint import sha256_file
+
+    files = sorted(Path(folder).glob("*.safetensors"))
+    return sha256_file(files[0])[:16] if files else "unknown"
+
+
+def model_folder(spec: str) -> Path:
+    """The local folder of a bundled model name or a path; offline only."""
+    from intentkg.embed import bundled_model_path
+
+    path = bundled_model_path(spec) or Path(spec).expanduser()
+    if not Path(path).exists():
+        raise ConfigError(f"encoder {spec!r} is neither a bundled model nor an existing folder")
+    return Path(path)
+
+
+def auto_threads() -> int:
+    """Threads for torch: all cores on an idle machine, one when the load already fills them (torch's
+    OpenMP threads spin while they wait for a core: one thread is then ~3x faster than two)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not on Linux/macOS
+        load = 0.0
+    return 1 if load >= cores - 0.5 else max(1, min(cores, int(cores - load)))
+
+
+@contextmanager
+def torch_threads(threads: int | None):
+    """Run a block with ``threads`` torch threads (None: :func:`auto_threads`), restoring them after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or auto_threads())
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def pair_features(q: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return np.hstack([q, p, q * p, np.abs(q - p)]).astype(np.float32, copy=False)
+
+
+class BiEncoder:
+    name = "bi"
+
+    def __init__(self, spec: str = DEFAULT_MODEL, device: str = "cpu", cache_root: str | Path | None = None,
+                 batch_size: int = 64):
+        from intentkg.embed import load_embedder
+
+        self.spec = spec
+        self.embedder = load_embedder(spec, device=device, batch_size=batch_size)
+        path = getattr(self.embedder, "path", None)
+        self.model_id = self.embedder.model_id
+        self.model_key = f"bi:{self.model_id}@{weights_hash(str(path) if path else None)}"
+        self.cache = EmbeddingCache(cache_root, self.model_key) if cache_root else None
+
+    @property
+    def weights_file(self) -> Path | None:
+        path = getattr(self.embedder, "path", None)
+        files = sorted(Path(path).glob("*.safetensors")) if path else []
+        return files[0] if files else None
+
+    def embed(self, texts: Sequence[str], description: str = "bi-encoder") -> np.ndarray:
+        """Unit vectors for texts (also the nearest-head fallback's embedding)."""
+        texts = list(texts)
+        if self.cache is None:
+            return self.embedder.encode(texts)
+        return self.cache.encode(texts, self.embedder.encode, description)
+
+    def features(self, query_texts: Sequence[str], product_texts: Sequence[str]) -> np.ndarray:
+        unique = sorted(set(query_texts) | set(product_texts))
+        vectors = self.embed(unique, "bi-encoder: queries and products")
+        row = {t: i for i, t in enumerate(unique)}
+        q = vectors[[row[t] for t in query_texts]]
+        p = vectors[[row[t] for t in product_texts]]
+        return pair_features(q, p)
+
+
+class CrossEncoder:
+    name = "cross"
+
+    def __init__(self, spec: str = DEFAULT_MODEL, device: str = "cpu", cache_root: str | Path | None = None,
+                 batch_size: int = 32, max_length: int = 256):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:
+            raise ConfigError("the cross-encoder needs `pip install intentkg[train]` (torch, transformers)") from exc
+        self.folder = model_folder(spec)
+        self.torch, self.device = torch, device
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(self.folder), local_files_only=True, use_safetensors=True)
+        self.model.to(device).eval()
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+        self.batch_size, self.max_length = batch_size, max_length
+        self.model_id = spec if not Path(spec).exists() else self.folder.name
+        self.model_key = f"cross-meanpool:{self.model_id}@{weights_hash(str(self.folder))}:{max_length}"
+        self.cache = EmbeddingCache(cache_root, self.model_key) if cache_root else None
+
+    @property
+    def weights_file(self) -> Path | None:
+        files = sorted(self.folder.glob("*.safetensors"))
+        return files[0] if files else None
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        torch = self.torch
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                                       max_length=self.max_length, return_tensors="pt").to(self.device)
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                out[idx] = pooled.float().cpu().numpy()
+        return out
+
+    def features(self, joint_texts: Sequence[str]) -> np.ndarray:
+        unique = sorted(set(joint_texts))
+        if self.cache is None:
+            vectors = self._encode(unique)
+        else:
+            vectors = self.cache.encode(unique, self._encode, "cross-encoder: joint texts")
+        row = {t: i for i, t in enumerate(unique)}
+        return vectors[[row[t] for t in joint_texts]]
+
+
+def joint_text(query: str, product: str, knowledge: str = "") -> str:
+    """``query [SEP] product [SEP] knowledge`` (no trailing separator without knowledge)."""
+    text = f"{query}{SEP}{product}"
+    return f"{text}{SEP}{knowledge}" if knowledge else text

@@ -1,0 +1,25 @@
+import hashlib
+
+import numpy as np
+import pytest
+from helpers.kg_workspace import make_workspace
+
+from intentkg.kg.build import run_build
+from intentkg.kg.config import BuildConfig
+
+
+def word_embed(texts: list[str]) -> np.ndarray:
+    """A deterministic bag-of-words embedding: texts sharing words are close (no model needed)."""
+    out = np.zeros((len(texts), 64), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in text.lower().split():
+            out[i, hashlib.md5(word.encode()).digest()[0] % 64] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms > 0, norms, 1)
+
+
+@pytest.fixture
+def built_kg(tmp_path):
+    ws = make_workspace(tmp_path)
+    run_build(ws, BuildConfig(hierarchy=False))
+    return ws

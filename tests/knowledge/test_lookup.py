@@ -1,0 +1,56 @@
+from intentkg.knowledge import KnowledgeLookup, LookupConfig, PairKnowledge
+
+from .conftest import word_embed
+
+
+def test_exact_query_and_product_facts_best_first(built_kg):
+    lookup = KnowledgeLookup(built_kg, LookupConfig(), embed=word_embed)
+    (query,) = lookup.for_queries(["Winter  CAMPING gear"])  # normalised like ingest stores queries
+    assert [f.intention.lower() for f in query] == ["winter camping", "snowy mountains"]
+    assert {f.source for f in query} == {"query"}
+    assert query[0].score >= query[1].score
+    mattress, unknown = lookup.for_products(["M1", "NOPE"])
+    assert mattress[0].intention.lower() == "winter camping" and mattress[0].source == "product"
+    assert unknown == []  # no title given: no nearest fallback for products
+
+
+def test_nearest_fallback_borrows_from_similar_heads(built_kg):
+    lookup = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3), embed=word_embed)
+    (query,) = lookup.for_queries(["camping gear for winter trips"])
+    assert query and {f.source for f in query} == {"query_nearest"}
+    assert query[0].neighbour.lower() == "winter camping gear"
+    (product,) = lookup.for_products(["X9"], ["Arctic Self-Inflating Air Mattress Double"])
+    assert product[0].source == "product_nearest" and product[0].neighbour.startswith("Arctic")
+    strict = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.99), embed=word_embed)
+    assert strict.for_queries(["camping gear for winter trips"]) == [[]]
+    off = KnowledgeLookup(built_kg, LookupConfig(nearest=False), embed=word_embed)
+    assert off.for_queries(["camping gear for winter trips"]) == [[]]
+
+
+def test_hidden_queries_lose_their_own_edges(built_kg):
+    visible = KnowledgeLookup(built_kg, LookupConfig(nearest=False))
+    hidden = KnowledgeLookup(built_kg, LookupConfig(nearest=False, hide_queries=["winter camping gear"]))
+    assert hidden.stats()["hidden_behaviors"] == 2
+    assert visible.for_queries(["winter camping gear"])[0] and hidden.for_queries(["winter camping gear"]) == [[]]
+    # S1's snowy-mountains edge came only from the hidden query; its co-buy edge stays
+    before = {f.intention for f in visible.for_products(["S1"])[0]}
+    after = {f.intention for f in hidden.for_products(["S1"])[0]}
+    assert "snowy mountains" in before and "snowy mountains" not in after and after
+    # support of a product edge shrinks by the hidden behaviours
+    m_before = {f.intention: f.score for f in visible.for_products(["M1"])[0]}
+    m_after = {f.intention: f.score for f in hidden.for_products(["M1"])[0]}
+    assert m_after["winter camping"] < m_before["winter camping"]
+    # the hidden query's node can no longer answer as a nearest neighbour of itself
+    near = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3, hide_queries=["winter camping gear"]),
+                           embed=word_embed)
+    assert all(f.neighbour.lower() != "winter camping gear" for f in near.for_queries(["winter camping gear"])[0])
+
+
+def test_pairs(built_kg):
+    lookup = KnowledgeLookup(built_kg, LookupConfig(), embed=word_embed)
+    pairs = lookup.for_pairs(["winter camping gear", "winter camping gear", "zzz qqq"], ["M1", "B1", "M1"],
+                             ["Arctic Self-Inflating Air Mattress", "Cozy Newborn Swaddle 3 Pack", "x"])
+    assert all(isinstance(p, PairKnowledge) for p in pairs)
+    assert pairs[0].sources == {"query", "product"}
+    assert pairs[2].query == [] and pairs[2].sources == {"product"}
+    assert not PairKnowledge()
