@@ -11,8 +11,6 @@ from rich.markup import escape
 from intentkg import __version__
 from intentkg.cli import generate, ingest, kg, lineage, serve, status
 from intentkg.cli import eval as eval_cli
-from intentkg.cli import filter as filter_cli
-from intentkg.cli import report as report_cli
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -30,9 +28,6 @@ cli.command("build")(kg.build)
 cli.add_typer(kg.app, name="kg")
 cli.add_typer(serve.app, name="serve")
 cli.add_typer(eval_cli.app, name="eval")
-cli.command("filter")(filter_cli.filter_)
-cli.command("view")(filter_cli.view)
-cli.command("report")(report_cli.report)
 
 
 @cli.callback(invoke_without_command=True)
