@@ -82,8 +82,12 @@ SCORES = pa.schema(
         pa.field("rule_flags", pa.list_(pa.string()), nullable=False),  # reason codes
         pa.field("rule_details", pa.list_(pa.string()), nullable=False),  # human-readable reasons
         pa.field("completeness", pa.float64()),  # mean token log-likelihood of the tail
+        pa.field("completeness_source", pa.string()),  # generation | the scoring model's file name
         pa.field("input_similarity", pa.float64()),  # cosine(tail, source text)
+        pa.field("tail_cluster", pa.string()),  # normalised text of the tail's near-duplicate cluster
         pa.field("dup_of", pa.string()),  # candidate_id of the kept representative
+        pa.field("dup_kind", pa.string()),  # exact | lexical | semantic (how dup_of matched)
+        pa.field("dup_similarity", pa.float64()),  # Jaccard estimate or cosine to the representative
         pa.field("dup_count", pa.int32(), nullable=False),  # duplicates folded into this row
         pa.field("plausibility", pa.float64()),
         pa.field("typicality", pa.float64()),

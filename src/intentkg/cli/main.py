@@ -10,6 +10,8 @@ from rich.markup import escape
 
 from intentkg import __version__
 from intentkg.cli import generate, ingest, kg, lineage, serve, status
+from intentkg.cli import filter as filter_cli
+from intentkg.cli import report as report_cli
 from intentkg.cli import eval as eval_cli
 from intentkg.errors import IntentkgError
 
@@ -27,6 +29,9 @@ cli.command("status")(status.status)
 cli.command("build")(kg.build)
 cli.add_typer(kg.app, name="kg")
 cli.add_typer(serve.app, name="serve")
+cli.command("filter")(filter_cli.filter_)
+cli.command("view")(filter_cli.view)
+cli.command("report")(report_cli.report)
 cli.add_typer(eval_cli.app, name="eval")
 
 

@@ -1,0 +1,107 @@
+"""``intentkg filter`` (score every candidate) and ``intentkg view`` (apply an operating point to the scores)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.errors import ConfigError
+from intentkg.filter import Thresholds, load_config, load_operating_point, run_filter, write_view
+from intentkg.filter.stage import funnel_at, save_operating_point
+from intentkg.workspace import Workspace
+
+console = Console()
+
+CONFIG = typer.Option(None, "--config", "-c", help="YAML filter config (docs/filter.md).")
+MIN_COMPLETENESS = typer.Option(None, help="Keep tails whose completeness is at least this (log-prob per token).")
+MAX_SIMILARITY = typer.Option(None, help="Drop tails whose cosine to the title/query is above this.")
+MIN_PLAUSIBILITY = typer.Option(None, help="Keep tails whose critic plausibility is at least this.")
+MIN_TYPICALITY = typer.Option(None, help="Keep tails whose critic typicality is at least this.")
+IGNORE_FLAG = typer.Option(None, "--ignore-flag", help="A rule flag that does not reject (repeatable).")
+OFF = typer.Option(None, "--off", help="Turn a threshold off: completeness, similarity, plausibility, "
+                                       "typicality, duplicates (repeatable).")
+
+_OFF = {"completeness": "min_completeness", "similarity": "max_input_similarity",
+        "plausibility": "min_plausibility", "typicality": "min_typicality"}
+
+
+def thresholds_from(base: Thresholds, min_completeness: Optional[float], max_input_similarity: Optional[float],
+                    min_plausibility: Optional[float], min_typicality: Optional[float],
+                    ignore_flags: Optional[list[str]], off: Optional[list[str]]) -> Thresholds:
+    """An operating point: ``base`` with the options given on the command line applied."""
+    update: dict = {k: v for k, v in {
+        "min_completeness": min_completeness, "max_input_similarity": max_input_similarity,
+        "min_plausibility": min_plausibility, "min_typicality": min_typicality}.items() if v is not None}
+    if ignore_flags:
+        update["ignore_flags"] = [*base.ignore_flags, *ignore_flags]
+    for name in off or []:
+        if name == "duplicates":
+            update["drop_duplicates"] = False
+        elif name in _OFF:
+            update[_OFF[name]] = None
+        else:
+            raise ConfigError(f"--off {name!r}: use one of {', '.join([*_OFF, 'duplicates'])}")
+    return base.model_copy(update=update)
+
+
+def filter_(
+    workspace: Path = WORKSPACE, force: bool = FORCE, config: Optional[Path] = CONFIG,
+    critic: Optional[Path] = typer.Option(None, help="Critic folder (overrides critic.path in the config)."),
+    completeness: Optional[str] = typer.Option(
+        None, help="Completeness source: auto, generation, llama or none (overrides the config)."),
+    no_similarity: bool = typer.Option(False, "--no-similarity", help="Skip input-similarity scores."),
+    no_semantic_dedup: bool = typer.Option(False, "--no-semantic-dedup", help="Lexical dedup only."),
+    min_completeness: Optional[float] = MIN_COMPLETENESS, max_input_similarity: Optional[float] = MAX_SIMILARITY,
+    min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
+    ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
+) -> None:
+    """Score every generated candidate (rules, completeness, similarity, dedup, critic) and print the funnel.
+
+    Scores are stored in <workspace>/filter/scores.parquet; thresholds only decide the funnel shown and
+    the workspace's default operating point, so changing them re-runs nothing.
+    """
+    cfg = load_config(config)
+    if critic is not None:
+        cfg.critic.path = critic
+    if completeness is not None:
+        if completeness not in ("auto", "generation", "llama", "none"):
+            raise ConfigError(f"--completeness {completeness!r}: use auto, generation, llama or none")
+        cfg.completeness.scorer = completeness  # type: ignore[assignment]
+    if no_similarity:
+        cfg.similarity.enabled = False
+    if no_semantic_dedup:
+        cfg.dedup.semantic = False
+    cfg.thresholds = thresholds_from(cfg.thresholds, min_completeness, max_input_similarity, min_plausibility,
+                                     min_typicality, ignore_flag, off)
+    manifest, _ = run_filter(Workspace(workspace), cfg, force=force)
+    console.print(f"scores: {workspace / 'filter' / 'scores.parquet'}  "
+                  f"({manifest.counts.get('candidates', 0):,} candidates, {manifest.seconds:.1f} s)", highlight=False)
+
+
+def view(
+    workspace: Path = WORKSPACE, config: Optional[Path] = typer.Option(
+        None, "--config", "-c", help="Filter config whose thresholds to start from (default: the workspace's)."),
+    min_completeness: Optional[float] = MIN_COMPLETENESS, max_input_similarity: Optional[float] = MAX_SIMILARITY,
+    min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
+    ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the view (scores + kept, reasons) here."),
+    only_kept: bool = typer.Option(False, "--only-kept", help="With --out: write only the kept rows."),
+    save: bool = typer.Option(False, "--save", help="Make this the workspace's default operating point."),
+) -> None:
+    """Apply an operating point to the stored scores, without re-scoring: print the funnel, optionally write it."""
+    ws = Workspace(workspace)
+    base = load_config(config).thresholds if config else load_operating_point(ws)
+    point = thresholds_from(base, min_completeness, max_input_similarity, min_plausibility, min_typicality,
+                            ignore_flag, off)
+    if out is not None:
+        counts = write_view(ws, point, out, only_kept=only_kept)
+        console.print(f"wrote {out}: {counts['rows'] if not only_kept else counts['kept']:,} rows "
+                      f"({counts['kept']:,} kept of {counts['rows']:,})", highlight=False)
+    funnel_at(ws, point).print(console, title=f"funnel at {point.model_dump(exclude_defaults=False)}")
+    if save:
+        save_operating_point(ws, point)
+        console.print(f"saved as the default operating point of {workspace}", highlight=False)

@@ -1,0 +1,70 @@
+"""The embedder protocol and the registry of backends.
+
+An embedder turns texts into L2-normalised float32 vectors, so a dot product is a cosine. A backend
+is one file that registers a loader::
+
+    @register_backend("sentence-transformers")
+    def load(path: Path, device: str, batch_size: int) -> Embedder: ...
+
+``load_embedder("all-MiniLM-L6-v2")`` finds the bundled model; any local folder works too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from intentkg.embed.bundled import bundled_model_path
+from intentkg.errors import ConfigError
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str  # a stable name for manifests
+    dim: int
+    path: Path | None  # local weights folder, hashed into manifests when set
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32 rows of unit length."""
+        ...
+
+
+Loader = Callable[[Path, str, int], Embedder]
+BACKENDS: dict[str, Loader] = {}
+
+
+def register_backend(name: str) -> Callable[[Loader], Loader]:
+    def decorator(loader: Loader) -> Loader:
+        BACKENDS[name] = loader
+        return loader
+    return decorator
+
+
+def load_embedder(spec: str, device: str = "cpu", batch_size: int = 128,
+                  backend: str = "sentence-transformers") -> Embedder:
+    """Load a bundled model by name (e.g. all-MiniLM-L6-v2) or a model folder by path; offline only."""
+    path = bundled_model_path(spec)
+    name = spec
+    if path is None:
+        path = Path(spec).expanduser()
+        if not path.exists():
+            raise ConfigError(f"embedder {spec!r} is neither a bundled model ({', '.join(_bundled_names())}) "
+                              f"nor an existing folder; give a local sentence-transformers folder")
+    if backend not in BACKENDS:
+        _load_builtin_backends()
+    if backend not in BACKENDS:
+        raise ConfigError(f"embedder backend {backend!r} is unknown; known: {', '.join(sorted(BACKENDS))}")
+    embedder = BACKENDS[backend](path, device, batch_size)
+    embedder.model_id = name if bundled_model_path(spec) is not None else path.resolve().name
+    return embedder
+
+
+def _bundled_names() -> list[str]:
+    from intentkg.embed.bundled import BUNDLED_MODELS
+    return sorted(BUNDLED_MODELS)
+
+
+def _load_builtin_backends() -> None:
+    import intentkg.embed.sentence_transformers  # noqa: F401  (registers itself)

@@ -1,0 +1,167 @@
+"""The filter stage's passes over its scratch tables (each a function of DuckDB + files -> files).
+
+Pass 1 (rules) streams the candidates joined with their behaviour and products and writes
+``rows.parquet``: one row per candidate with the rule verdicts and the normalised keys later passes
+group by. Later passes read it through DuckDB, so nothing needs the whole candidate set in memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from intentkg.duck import quote_path
+from intentkg.embed import Embedder
+from intentkg.filter.completeness import LlamaTailScorer
+from intentkg.filter.config import FilterConfig
+from intentkg.filter.rules import RuleChecker
+from intentkg.filter.similarity import embed_to_memmap, input_similarity
+from intentkg.filter.text import normalize
+from intentkg.progress import bar
+
+ROWS = pa.schema([
+    ("row", pa.int64()), ("candidate_id", pa.string()), ("behavior_id", pa.string()), ("kind", pa.string()),
+    ("head", pa.string()), ("relation", pa.string()), ("tail", pa.string()), ("head_key", pa.string()),
+    ("key", pa.string()), ("norm", pa.string()), ("grp", pa.string()),
+    ("flags", pa.list_(pa.string())), ("details", pa.list_(pa.string())), ("tail_logprob", pa.float64()),
+    ("position", pa.int32()), ("sample", pa.int32()), ("left_text", pa.string()), ("right_text", pa.string()),
+])
+
+
+def reader(con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+    """Stream a query's result as Arrow record batches (no full materialisation in Python)."""
+    relation = con.sql(sql)
+    if hasattr(relation, "to_arrow_reader"):
+        return relation.to_arrow_reader(batch_rows)
+    return relation.fetch_record_batch(batch_rows)  # DuckDB 1.x
+
+
+def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -> str:
+    beh = f"read_parquet({quote_path(behaviors)})" if behaviors else "empty_behaviors"
+    prod = f"read_parquet({quote_path(products)})" if products else "empty_products"
+    return f"""
+        SELECT c.file_row_number AS row, c.candidate_id, c.behavior_id, c.kind, c.head, c.relation, c.tail,
+               c.parse_status, c.position, c.sample, c.tail_logprob,
+               coalesce(b.left_text, c.head) AS left_text, b.right_text,
+               pl.product_type AS left_type, pr.product_type AS right_type,
+               coalesce(pr.product_type, pr.category, b.category) AS grp
+        FROM read_parquet({quote_path(candidates)}, file_row_number = true) c
+        LEFT JOIN {beh} b ON b.behavior_id = c.behavior_id
+        LEFT JOIN {prod} pl ON b.kind = 'co_buy' AND pl.product_id = b."left"
+        LEFT JOIN {prod} pr ON pr.product_id = b."right"
+        ORDER BY c.file_row_number"""
+
+
+def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: FilterConfig, out: Path) -> int:
+    """Pass 1: rules per candidate -> rows.parquet. Returns rows written."""
+    checker = RuleChecker(config.rules)
+    written = 0
+    with pq.ParquetWriter(out, ROWS, compression="zstd") as writer, \
+            bar("filter: rules", total, unit="rows") as progress:
+        for batch in reader(con, sql, config.batch_rows):
+            cols = batch.to_pydict()
+            results = checker.check(cols)
+            tails = cols["tail"]
+            table = pa.table({
+                "row": cols["row"], "candidate_id": cols["candidate_id"], "behavior_id": cols["behavior_id"],
+                "kind": cols["kind"], "head": cols["head"], "relation": cols["relation"], "tail": tails,
+                "head_key": [normalize(h) for h in cols["head"]],
+                "key": [r.key for r in results],
+                "norm": [normalize(t) if r.key else None for t, r in zip(tails, results)],
+                "grp": cols["grp"],
+                "flags": [r.flags for r in results], "details": [r.details for r in results],
+                "tail_logprob": cols["tail_logprob"], "position": cols["position"], "sample": cols["sample"],
+                "left_text": cols["left_text"], "right_text": cols["right_text"],
+            }, schema=ROWS)
+            writer.write_table(table)
+            written += table.num_rows
+            progress.advance(table.num_rows)
+    return written
+
+
+def _text_chunks(con: duckdb.DuckDBPyConnection, sql: str, column: str, chunk: int) -> Iterator[list[str]]:
+    for batch in reader(con, sql, chunk):
+        yield batch.column(column).to_pylist()
+
+
+def completeness_pass(con: duckdb.DuckDBPyConnection, rows: Path, config: FilterConfig, out: Path) -> dict:
+    """Pass 3: score (relation, tail) pairs with llama.cpp where needed -> lm.parquet."""
+    mode = config.completeness.scorer
+    schema = pa.schema([("relation", pa.string()), ("tail", pa.string()), ("lm_score", pa.float64())])
+    if mode in ("none", "generation"):
+        pq.write_table(schema.empty_table(), out)
+        return {"scored": 0}
+    need = "" if mode == "llama" else "AND tail_logprob IS NULL"
+    sql = (f"SELECT DISTINCT relation, tail FROM read_parquet({quote_path(rows)}) "
+           f"WHERE key IS NOT NULL {need} ORDER BY relation, tail")
+    total = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    if not total:
+        pq.write_table(schema.empty_table(), out)
+        return {"scored": 0}
+    scorer = LlamaTailScorer(config.completeness)
+    with pq.ParquetWriter(out, schema) as writer, bar("filter: completeness", total, unit="tails") as progress:
+        for batch in reader(con, sql, 256):
+            relations, tails = batch.column("relation").to_pylist(), batch.column("tail").to_pylist()
+            scores = scorer.score_many(list(zip(relations, tails)))
+            writer.write_table(pa.table({"relation": relations, "tail": tails, "lm_score": scores}, schema=schema))
+            progress.advance(len(tails))
+    return {"scored": int(total), "model": scorer.model_id, "model_path": str(scorer.model_path)}
+
+
+def distinct_tails(con: duckdb.DuckDBPyConnection, rows: Path, out: Path) -> np.ndarray:
+    """tails.parquet: tail_idx, key, text (a normalised spelling), n. Returns n per tail_idx."""
+    con.execute(f"""
+        COPY (SELECT row_number() OVER (ORDER BY key) - 1 AS tail_idx, key, min(norm) AS text, count(*) AS n
+              FROM read_parquet({quote_path(rows)}) WHERE key IS NOT NULL GROUP BY key ORDER BY key)
+        TO {quote_path(out)} (FORMAT parquet)""")
+    counts = con.execute(f"SELECT n FROM read_parquet({quote_path(out)}) ORDER BY tail_idx").fetchnumpy()["n"]
+    return np.asarray(counts, dtype=np.int64)
+
+
+def tail_texts(con: duckdb.DuckDBPyConnection, tails: Path, column: str, chunk: int) -> Iterator[list[str]]:
+    return _text_chunks(con, f"SELECT {column} FROM read_parquet({quote_path(tails)}) ORDER BY tail_idx",
+                        column, chunk)
+
+
+def embedding_pass(con: duckdb.DuckDBPyConnection, rows: Path, tails: Path, n_tails: int, embedder: Embedder,
+                   config: FilterConfig, scratch: Path, with_sources: bool) -> tuple[np.ndarray, dict]:
+    """Pass 4: embed distinct tails (and source texts); input similarity per row -> sim.parquet."""
+    chunk = config.similarity.chunk_texts
+    tail_vectors = embed_to_memmap(embedder, tail_texts(con, tails, "text", chunk), n_tails,
+                                   scratch / "tail_vectors.npy", "filter: embed tails")
+    stats = {"tails_embedded": n_tails}
+    sim_out = scratch / "sim.parquet"
+    schema = pa.schema([("row", pa.int64()), ("input_similarity", pa.float64())])
+    if not with_sources:
+        pq.write_table(schema.empty_table(), sim_out)
+        return tail_vectors, stats
+    sources = scratch / "sources.parquet"
+    con.execute(f"""
+        COPY (SELECT row_number() OVER (ORDER BY text) - 1 AS src_idx, text FROM (
+                SELECT left_text AS text FROM read_parquet({quote_path(rows)}) WHERE key IS NOT NULL
+                UNION SELECT right_text FROM read_parquet({quote_path(rows)}) WHERE key IS NOT NULL)
+              WHERE text IS NOT NULL ORDER BY text)
+        TO {quote_path(sources)} (FORMAT parquet)""")
+    n_sources = con.execute(f"SELECT count(*) FROM read_parquet({quote_path(sources)})").fetchall()[0][0]
+    source_vectors = embed_to_memmap(
+        embedder, _text_chunks(con, f"SELECT text FROM read_parquet({quote_path(sources)}) ORDER BY src_idx",
+                               "text", chunk),
+        n_sources, scratch / "source_vectors.npy", "filter: embed sources")
+    stats["sources_embedded"] = int(n_sources)
+    sql = f"""
+        SELECT r.row, t.tail_idx, coalesce(sl.src_idx, -1) AS li, coalesce(sr.src_idx, -1) AS ri
+        FROM read_parquet({quote_path(rows)}) r JOIN read_parquet({quote_path(tails)}) t USING (key)
+        LEFT JOIN read_parquet({quote_path(sources)}) sl ON sl.text = r.left_text
+        LEFT JOIN read_parquet({quote_path(sources)}) sr ON sr.text = r.right_text"""
+    with pq.ParquetWriter(sim_out, schema) as writer:
+        for batch in reader(con, sql, config.batch_rows):
+            idx = {name: np.asarray(batch.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+                   for name in ("tail_idx", "li", "ri")}
+            sims = input_similarity(tail_vectors, idx["tail_idx"], source_vectors, [idx["li"], idx["ri"]])
+            writer.write_table(pa.table({"row": batch.column("row"), "input_similarity": sims}, schema=schema))
+    return tail_vectors, stats

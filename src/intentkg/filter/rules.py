@@ -1,0 +1,160 @@
+"""Per-row rule filters. Each rule that fires adds a reason code and a readable detail; nothing is dropped here.
+
+Reason codes (docs/filter.md lists them with examples):
+
+    parse_failed        the generator's parser found no usable tail (parse_status != ok, or empty)
+    too_short, too_long word / character limits
+    incomplete          ends in a dangling word or punctuation, unbalanced brackets or quotes, "..."
+    echo_query, echo_title, echo_product_type
+                        the tail repeats its source (exactly, or within a small edit distance)
+    circular            a reason that restates the purchase ("because they like it")
+    empty_reason        nothing but filler words ("to use it together")
+    malformed_relation  the relation is not an identifier or not a known relation
+
+Rules are pure per batch: ``RuleChecker(config).check(rows)`` -> flags, details and the normalised tail key
+used by the generic-tail counts and dedup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from intentkg.filter.config import RulesConfig
+from intentkg.filter.text import core, normalize
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_BAD_ENDINGS = (",", ":", ";", "-", "(", "[", "/", "&", "+", "\u2013", "\u2014")
+_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+@dataclass
+class RowResult:
+    flags: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    key: str | None = None  # normalised tail (core form) for grouping; None when there is no tail
+
+    def add(self, flag: str, detail: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+            self.details.append(detail)
+
+
+class RuleChecker:
+    def __init__(self, config: RulesConfig):
+        self.config = config
+        self.dangling = frozenset(w.lower() for w in config.dangling_words)
+        self.fillers = frozenset(w.lower() for w in config.filler_words)
+        self.circular = [re.compile(p) for p in config.circular_patterns]
+        self.relations = (None if config.relations is None
+                          else frozenset(config.relations) | frozenset(config.extra_relations))
+
+    # -- one row ------------------------------------------------------------------------------
+    def check_row(self, tail: str | None, relation: str, parse_status: str, kind: str,
+                  left_text: str | None, right_text: str | None,
+                  product_types: tuple[str | None, ...] = ()) -> RowResult:
+        result = RowResult()
+        self._relation(relation, result)
+        text = (tail or "").strip()
+        if parse_status != "ok" or not text:
+            why = f"parse_status={parse_status}" if parse_status != "ok" else "empty tail"
+            result.add("parse_failed", f"no usable tail ({why})")
+            if not text:
+                return result
+        norm = normalize(text)
+        result.key = core(norm) if norm else None
+        words = norm.split()
+        self._length(text, words, result)
+        self._incomplete(text, words, result)
+        if result.key:
+            self._echo(result.key, kind, left_text, right_text, product_types, result)
+        self._circular(norm, words, result)
+        return result
+
+    def _relation(self, relation: str, result: RowResult) -> None:
+        if not relation or not _IDENTIFIER.match(relation):
+            result.add("malformed_relation", f"relation {_short(relation or '')!r} is not a name like used_for_event")
+        elif self.relations is not None and relation not in self.relations:
+            result.add("malformed_relation",
+                       f"relation {relation!r} is not a known relation (add it to rules.extra_relations)")
+
+    def _length(self, text: str, words: list[str], result: RowResult) -> None:
+        c = self.config
+        if len(words) < c.min_words or len(text) < c.min_chars:
+            result.add("too_short", f"{len(words)} words, {len(text)} characters "
+                                    f"(minimum {c.min_words} words, {c.min_chars} characters)")
+        elif len(words) > c.max_words or len(text) > c.max_chars:
+            result.add("too_long", f"{len(words)} words, {len(text)} characters "
+                                   f"(maximum {c.max_words} words, {c.max_chars} characters)")
+
+    def _incomplete(self, text: str, words: list[str], result: RowResult) -> None:
+        stripped = text.rstrip(" .!?\"'")
+        if text.endswith(("...", "\u2026")):
+            result.add("incomplete", "ends with an ellipsis")
+        elif stripped.endswith(_BAD_ENDINGS):
+            result.add("incomplete", f"ends with {stripped[-1]!r}")
+        elif words and words[-1] in self.dangling and len(words) > 1:
+            result.add("incomplete", f"ends with the word {words[-1]!r}")
+        else:
+            for opening, closing in _PAIRS:
+                if text.count(opening) != text.count(closing):
+                    result.add("incomplete", f"unbalanced {opening}{closing}")
+                    return
+            if text.count('"') % 2:
+                result.add("incomplete", "unbalanced quote")
+
+    def _echo(self, key: str, kind: str, left_text: str | None, right_text: str | None,
+              product_types: tuple[str | None, ...], result: RowResult) -> None:
+        left_code = "echo_query" if kind == "search_buy" else "echo_title"
+        targets = [(left_code, left_text), ("echo_title", right_text)]
+        targets += [("echo_product_type", t) for t in product_types]
+        for code, source in targets:
+            if not source:
+                continue
+            source_key = core(normalize(source))
+            if not source_key:
+                continue
+            what = {"echo_query": "the query", "echo_title": "the title",
+                    "echo_product_type": "the product type"}[code]
+            if key == source_key:
+                result.add(code, f"repeats {what} {_short(source)!r}")
+                return
+            allowed = min(self.config.echo_max_edits, int(len(source_key) * self.config.echo_max_edit_ratio))
+            if allowed and abs(len(key) - len(source_key)) <= allowed:
+                distance = Levenshtein.distance(key, source_key, score_cutoff=allowed)
+                if distance <= allowed:
+                    result.add(code, f"{distance} edit(s) from {what} {_short(source)!r}")
+                    return
+            if (self.config.echo_containment and code != "echo_product_type" and " " in key
+                    and f" {key} " in f" {source_key} "):
+                result.add(code, f"is a phrase of {what} {_short(source)!r}")
+                return
+
+    def _circular(self, norm: str, words: list[str], result: RowResult) -> None:
+        for pattern in self.circular:
+            if pattern.fullmatch(norm):
+                result.add("circular", f"{_short(norm)!r} restates the purchase instead of a reason")
+                return
+        if words and all(w in self.fillers for w in words):
+            result.add("empty_reason", f"{_short(norm)!r} has no content word")
+
+    # -- a batch ------------------------------------------------------------------------------
+    def check(self, columns: dict[str, list]) -> list[RowResult]:
+        """Check a batch given as lists: tail, relation, parse_status, kind, left_text, right_text,
+        and optionally left_type, right_type (product types of the two products)."""
+        n = len(columns["tail"])
+        left_types = columns.get("left_type") or [None] * n
+        right_types = columns.get("right_type") or [None] * n
+        return [
+            self.check_row(columns["tail"][i], columns["relation"][i], columns["parse_status"][i],
+                           columns["kind"][i], columns["left_text"][i], columns["right_text"][i],
+                           (left_types[i], right_types[i]))
+            for i in range(n)
+        ]

@@ -1,0 +1,42 @@
+"""Text normalisation shared by the rules, generic-tail counts and dedup: one definition of "same text"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:because|it is|it s|its|they are|this is|these are|both are|both|a|an|the|some|"
+    r"(?:a )?(?:type|kind|sort|form) of)\s+)+")
+
+
+def normalize(text: str | None) -> str:
+    """Lower-case, Unicode NFKC, punctuation to spaces, single spaces. Works for any script."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).lower().replace("_", " ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def singular(word: str) -> str:
+    """A crude English singular, enough to see 'tents' and 'tent' as one word."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def core(normalized: str) -> str:
+    """A normalised text without leading fillers ('it is a type of') and with singular words."""
+    stripped = _LEADING_FILLER.sub("", normalized)
+    return " ".join(singular(w) for w in (stripped or normalized).split())
+
+
+def relation_text(relation: str) -> str:
+    """'used_for_event' -> 'used for event'; 'xWant' -> 'x want'."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", relation)
+    return " ".join(spaced.replace("_", " ").lower().split())
