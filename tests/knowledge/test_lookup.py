@@ -54,3 +54,18 @@ def test_pairs(built_kg):
     assert pairs[0].sources == {"query", "product"}
     assert pairs[2].query == [] and pairs[2].sources == {"product"}
     assert not PairKnowledge()
+
+
+def test_leave_query_out_per_pair(built_kg):
+    lookup = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3), embed=word_embed)
+    assert len(lookup.query_behaviors(["Winter camping gear"])["winter camping gear"]) == 2
+    (seen,) = lookup.for_pairs(["winter camping gear"], ["S1"], leave_query_out=False)
+    unseen, other = lookup.for_pairs(["winter camping gear", "newborn essentials"], ["S1", "S1"],
+                                     leave_query_out=True)
+    assert {f.source for f in seen.query} == {"query"}
+    # its own node may not answer, nor lend itself as a neighbour
+    assert all(f.source == "query_nearest" and f.neighbour.lower() != "winter camping gear" for f in unseen.query)
+    # S1's snowy-mountains edge came only from this query: gone for this pair, kept for another query's pair
+    assert "snowy mountains" in {f.intention for f in seen.product}
+    assert "snowy mountains" not in {f.intention for f in unseen.product}
+    assert "snowy mountains" in {f.intention for f in other.product}

@@ -21,13 +21,20 @@ def test_sides_top_k_deterministic_and_shared_first():
     assert template.product_text(product) == "product: capable of keep warm, used for event camping"
     text = template.pair_text(PairKnowledge(query, product))
     assert text == ("query intent: used for event winter camping, used in location snowy mountains; "
-                    "product: used for event winter camping, capable of keep warm")
+                    "product: used for event winter camping, capable of keep warm; shared: winter camping")
     assert template.pair_text(PairKnowledge(query, list(reversed(product)))) == text
     assert template.pair_text(PairKnowledge([], product)).startswith("product: ")
     assert template.pair_text(PairKnowledge()) == ""
     assert KnowledgeTemplate(top_k=0).pair_text(PairKnowledge(query, product)) == ""
+    assert "shared" not in KnowledgeTemplate(shared_label=None).pair_text(PairKnowledge(query, product))
 
 
 def test_with_knowledge():
     assert with_knowledge("tent", "") == "tent"
     assert with_knowledge("tent", "product: used for event camping") == "tent [SEP] product: used for event camping"
+
+
+def test_seam_word_said_once():
+    assert fact_text(_f("is_a", "a stocking stuffer", 1)) == "is a stocking stuffer"
+    assert fact_text(_f("used_for", "for hiking", 1)) == "used for hiking"
+    assert fact_text(_f("used_as", "a guest bed", 1)) == "used as a guest bed"

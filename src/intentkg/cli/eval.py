@@ -81,7 +81,7 @@ def esci(
     kg: bool = typer.Option(True, "--kg/--no-kg", help="Look knowledge up in the workspace's KG."),
     nearest: bool = typer.Option(True, "--nearest/--no-nearest", help="Nearest-KG-head fallback by embedding."),
     min_similarity: float = typer.Option(0.6, help="Cosine a nearest KG head needs to lend its facts."),
-    unseen: str = typer.Option("test", help="Queries hidden from the KG: test, all or none."),
+    unseen: str = typer.Option("own", help="Keep evaluation queries out of their own knowledge: own, test, all or none (docs/eval.md)."),
     on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
     generator: Optional[str] = typer.Option(None, help="Generator for --on-demand (default: the generate stage's)."),
     finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),

@@ -23,12 +23,15 @@ class KnowledgeConfig(_Strict):
     nearest: bool = Field(True, description="borrow from the nearest KG query/product when there is no exact hit")
     nearest_k: int = Field(3, ge=1)
     min_similarity: float = Field(0.6, ge=-1, le=1, description="cosine a neighbour needs to lend its facts")
-    unseen: Literal["test", "all", "none"] = Field(
-        "test", description="evaluation queries treated as unseen: their own search_buy behaviours are hidden "
-                            "from the KG (test = the test split, or every query with --folds)")
+    unseen: Literal["own", "test", "all", "none"] = Field(
+        "own", description="keeping evaluation queries out of their own knowledge. own: every pair's knowledge "
+                           "is computed as if its query had never been logged (train and test alike); test / all: "
+                           "the test split's / every evaluation query's search behaviour is hidden from the KG; "
+                           "none: the KG as built")
     on_demand: bool = Field(False, description="generate + filter knowledge for queries the KG cannot answer")
     on_demand_scope: Literal["missing", "unseen"] = Field(
-        "missing", description="missing: queries with no exact KG hit; unseen: every unseen query")
+        "missing", description="missing: queries without an exact KG hit (after hiding); unseen: every "
+                               "evaluation query")
     generator: str | None = Field(None, description="on-demand generator (a generate-stage backend spec)")
 
 

@@ -33,9 +33,10 @@ class Knowledge:
     stats: dict = field(default_factory=dict)
 
 
-def unseen_queries(data: EsciData, config: EvalConfig) -> list[str]:
+def hidden_queries(data: EsciData, config: EvalConfig) -> list[str]:
+    """Queries hidden from the KG for everyone (unseen = test or all)."""
     mode = config.knowledge.unseen
-    if mode == "none":
+    if mode in ("none", "own"):
         return []
     queries = data.pairs.column("query").to_pylist()
     if mode == "all" or config.data.folds > 1:
@@ -50,23 +51,22 @@ def gather_knowledge(ws: Workspace, data: EsciData, config: EvalConfig,
     products = data.pairs.column("product_id").to_pylist()
     titles = data.pairs.column("title").to_pylist()
     kcfg = config.knowledge
-    hidden = unseen_queries(data, config)
-    stats: dict = {"unseen_queries": len(hidden)}
+    hidden = hidden_queries(data, config)
+    leave_out = kcfg.unseen == "own"
+    stats: dict = {"unseen": kcfg.unseen, "hidden_queries": len(hidden)}
     if kcfg.kg:
         lookup = KnowledgeLookup(ws, LookupConfig(nearest=kcfg.nearest, nearest_k=kcfg.nearest_k,
                                                   min_similarity=kcfg.min_similarity, hide_queries=hidden),
                                  embed=embed)
-        pairs = lookup.for_pairs(queries, products, titles)
+        pairs = lookup.for_pairs(queries, products, titles, leave_query_out=leave_out)
         stats.update(lookup.stats())
     else:
         pairs = [PairKnowledge() for _ in queries]
     if kcfg.on_demand:
         from intentkg.knowledge.on_demand import generate_for_queries
 
-        hidden_set = {normalise_query(q) for q in hidden}
         wanted = sorted({q for q, k in zip(queries, pairs)
-                         if (kcfg.on_demand_scope == "unseen" and normalise_query(q) in hidden_set)
-                         or (kcfg.on_demand_scope == "missing" and not any(f.source == "query" for f in k.query))})
+                         if kcfg.on_demand_scope == "unseen" or not any(f.source == "query" for f in k.query)})
         on_demand_stats: dict = {"queries": len(wanted)}
         facts = generate_for_queries(ws, wanted, kcfg.generator, stats=on_demand_stats)
         generated = {normalise_query(q): f for q, f in zip(wanted, facts)}

@@ -9,18 +9,26 @@ Exact hits: the intention edges (not the structural ones) of the query node / pr
 Fallback: when a query (product) has no edge, the ``nearest_k`` KG query nodes (product nodes) whose
 text is closest by embedding cosine, at least ``min_similarity``, lend theirs, score x cosine.
 
-Score of an edge: ``plausibility * (1 + ln support)``; an edge without a critic score counts as
-plausibility 0.5. ``hide_queries`` treats those queries as unseen: every search_buy behaviour of
-theirs is removed from the edges' support (an edge left without support is dropped), so neither
-their own node nor a product's edge learnt only from them can answer. Evaluations use it to keep
-test queries out of the knowledge they are scored with.
+Score of an edge: ``plausibility * (1 + ln support)``, support = distinct behaviours behind it; an
+edge without a critic score counts as plausibility 0.5.
+
+Keeping evaluation queries out of their own knowledge:
+
+- ``hide_queries`` (global): every search_buy behaviour of those queries is removed from the
+  edges' support (an edge left without support is dropped), so neither their own node nor a
+  product edge learnt only from them can answer, for anyone.
+- ``for_pairs(..., leave_query_out=True)`` (per pair): each pair's knowledge is computed as if its
+  own query had never been logged: the query's node is skipped (it answers through its nearest
+  *other* queries) and the query's behaviours are subtracted from the product's edges. Training and
+  test pairs then get the same kind of knowledge.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +42,7 @@ from intentkg.knowledge.facts import Fact, PairKnowledge, best_first
 from intentkg.workspace import Workspace
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> (n, d) float32, unit rows
+NONE: frozenset[str] = frozenset()
 
 
 def normalise_query(query: str) -> str:
@@ -41,9 +50,21 @@ def normalise_query(query: str) -> str:
     return " ".join(str(query).lower().split())
 
 
+def edge_score(plausibility: float | None, support: int) -> float:
+    return (0.5 if plausibility is None else float(plausibility)) * (1.0 + math.log(max(support, 1)))
+
+
+class _Edge(NamedTuple):
+    relation: str
+    tail: str
+    intention: str
+    plausibility: float | None
+    behaviors: frozenset[str]
+
+
 @dataclass
 class LookupConfig:
-    per_head: int = 20  # facts fetched per KG head, best first (the text template keeps its own top-k)
+    per_head: int = 20  # facts kept per side, best first (the text template keeps its own top-k)
     nearest: bool = True
     nearest_k: int = 3
     min_similarity: float = 0.6
@@ -63,19 +84,17 @@ class KnowledgeLookup:
         duck.run(self.con, f"CREATE VIEW edges AS SELECT * FROM {edges_source(folder / 'edges')}")
         duck.run(self.con, f"CREATE VIEW nodes AS SELECT * FROM read_parquet({duck.quote_path(folder / 'nodes.parquet')})")
         structural = ", ".join(f"'{r}'" for r in STRUCTURAL)
-        duck.run(self.con, f"""CREATE TEMP TABLE iedges AS
-            SELECT head, relation, tail, plausibility, support, behavior_ids FROM edges
-            WHERE relation NOT IN ({structural}) AND (head LIKE 'query:%' OR head LIKE 'product:%')""")
+        duck.run(self.con, f"""CREATE TEMP TABLE facts AS
+            SELECT e.head, e.relation, e.tail, n.text AS intention, e.plausibility, e.behavior_ids
+            FROM edges e JOIN nodes n ON n.node_id = e.tail
+            WHERE e.relation NOT IN ({structural}) AND (e.head LIKE 'query:%' OR e.head LIKE 'product:%')""")
         self.hidden_behaviors = self._hide(list(self.config.hide_queries))
-        duck.run(self.con, """CREATE TEMP TABLE facts AS
-            SELECT e.head, e.relation, e.tail, n.text AS intention,
-                   coalesce(e.plausibility, 0.5) * (1 + ln(greatest(e.support, 1))) AS score
-            FROM iedges e JOIN nodes n ON n.node_id = e.tail""")
         self._index: dict[str, tuple[list[str], list[str], np.ndarray | None]] = {}
+        self._behaviors_path = self.ws.table_path("ingest", "behaviors")
 
     # -- hiding ----------------------------------------------------------------------------
     def _hide(self, queries: list[str]) -> int:
-        """Drop the given queries' search_buy behaviours from the edges' support; returns how many."""
+        """Drop the given queries' search_buy behaviours from every edge; returns how many."""
         if not queries:
             return 0
         path = self.ws.table_path("ingest", "behaviors")
@@ -86,31 +105,50 @@ class KnowledgeLookup:
                                WHERE kind = 'search_buy' AND "left" IN (SELECT q FROM hidden_queries)""")
         hidden = duck.run(self.con, "SELECT count(*) FROM hidden")[0][0]
         if hidden:
-            duck.run(self.con, """CREATE OR REPLACE TEMP TABLE iedges AS
+            duck.run(self.con, """CREATE OR REPLACE TEMP TABLE facts AS
                 WITH kept AS (
-                    SELECT head, relation, tail, count(DISTINCT b) AS support, list(DISTINCT b) AS behavior_ids
-                    FROM (SELECT head, relation, tail, unnest(behavior_ids) AS b FROM iedges)
+                    SELECT head, relation, tail, list(DISTINCT b ORDER BY b) AS behavior_ids
+                    FROM (SELECT head, relation, tail, unnest(behavior_ids) AS b FROM facts)
                     WHERE b NOT IN (SELECT behavior_id FROM hidden) GROUP BY head, relation, tail)
-                SELECT e.head, e.relation, e.tail, e.plausibility, k.support, k.behavior_ids
-                FROM iedges e JOIN kept k USING (head, relation, tail)""")
+                SELECT f.head, f.relation, f.tail, f.intention, f.plausibility, k.behavior_ids
+                FROM facts f JOIN kept k USING (head, relation, tail)""")
         return int(hidden)
 
-    # -- exact -----------------------------------------------------------------------------
-    def _exact(self, heads: list[str], source: str) -> dict[str, list[Fact]]:
+    def query_behaviors(self, queries: Sequence[str]) -> dict[str, frozenset[str]]:
+        """search_buy behaviour ids of each query (normalised), from the ingest stage."""
+        keys = sorted({normalise_query(q) for q in queries})
+        if not keys or not self._behaviors_path.exists():
+            return {}
+        self.con.register("asked_queries", pa.table({"q": keys}))
+        rows = duck.run(self.con, f"""SELECT "left", list(behavior_id) FROM read_parquet(
+            {duck.quote_path(self._behaviors_path)}) WHERE kind = 'search_buy' AND "left" IN
+            (SELECT q FROM asked_queries) GROUP BY "left" """)
+        self.con.unregister("asked_queries")
+        return {r[0]: frozenset(r[1]) for r in rows}
+
+    # -- edges of heads --------------------------------------------------------------------
+    def _edges(self, heads: Sequence[str]) -> dict[str, list[_Edge]]:
         if not heads:
             return {}
         self.con.register("wanted", pa.table({"head": sorted(set(heads))}))
-        rows = duck.to_arrow(self.con, """
-            SELECT head, relation, tail, intention, score FROM (
-                SELECT f.*, row_number() OVER (PARTITION BY head ORDER BY score DESC, intention, relation) AS r
-                FROM facts f WHERE head IN (SELECT head FROM wanted))
-            WHERE r <= ? ORDER BY head, r""", [self.config.per_head]).to_pylist()
+        table = duck.to_arrow(self.con, """SELECT head, relation, tail, intention, plausibility, behavior_ids
+            FROM facts WHERE head IN (SELECT head FROM wanted) ORDER BY head, relation, tail""")
         self.con.unregister("wanted")
-        found: dict[str, list[Fact]] = {}
-        for row in rows:
-            found.setdefault(row["head"], []).append(
-                Fact(row["relation"], row["intention"], float(row["score"]), source, row["tail"]))
+        found: dict[str, list[_Edge]] = {}
+        for row in table.to_pylist():
+            found.setdefault(row["head"], []).append(_Edge(row["relation"], row["tail"], row["intention"],
+                                                            row["plausibility"], frozenset(row["behavior_ids"])))
         return found
+
+    def _facts(self, edges: list[_Edge], source: str, exclude: frozenset[str] = NONE, factor: float = 1.0,
+               neighbour: str = "") -> list[Fact]:
+        facts = []
+        for e in edges:
+            support = len(e.behaviors - exclude) if exclude else len(e.behaviors)
+            if support:
+                facts.append(Fact(e.relation, e.intention, edge_score(e.plausibility, support) * factor,
+                                  source, e.tail, neighbour))
+        return best_first(facts, self.config.per_head)
 
     # -- nearest ---------------------------------------------------------------------------
     def _nearest_index(self, kind: str) -> tuple[list[str], list[str], np.ndarray | None]:
@@ -124,60 +162,82 @@ class KnowledgeLookup:
             self._index[kind] = (heads, texts, vectors)
         return self._index[kind]
 
-    def _nearest(self, kind: str, texts: list[str], source: str) -> list[list[Fact]]:
-        out: list[list[Fact]] = [[] for _ in texts]
+    def _neighbours(self, kind: str, texts: list[str], skip: list[str] | None = None
+                    ) -> list[list[tuple[str, str, float]]]:
+        """Up to ``nearest_k`` (head, text, cosine) per text, above ``min_similarity``; ``skip[i]``
+        is a head that text i may not borrow from (its own node)."""
+        out: list[list[tuple[str, str, float]]] = [[] for _ in texts]
         if not texts or not self.config.nearest or self.embed is None:
             return out
         heads, head_texts, vectors = self._nearest_index(kind)
         if vectors is None or not len(heads):
             return out
-        k = min(self.config.nearest_k, len(heads))
+        k = min(self.config.nearest_k + 1, len(heads))
         asked = self.embed(list(texts))
-        picks: list[list[tuple[str, str, float]]] = []
         for start in range(0, len(texts), 1024):
             sims = asked[start:start + 1024] @ vectors.T
-            top = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-            for row, cols in zip(sims, top):
-                picks.append([(heads[c], head_texts[c], float(row[c])) for c in cols
-                              if row[c] >= self.config.min_similarity])
-        facts = self._exact([h for p in picks for h, _, _ in p], source)
-        for i, chosen in enumerate(picks):
-            borrowed = [Fact(f.relation, f.intention, f.score * sim, source, f.intention_id, text)
-                        for head, text, sim in chosen for f in facts.get(head, [])]
-            out[i] = best_first(borrowed, self.config.per_head)
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < len(heads) else np.tile(np.arange(len(heads)), (len(sims), 1))
+            for offset, (row, cols) in enumerate(zip(sims, top)):
+                i = start + offset
+                cols = sorted(cols, key=lambda c: (-row[c], heads[c]))
+                chosen = [(heads[c], head_texts[c], float(row[c])) for c in cols
+                          if row[c] >= self.config.min_similarity and not (skip and heads[c] == skip[i])]
+                out[i] = chosen[: self.config.nearest_k]
         return out
+
+    def _borrow(self, kind: str, texts: list[str], source: str, skip: list[str] | None = None,
+                exclude: list[frozenset[str]] | None = None) -> list[list[Fact]]:
+        picks = self._neighbours(kind, texts, skip)
+        edges = self._edges([h for p in picks for h, _, _ in p])
+        return [best_first([f for head, text, sim in chosen
+                            for f in self._facts(edges.get(head, []), source, exclude[i] if exclude else NONE,
+                                                 sim, text)], self.config.per_head)
+                for i, chosen in enumerate(picks)]
 
     # -- public ----------------------------------------------------------------------------
-    def for_queries(self, queries: Sequence[str]) -> list[list[Fact]]:
+    def for_queries(self, queries: Sequence[str], leave_out: bool = False) -> list[list[Fact]]:
+        """Facts per query; ``leave_out``: as if the query had never been logged (nearest others only)."""
+        keys = [normalise_query(q) for q in queries]
         heads = [query_node(q) for q in queries]
-        exact = self._exact(heads, "query")
-        out = [exact.get(h, []) for h in heads]
-        missing = sorted({normalise_query(q) for q, facts in zip(queries, out) if not facts})
-        nearest = dict(zip(missing, self._nearest("query", missing, "query_nearest")))
-        return [facts or nearest.get(normalise_query(q), []) for q, facts in zip(queries, out)]
+        edges = {} if leave_out else self._edges(heads)
+        out = [self._facts(edges.get(h, []), "query") for h in heads]
+        missing = sorted({k for k, facts in zip(keys, out) if not facts})
+        nearest = dict(zip(missing, self._borrow("query", missing, "query_nearest",
+                                                 skip=[query_node(k) for k in missing] if leave_out else None)))
+        return [facts or nearest.get(k, []) for k, facts in zip(keys, out)]
 
-    def for_products(self, product_ids: Sequence[str], titles: Sequence[str] | None = None) -> list[list[Fact]]:
+    def for_products(self, product_ids: Sequence[str], titles: Sequence[str] | None = None,
+                     exclude: Sequence[frozenset[str]] | None = None) -> list[list[Fact]]:
+        """Facts per product; titles enable the nearest fallback; ``exclude[i]``: behaviour ids that
+        may not count for product i."""
         heads = [node_id("product", str(p)) for p in product_ids]
-        exact = self._exact(heads, "product")
-        out = [exact.get(h, []) for h in heads]
+        edges = self._edges(heads)
+        out = [self._facts(edges.get(h, []), "product", exclude[i] if exclude else NONE)
+               for i, h in enumerate(heads)]
         if titles is not None:
-            missing = sorted({t for t, facts in zip(titles, out) if not facts and t})
-            nearest = dict(zip(missing, self._nearest("product", missing, "product_nearest")))
-            out = [facts or nearest.get(t, []) for t, facts in zip(titles, out)]
+            missing = [i for i, facts in enumerate(out) if not facts and titles[i]]
+            borrowed = self._borrow("product", [titles[i] for i in missing], "product_nearest",
+                                    exclude=[exclude[i] for i in missing] if exclude else None)
+            for i, facts in zip(missing, borrowed):
+                out[i] = facts
         return out
 
-    def for_pairs(self, queries: Sequence[str], product_ids: Sequence[str],
-                  titles: Sequence[str] | None = None) -> list[PairKnowledge]:
+    def for_pairs(self, queries: Sequence[str], product_ids: Sequence[str], titles: Sequence[str] | None = None,
+                  leave_query_out: bool = False) -> list[PairKnowledge]:
         unique_q = sorted(set(queries))
-        by_query = dict(zip(unique_q, self.for_queries(unique_q)))
-        keys = sorted(set(zip(product_ids, titles if titles is not None else [""] * len(product_ids))))
-        facts = self.for_products([k[0] for k in keys], [k[1] for k in keys] if titles is not None else None)
+        by_query = dict(zip(unique_q, self.for_queries(unique_q, leave_out=leave_query_out)))
+        titles = list(titles) if titles is not None else None
+        own = self.query_behaviors(unique_q) if leave_query_out else {}
+        keys = sorted({(p, titles[i] if titles else "", own.get(normalise_query(queries[i]), NONE) if own else NONE)
+                       for i, p in enumerate(product_ids)}, key=lambda k: (k[0], k[1], sorted(k[2])))
+        facts = self.for_products([k[0] for k in keys], [k[1] for k in keys] if titles is not None else None,
+                                  [k[2] for k in keys] if own else None)
         by_product = dict(zip(keys, facts))
-        titles = titles if titles is not None else [""] * len(product_ids)
-        return [PairKnowledge(by_query[q], by_product[(p, t)]) for q, p, t in zip(queries, product_ids, titles)]
+        return [PairKnowledge(by_query[q], by_product[(p, titles[i] if titles else "",
+                                                       own.get(normalise_query(q), NONE) if own else NONE)])
+                for i, (q, p) in enumerate(zip(queries, product_ids))]
 
     def stats(self) -> dict[str, int]:
-        heads = dict(duck.run(self.con, """SELECT split_part(head, ':', 1), count(DISTINCT head) FROM facts
-                                           GROUP BY 1"""))
+        heads = dict(duck.run(self.con, "SELECT split_part(head, ':', 1), count(DISTINCT head) FROM facts GROUP BY 1"))
         return {"query_heads": int(heads.get("query", 0)), "product_heads": int(heads.get("product", 0)),
                 "hidden_behaviors": self.hidden_behaviors}

@@ -1,13 +1,15 @@
 """Knowledge as text: the template that puts KG facts into a model's input (docs/knowledge.md).
 
-    query intent: used for event winter camping, customer wants stay warm; product: used for event winter camping
+    query intent: used for event winter camping, customer wants stay warm; product: used for event winter camping; shared: winter camping
 
 - A fact is ``<relation phrase> <intention>``; the phrase is the relation name with ``_`` as a
   space, except the customer-side relations (``xWant`` -> "customer wants", ``xIs_a`` ->
-  "customer is a", ``xInterested_in`` -> "customer interested in").
+  "customer is a", ``xInterested_in`` -> "customer interested in"); a word repeated at the seam
+  is said once ("is a" + "a stocking stuffer" -> "is a stocking stuffer").
 - Each side keeps its ``top_k`` best facts (score, then relation and text: deterministic).
 - For a pair, product facts whose intention (any relation) the query also has come first, since those are the
-  ones that say why this product fits this query.
+  ones that say why this product fits this query, and a third section names those shared
+  intentions (the KG path query -> intention <- product): ``shared: winter camping``.
 - A side without facts is left out; a pair without any fact gets ``""``.
 """
 
@@ -27,6 +29,7 @@ RELATION_PHRASES = {
 }
 QUERY_LABEL = "query intent"
 PRODUCT_LABEL = "product"
+SHARED_LABEL = "shared"
 SEP = " [SEP] "  # between query, product and knowledge in a joint input
 
 
@@ -35,7 +38,12 @@ def relation_phrase(relation: str) -> str:
 
 
 def fact_text(fact: Fact) -> str:
-    return f"{relation_phrase(fact.relation)} {' '.join(fact.intention.split())}".strip()
+    """``<relation phrase> <intention>``; a word the two share at the seam is said once ("is a" +
+    "a stocking stuffer" -> "is a stocking stuffer")."""
+    phrase, words = relation_phrase(fact.relation), fact.intention.split()
+    if words and phrase.split() and phrase.split()[-1].lower() == words[0].lower():
+        words = words[1:]
+    return f"{phrase} {' '.join(words)}".strip()
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class KnowledgeTemplate:
     top_k: int = 5
     query_label: str = QUERY_LABEL
     product_label: str = PRODUCT_LABEL
+    shared_label: str | None = SHARED_LABEL  # None: no shared section
 
     def _side(self, label: str, facts: list[Fact]) -> str:
         if not facts or self.top_k <= 0:
@@ -64,6 +73,11 @@ class KnowledgeTemplate:
         product = best_first(knowledge.product)
         product = [f for f in product if f.key[1] in shared] + [f for f in product if f.key[1] not in shared]
         parts = [self._side(self.query_label, query), self._side(self.product_label, product)]
+        if self.shared_label and self.top_k > 0:
+            both = list(dict.fromkeys(" ".join(f.intention.split()) for f in product[: self.top_k]
+                                      if f.key[1] in shared))
+            if both:
+                parts.append(f"{self.shared_label}: " + ", ".join(both))
         return "; ".join(p for p in parts if p)
 
 
