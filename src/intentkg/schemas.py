@@ -110,6 +110,24 @@ ANNOTATIONS = pa.schema(
     ]
 )
 
+# One row per annotated candidate: the final label after agreement and resolution (annotate stage).
+LABELS = pa.schema(
+    [
+        pa.field("candidate_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("head", pa.string(), nullable=False),
+        pa.field("relation", pa.string(), nullable=False),
+        pa.field("tail", pa.string(), nullable=False),
+        pa.field("category", pa.string()),
+        pa.field("batch", pa.string()),
+        pa.field("status", pa.string(), nullable=False),  # agreed | resolved | disputed | single | missing
+        *[pa.field(q, pa.bool_()) for q in ANNOTATION_QUESTIONS],  # null: still disputed or unanswered
+        pa.field("disagreed", pa.list_(pa.string()), nullable=False),  # questions the two annotators split on
+        pa.field("annotators", pa.list_(pa.string()), nullable=False),
+        pa.field("resolver", pa.string()),
+    ]
+)
+
 NODE_KINDS = ("behavior", "product", "query", "category", "intention")
 
 NODES = pa.schema(
@@ -175,6 +193,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("candidates", CANDIDATES, "candidate_id", links={"behavior_id": ("behaviors", "behavior_id")}),
         TableSpec("scores", SCORES, "candidate_id", links={"candidate_id": ("candidates", "candidate_id")}),
         TableSpec("annotations", ANNOTATIONS, None, links={"candidate_id": ("candidates", "candidate_id")}),
+        TableSpec("labels", LABELS, "candidate_id", links={"candidate_id": ("candidates", "candidate_id")}),
         TableSpec("nodes", NODES, "node_id"),
         TableSpec(
             "edges",

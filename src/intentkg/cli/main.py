@@ -12,6 +12,7 @@ from intentkg import __version__
 from intentkg.cli import generate, ingest, kg, lineage, serve, status
 from intentkg.cli import filter as filter_cli
 from intentkg.cli import report as report_cli
+from intentkg.cli import annotate as annotate_cli
 from intentkg.cli import eval as eval_cli
 from intentkg.errors import IntentkgError
 
@@ -32,6 +33,7 @@ cli.add_typer(serve.app, name="serve")
 cli.command("filter")(filter_cli.filter_)
 cli.command("view")(filter_cli.view)
 cli.command("report")(report_cli.report)
+cli.add_typer(annotate_cli.app, name="annotate")
 cli.add_typer(eval_cli.app, name="eval")
 
 
