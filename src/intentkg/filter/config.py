@@ -120,7 +120,7 @@ class CompletenessConfig(_Strict):
         "Why a shopper buys it ({relation}):", description="text the tail is scored after; {relation}")
     end_text: str = Field(".\n", description="appended to the tail so unfinished phrases score low")
     batch_tails: int = Field(16, ge=1, le=256, description="tails decoded together (llama.cpp sequences)")
-    batch_tokens: int = Field(1024, ge=64, description="tokens per decode call")
+    batch_tokens: int = Field(512, ge=64, description="tokens per decode call (and the context size)")
     max_tail_tokens: int = Field(48, ge=4, description="longer tails are cut (and score what remains)")
     n_threads: int | None = Field(None, ge=1, description="default: all cores")
     extra_buffers: bool = Field(

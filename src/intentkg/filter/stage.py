@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+from rich.console import Console
 
 from intentkg.duck import quote_path
 from intentkg.errors import IntentkgError
@@ -31,7 +32,7 @@ from intentkg.filter.dedup import TailClusters, cluster_tails, duplicate_sql
 from intentkg.filter.funnel import Funnel
 from intentkg.filter.generic_tails import find_generic_tails
 from intentkg.filter.view import STAGE, iter_view, verdicts
-from intentkg.progress import bar, console
+from intentkg.progress import bar
 from intentkg.schemas import BEHAVIORS, PRODUCTS, SCORES
 from intentkg.workspace import Manifest, Workspace
 
@@ -138,7 +139,7 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
     if funnel is None:  # skipped: same scores, maybe other thresholds
         funnel = funnel_at(ws, config.thresholds)
     if not quiet:
-        funnel.print(console, title=f"filter funnel ({ws.root})")
+        funnel.print(Console(), title=f"filter funnel ({ws.root})")
     return manifest, funnel
 
 
@@ -153,8 +154,9 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
         passes.rules_pass(con, passes.input_sql(candidates, behaviors, products), total, config, rows)
     with run.time("generic"):
         generic = find_generic_tails(con, rows, config.generic)
-        con.register("generic", pa.table({"key": list(generic), "generic_detail": [g.detail() for g in generic.values()]},
-                                         schema=pa.schema([("key", pa.string()), ("generic_detail", pa.string())])))
+        generic_schema = pa.schema([("key", pa.string()), ("generic_detail", pa.string())])
+        details = [g.detail() for g in generic.values()]
+        con.register("generic", pa.table({"key": list(generic), "generic_detail": details}, schema=generic_schema))
     with run.time("completeness"):
         lm = passes.completeness_pass(con, rows, config, scratch / "lm.parquet")
         if lm.get("model_path"):

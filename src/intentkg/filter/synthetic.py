@@ -125,8 +125,9 @@ def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
         else:
             tail = " ".join(x for x in (rng.choice(VERBS), rng.choice(OBJECTS), rng.choice(MODIFIERS)) if x)
         behavior = behaviors[b]
-        relation = RELATIONS[c % len(RELATIONS)]
-        sample, position = (c // n_behaviors) % 3, (c // n_behaviors) // 3 + 1
+        k = c // n_behaviors  # the k-th candidate of this behaviour: 4 per (behaviour, relation)
+        relation = RELATIONS[(b + k // 4) % len(RELATIONS)]
+        sample, position = k % 2, (k // 2) % 2 + 1
         logprob = round(-rng.uniform(0.3, 4.0), 4) if tail and rng.random() < logprob_share else None
         rows.append({"candidate_id": short_id("synthetic", c, seed), "behavior_id": behavior["behavior_id"],
                      "kind": behavior["kind"], "head": head, "relation": relation, "tail": tail,

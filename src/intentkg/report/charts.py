@@ -24,7 +24,7 @@ def bar_chart(labels: Sequence[str], series: dict[str, Sequence[float]], title: 
     legend_h = 22 if len(names) > 1 else 0
     top = (22 if title else 4) + legend_h
     height = top + row_h * len(labels) + 6
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+    out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" '
            f'height="{height}" role="img" aria-label="{esc(title)}" font-family="system-ui,sans-serif" font-size="12">']
     if title:
         out.append(f'<text x="0" y="15" font-weight="600">{esc(title)}</text>')
@@ -44,8 +44,9 @@ def bar_chart(labels: Sequence[str], series: dict[str, Sequence[float]], title: 
             text = value_format.format(value)
             if shares_of is not None and shares_of[k]:
                 text += f" ({100 * value / shares_of[k]:.1f}%)"
+            tip = f"{label} · {name}: {text}"
             out.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_height - 2}" '
-                       f'fill="{PALETTE[k % len(PALETTE)]}"><title>{esc(label)} · {esc(name)}: {esc(text)}</title></rect>'
+                       f'fill="{PALETTE[k % len(PALETTE)]}"><title>{esc(tip)}</title></rect>'
                        f'<text x="{label_w + w + 4:.1f}" y="{by + bar_height - 4}" fill="#57606a">{esc(text)}</text>')
     out.append("</svg>")
     return "".join(out)
