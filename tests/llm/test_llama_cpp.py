@@ -88,3 +88,22 @@ def test_unknown_options_name_the_valid_ones():
     with pytest.raises(ConfigError, match="no option 'n_thread'; valid options: model, n_ctx, n_threads"):
         registry.create("llama_cpp", model="gemma3-270m", n_thread=2)
     assert isinstance(registry.create("llama_cpp", model="gemma3-270m"), LlamaCppBackend)
+
+
+def test_logprobs_equal_llama_cpp_pythons_own_with_logits_all():
+    from llama_cpp import Llama
+
+    from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
+
+    backend = gemma()
+    prompt, params = "The capital of France is", SamplingParams(temperature=0.0, max_tokens=6, stop=())
+    ours = backend.generate([Request(key="greedy", params=params, prompt=prompt)])[0].completions[0]
+    with model_params_patch(extra_buffers_ok(backend.path)):
+        reference = Llama(model_path=str(backend.path), n_ctx=64, n_threads=1, logits_all=True, verbose=False)
+    try:
+        out = reference.create_completion(prompt, max_tokens=6, temperature=0.0, logprobs=1)["choices"][0]
+    finally:
+        reference.close()
+    assert ours.text == out["text"]
+    assert ours.token_logprobs == pytest.approx([float(x) for x in out["logprobs"]["token_logprobs"]], abs=1e-4)
+    assert ours.token_offsets == [o - len(prompt) for o in out["logprobs"]["text_offset"]]

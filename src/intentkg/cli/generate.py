@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -67,7 +68,11 @@ def generate(
                                 (cfg.sampling, "top_p", top_p), (cfg, "batch_size", batch_size)]:
         if value is not None:
             setattr(target, name, value)
-    cfg = GenerateConfig.model_validate(cfg.model_dump())  # re-check ranges of overridden values
+    try:  # re-check the ranges of values given as flags
+        cfg = GenerateConfig.model_validate(cfg.model_dump())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"generate options: {problems}") from exc
     manifest = run_generate(cfg, workspace, force=force)
     _summary(manifest, workspace)
 

@@ -4,9 +4,10 @@
 or ``org/repo:file.gguf`` on the Hugging Face Hub (downloaded through huggingface_hub's cache; set
 ``HF_HUB_OFFLINE=1`` to use only what is already there).
 
-Per-token log-probabilities come from a logits processor that sees the raw next-token logits
-(before temperature, top-k/p) and a hook on the sampler that sees which token was drawn; this
-avoids ``logits_all=True``, which would keep the whole context's logits in memory.
+Per-token log-probabilities come from a hook on the sampler: after each draw it reads the raw
+next-token logits (before temperature, top-k/p) that llama.cpp still holds and takes the drawn
+token's log-softmax. This avoids ``logits_all=True``, which would keep the whole context's logits
+in memory and slow every prompt down, and leaves the sampler chain exactly as without log-probs.
 """
 
 from __future__ import annotations
@@ -60,34 +61,43 @@ def gguf_has_chat_template(path: Path) -> bool:
             return mapped.find(b"tokenizer.chat_template", 0, min(size, _HEADER_SCAN_BYTES)) != -1
 
 
+def default_threads() -> int:
+    """Half the usable CPUs (about the physical cores), at least 1.
+
+    llama.cpp's OpenMP threads spin while they wait; with as many threads as busy vCPUs a shared
+    machine slows down many times over. Set ``n_threads`` (or ``OMP_WAIT_POLICY=PASSIVE``) to change.
+    """
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, usable // 2)
+
+
 class _TokenRecorder:
-    """Collects (token, log-prob) pairs of one generation from the processor and sampler hooks."""
+    """Collects (token, log-prob) pairs of one generation through a hook on the sampler."""
 
     def __init__(self) -> None:
         self.active = False
-        self.logits = None
-        self.lse = 0.0
         self.tokens: list[int] = []
         self.logprobs: list[float] = []
 
     def start(self) -> None:
-        self.active, self.logits, self.tokens, self.logprobs = True, None, [], []
+        self.active, self.tokens, self.logprobs = True, [], []
 
-    def processor(self, input_ids, logits):
-        if self.active:
-            import numpy as np
+    def record(self, llm, token: int, idx: int | None) -> None:
+        """Log-prob of ``token`` under the raw next-token logits it was drawn from (still in llama.cpp)."""
+        import numpy as np
 
-            values = np.array(logits, dtype=np.float32)
-            peak = float(values.max())
-            self.lse = peak + math.log(float(np.exp(values - peak).sum()))
-            self.logits = values
-        return logits
-
-    def record(self, token: int) -> None:
-        if self.active:
-            self.tokens.append(int(token))
-            lp = float(self.logits[token]) - self.lse if self.logits is not None else float("nan")
-            self.logprobs.append(lp)
+        lp = float("nan")
+        try:
+            row = idx - llm.n_tokens if idx is not None else -1
+            pointer = llm._ctx.get_logits_ith(row)
+            if pointer:
+                values = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),))
+                peak = float(values.max())
+                lp = float(values[token]) - peak - math.log(float(np.exp(values - peak).sum()))
+        except Exception:  # a changed llama-cpp-python internal costs the log-probs, never the answer
+            pass
+        self.tokens.append(int(token))
+        self.logprobs.append(lp)
 
 
 @register("llama_cpp")
@@ -101,8 +111,7 @@ class LlamaCppBackend:
         self.model = model
         self.path = resolve_gguf(model)
         self.n_ctx, self.n_batch, self.n_gpu_layers = n_ctx, n_batch, n_gpu_layers
-        self.n_threads = n_threads or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                          else (os.cpu_count() or 1))
+        self.n_threads = n_threads or default_threads()
         self.extra_buffers, self.verbose = extra_buffers, verbose
         self.chat = gguf_has_chat_template(self.path) if chat is None else bool(chat)
         self._llm = None
@@ -135,7 +144,8 @@ class LlamaCppBackend:
 
             def sample(*args: Any, **kwargs: Any) -> int:
                 token = original(*args, **kwargs)
-                recorder.record(token)
+                if recorder.active:
+                    recorder.record(llm, token, kwargs.get("idx"))
                 return token
 
             llm.sample = sample  # the generate loop calls self.sample: this sees every drawn token
@@ -167,14 +177,13 @@ class LlamaCppBackend:
         for name in ("top_k", "min_p", "repeat_penalty"):
             if getattr(p, name) is not None:
                 kwargs[name] = getattr(p, name)
-        if p.logprobs:
-            kwargs["logits_processor"] = [self._recorder.processor]
         return kwargs
 
     def _sample(self, llm, request: Request, seed: int) -> Completion:
         kwargs = self._kwargs(request, seed)
         recorder = self._recorder
         recorder.start()
+        recorder.active = request.params.logprobs
         try:
             if request.messages is not None:
                 llm.reset()  # evaluate the whole prompt in one batch: the same numbers every time

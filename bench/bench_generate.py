@@ -1,0 +1,140 @@
+"""Benchmark: `intentkg generate` against raw llama-cpp-python, same prompts, parameters and model.
+
+    .venv/bin/python bench/bench_generate.py [--limit 10] [--rounds 2] [--max-tokens 48] [--threads N]
+
+Both sides run the bundled Gemma 3 270M (Q4_K_M) on the same machine in one process tree, in
+alternating rounds (raw, intentkg, raw, intentkg, ...) so that background load hits both alike:
+
+- raw: one ``Llama`` and a plain loop of ``create_completion(prompt, ...)`` over the prompts intentkg
+  renders, in intentkg's execution order, with the same seeds (llama-cpp-python's own KV prefix
+  reuse applies). Tokens/s = completion tokens / loop time (model load excluded).
+- intentkg: the real CLI, ``intentkg generate`` in a subprocess on a fresh workspace. Tokens/s is the
+  manifest's ``tokens_per_second`` (completion tokens / time in the generate loop, which includes the
+  request cache, log-prob capture and progress; model load excluded, like raw). The CLI's wall time
+  (process start, imports, model load, parse, Parquet) is reported too.
+
+Then a fully cached re-run (``intentkg generate --force``: every call a cache hit, no model load) is timed.
+The goal is ratio >= 0.95. Not a test: timings on a shared machine are noisy, so look at every round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RELATIONS = "used_for_function,xWant"
+
+
+def cli(ws: Path, args: list[str]) -> float:
+    env = dict(os.environ, INTENTKG_NO_PROGRESS="1")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "intentkg.cli.main", "generate", "-w", str(ws), *args],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"intentkg generate failed:\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=10, help="behaviours (x 2 relations = calls per round)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: intentkg's)")
+    parser.add_argument("--no-logprobs", action="store_true", help="intentkg without per-token log-probs")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    opts = parser.parse_args()
+
+    from llama_cpp import Llama
+
+    from intentkg.generate import GenerateConfig
+    from intentkg.generate.plan import execution_order, plan_calls
+    from intentkg.generate.relations import load_schema
+    from intentkg.generate.select import select_behaviors
+    from intentkg.generate.stage import template_for
+    from intentkg.ingest import run_ingest
+    from intentkg.ingest.demo import demo_config
+    from intentkg.llm.llama_cpp import LlamaCppBackend, default_threads
+    from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
+    from intentkg.llm.protocol import sample_seed
+    from intentkg.workspace import Workspace
+
+    threads = opts.threads or default_threads()
+    root = Path(tempfile.mkdtemp(prefix="bench-generate-"))
+    base = root / "base"
+    run_ingest(demo_config(), base)
+    args = ["--limit", str(opts.limit), "--relations", RELATIONS, "--max-tokens", str(opts.max_tokens),
+            "--seed", "0", "--temperature", "0.8", "--top-p", "0.95", "--option", f"n_threads={threads}"]
+    config = GenerateConfig.model_validate({
+        "relations": RELATIONS.split(","), "selection": {"limit": opts.limit},
+        "sampling": {"max_tokens": opts.max_tokens, "seed": 0, "temperature": 0.8, "top_p": 0.95,
+                     "logprobs": not opts.no_logprobs},
+        "backend": {"options": {"n_threads": threads}}})
+    if opts.no_logprobs:
+        args += ["--config", str(root / "nolp.yaml")]
+        (root / "nolp.yaml").write_text("sampling: {logprobs: false}\n")
+
+    backend = LlamaCppBackend(n_threads=threads)
+    model = backend.info()
+    behaviors = select_behaviors(Workspace(base).read("ingest", "behaviors"), config.selection)
+    relations = load_schema().select(config.relations)
+    calls = execution_order(plan_calls(behaviors, relations, template_for(config, model), model, config))
+
+    with model_params_patch(extra_buffers_ok(backend.path)):
+        raw_llm = Llama(model_path=str(backend.path), n_ctx=2048, n_threads=threads, n_threads_batch=threads,
+                        n_batch=512, verbose=False)
+
+    def raw_round() -> tuple[float, int]:
+        raw_llm.reset()
+        tokens = 0
+        started = time.perf_counter()
+        for call in calls:
+            p = call.request.params
+            out = raw_llm.create_completion(call.request.prompt, max_tokens=p.max_tokens, temperature=p.temperature,
+                                            top_p=p.top_p, seed=sample_seed(call.request.key, 0), stop=list(p.stop))
+            tokens += out["usage"]["completion_tokens"]
+        return tokens / (time.perf_counter() - started), tokens
+
+    rounds = []
+    for r in range(opts.rounds):
+        raw_tps, raw_tokens = raw_round()
+        ws = root / f"round{r}"
+        shutil.copytree(base, ws)
+        wall = cli(ws, args)
+        counts = Workspace(ws).manifest("generate").counts
+        rounds.append({"raw_tokens_per_s": round(raw_tps, 2), "raw_tokens": raw_tokens,
+                       "intentkg_tokens_per_s": counts["tokens_per_second"], "intentkg_tokens": counts["tokens_out"],
+                       "ratio": round(counts["tokens_per_second"] / raw_tps, 3), "intentkg_cli_wall_s": round(wall, 2)})
+        print(f"round {r + 1}: raw {raw_tps:.1f} tok/s ({raw_tokens} tokens) | intentkg generate "
+              f"{counts['tokens_per_second']:.1f} tok/s ({counts['tokens_out']} tokens), CLI wall {wall:.1f} s "
+              f"| ratio {rounds[-1]['ratio']:.3f}", flush=True)
+    raw_llm.close()
+
+    last = root / f"round{opts.rounds - 1}"
+    cached_walls = [cli(last, args + ["--force"]) for _ in range(2)]
+    counts = Workspace(last).manifest("generate").counts
+    assert counts["backend_calls"] == 0 and counts["cache_hits"] == len(calls), counts
+    result = {
+        "model": "gemma3-270m (Q4_K_M GGUF)", "threads": threads, "calls_per_round": len(calls),
+        "max_tokens": opts.max_tokens, "logprobs": not opts.no_logprobs, "rounds": rounds,
+        "median_ratio": round(statistics.median(r["ratio"] for r in rounds), 3),
+        "cached_rerun_cli_wall_s": [round(w, 2) for w in cached_walls],
+        "cached_rerun_stage_s": Workspace(last).manifest("generate").seconds,
+        "command": "python bench/bench_generate.py " + " ".join(sys.argv[1:]),
+    }
+    print(json.dumps(result, indent=2))
+    if opts.json:
+        opts.json.write_text(json.dumps(result, indent=2))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
