@@ -28,6 +28,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: setup
 	$(BIN)/intentkg ingest demo -w $(DEMO_WS)
+	$(BIN)/intentkg filter -w $(DEMO_WS)
+	$(BIN)/intentkg report $(DEMO_WS)
 	@echo
 	@echo "Results are in $(DEMO_WS)/ (one folder per stage, each with manifest.json)."
 	@echo "Try: $(BIN)/intentkg status $(DEMO_WS)"
