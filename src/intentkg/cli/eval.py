@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -14,7 +15,8 @@ from intentkg.cli.options import FORCE, WORKSPACE
 from intentkg.errors import ConfigError
 
 app = typer.Typer(help="Evaluations: what the knowledge does for search.", no_args_is_help=True)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)
+TASK_NAMES = {"esci": "E/S/C/I", "substitute": "substitute"}
 
 
 def _pct(value: float | None) -> str:
@@ -37,16 +39,17 @@ def headline_line(top: dict) -> str:
 
 
 def print_results(document: dict) -> None:
-    table = Table(title="ESCI: frozen encoders without vs with knowledge (95% bootstrap CI over queries)")
-    for column in ("encoder", "head", "task", "metric", "without", "with", "lift", "lift CI", "relative"):
-        table.add_column(column, justify="right" if column not in ("encoder", "head", "task", "metric") else "left")
+    table = Table(title="ESCI: frozen encoders, without vs with knowledge in the input (95% bootstrap CI over "
+                        "queries)")
+    for column in ("encoder + head", "task", "metric", "without", "with", "lift [95% CI]", "relative"):
+        table.add_column(column, justify="left" if column in ("encoder + head", "task", "metric") else "right")
     for r in document["results"]:
         for metric in ("macro_f1", "micro_f1"):
             lift = r["lift"][metric]
-            table.add_row(r["encoder"], r["head"], r["task"], metric,
-                          f"{r['without'][metric]['mean']:.3f} {_ci(r['without'][metric]['ci'], '{:.3f}')}",
-                          f"{r['with'][metric]['mean']:.3f} {_ci(r['with'][metric]['ci'], '{:.3f}')}",
-                          f"{lift['abs']:+.3f}", _ci(lift["abs_ci"]), _pct(lift["rel"]))
+            table.add_row(f"{r['encoder']} + {r['head']}", TASK_NAMES.get(r["task"], r["task"]),
+                          metric.replace("_f1", "-F1"), f"{r['without'][metric]['mean']:.3f}",
+                          f"{r['with'][metric]['mean']:.3f}", f"{lift['abs']:+.3f} {_ci(lift['abs_ci'])}",
+                          _pct(lift["rel"]))
     console.print(table)
     evaluated = "all" if document.get("mode") == "folds" else document["config"]["data"]["test_split"]
     cov = document["coverage"].get(evaluated, {})
@@ -54,7 +57,7 @@ def print_results(document: dict) -> None:
         sources = ", ".join(f"{k} {100 * v:.0f}%" for k, v in cov["by_source"].items() if v)
         console.print(f"knowledge coverage ({evaluated}, {cov['pairs']} pairs): any {100 * cov['any']:.0f}%, "
                       f"query side {100 * cov['query_side']:.0f}%, product side {100 * cov['product_side']:.0f}%"
-                      f"{'; ' + sources if sources else ''}", highlight=False)
+                      f"{'; by source: ' + sources if sources else ''}", highlight=False, soft_wrap=True)
     if document.get("headline"):
         console.print(headline_line(document["headline"]), highlight=False, soft_wrap=True)
 
@@ -85,7 +88,7 @@ def esci(
     on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
     generator: Optional[str] = typer.Option(None, help="Generator for --on-demand (default: the generate stage's)."),
     finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),
-    finetune_epochs: int = typer.Option(2, help="Epochs for --finetune."),
+    finetune_epochs: int = typer.Option(3, help="Epochs for --finetune."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     stage: str = typer.Option("eval-esci", help="Workspace folder for the results (keep several runs apart)."),
     as_json: bool = typer.Option(False, "--json", help="Print results.json instead of the table."),

@@ -37,11 +37,12 @@ class KnowledgeConfig(_Strict):
 
 class FinetuneConfig(_Strict):
     enabled: bool = False
-    epochs: int = Field(2, ge=1)
-    lr: float = 3e-5
+    epochs: int = Field(3, ge=1)
+    lr: float = 5e-5
     batch_size: int = Field(16, ge=1)
     max_length: int = Field(160, ge=16)
     seeds: int = Field(1, ge=1)
+    tasks: list[Literal["esci", "substitute"]] = ["esci"]
 
 
 class EvalConfig(_Strict):

@@ -76,6 +76,16 @@ def torch_threads(threads: int | None):
         torch.set_num_threads(before)
 
 
+def quiet_transformers() -> None:
+    """No per-model 'Loading weights' bars: the stage shows its own progress."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
 def pair_features(q: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.hstack([q, p, q * p, np.abs(q - p)]).astype(np.float32, copy=False)
 
@@ -87,6 +97,7 @@ class BiEncoder:
                  batch_size: int = 64):
         from intentkg.embed import load_embedder
 
+        quiet_transformers()
         self.spec = spec
         self.embedder = load_embedder(spec, device=device, batch_size=batch_size)
         path = getattr(self.embedder, "path", None)
@@ -127,6 +138,7 @@ class CrossEncoder:
             from transformers import AutoModel, AutoTokenizer
         except ImportError as exc:
             raise ConfigError("the cross-encoder needs `pip install intentkg[train]` (torch, transformers)") from exc
+        quiet_transformers()
         self.folder = model_folder(spec)
         self.torch, self.device = torch, device
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)

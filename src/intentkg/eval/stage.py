@@ -39,14 +39,14 @@ def read_results(workspace: str | Path | Workspace, stage: str = "eval-esci") ->
 
 
 def headline(results: list[dict], primary: tuple[str, str, str, str]) -> dict | None:
-    """The primary comparison (encoder, head, task, metric), or the first one run."""
+    """The primary comparison (encoder, head, task, metric), else the nearest one that was run."""
     if not results:
         return None
     encoder, head, task, metric = primary
-    chosen = next((r for r in results if (r["encoder"], r["head"], r["task"]) == (encoder, head, task)), None)
-    if chosen is None:
-        chosen = next((r for r in results if r["task"] == task), results[0])
-        metric = metric if metric in chosen["lift"] else "macro_f1"
+    preferences = [lambda r: (r["encoder"], r["head"], r["task"]) == (encoder, head, task),
+                   lambda r: (r["encoder"], r["task"]) == (encoder, task), lambda r: r["task"] == task]
+    chosen = next((r for wanted in preferences for r in results if wanted(r)), results[0])
+    metric = metric if metric in chosen["lift"] else "macro_f1"
     lift = chosen["lift"][metric]
     return {"encoder": chosen["encoder"], "head": chosen["head"], "task": chosen["task"], "metric": metric,
             "without": chosen["without"][metric], "with": chosen["with"][metric], **lift,
@@ -148,7 +148,7 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
         from intentkg.eval.finetune import finetune_compare
 
         with run.time("finetune"):
-            ft_result, ft_predictions = finetune_compare(data, knowledge, config, parts)
-            results.append(ft_result)
+            ft_results, ft_predictions = finetune_compare(data, knowledge, config, parts)
+            results.extend(ft_results)
             predictions = pa.concat_tables([predictions, ft_predictions])
     return results, predictions, knowledge, [m for m in (bi, cross) if m is not None]

@@ -1,0 +1,92 @@
+"""End to end on a tiny KG and ESCI set with the real bundled MiniLM (bi- and cross-encoder)."""
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from intentkg.errors import IntentkgError
+from intentkg.eval.config import EvalConfig, KnowledgeConfig
+from intentkg.eval.esci_data import EsciDataConfig
+from intentkg.eval.stage import read_results, run_esci_eval
+from intentkg.report.registry import ReportContext
+
+
+def _config(esci_dir, **knowledge):
+    return EvalConfig(data=EsciDataConfig(path=esci_dir), heads=["logreg"], seeds=1, n_boot=100,
+                      knowledge=KnowledgeConfig(min_similarity=0.3, **knowledge))
+
+
+def test_both_encoders_with_and_without_knowledge(eval_ws, esci_dir):
+    doc = run_esci_eval(eval_ws, _config(esci_dir))
+    assert {(r["encoder"], r["task"]) for r in doc["results"]} == {
+        ("bi", "esci"), ("cross", "esci"), ("bi", "substitute"), ("cross", "substitute")}
+    top = doc["headline"]
+    assert (top["encoder"], top["task"], top["metric"]) == ("cross", "esci", "macro_f1")
+    assert top["n_pairs"] == 15 and top["n_queries"] == 3 and len(top["abs_ci"]) == 2
+    assert read_results(eval_ws) == json.loads(json.dumps(doc))
+    folder = eval_ws.stage_dir("eval-esci")
+    predictions = pq.read_table(folder / "predictions.parquet")
+    assert predictions.num_rows == 15 * 2 * 2 * 2  # test pairs x encoders x tasks x settings (1 seed, 1 head)
+    knowledge = {(r["query"], r["product_id"]): r for r in pq.read_table(folder / "knowledge.parquet").to_pylist()}
+    unseen = knowledge[("camping gear for winter trips", "M1")]
+    assert "query_nearest" in unseen["sources"] and "query" not in unseen["sources"]
+    assert unseen["knowledge"].startswith("query intent: ") and "winter camping" in unseen["knowledge"]
+    # unseen=own: even a training query in the KG answers through its neighbours, not itself
+    assert "query" not in knowledge[("winter camping gear", "M1")]["sources"]
+    assert doc["coverage"]["test"]["any"] > 0.5
+    manifest = eval_ws.manifest("eval-esci")
+    assert {m.role for m in manifest.models} == {"bi_encoder", "cross_encoder"}
+    first_misses = manifest.counts["embedding_cache_misses"]
+    assert first_misses > 0
+
+    again = run_esci_eval(eval_ws, _config(esci_dir))  # unchanged: skipped
+    assert again == read_results(eval_ws) and eval_ws.manifest("eval-esci").finished_at == manifest.finished_at
+
+    run_esci_eval(eval_ws, _config(esci_dir, top_k=1))  # another knowledge setting
+    misses = eval_ws.manifest("eval-esci").counts["embedding_cache_misses"]
+    assert 0 < misses < first_misses  # the without-knowledge texts came from the cache
+
+    html = ReportContext(eval_ws)
+    from intentkg.eval.report_section import render
+
+    page = render(html)
+    assert "<svg" in page and "macro-F1 lift" in page and "eval-esci" in page
+
+
+def test_unseen_none_uses_the_query_itself(eval_ws, esci_dir):
+    doc = run_esci_eval(eval_ws, _config(esci_dir, unseen="none").model_copy(
+        update={"encoders": ["bi"], "tasks": ["esci"], "stage": "eval-esci-none"}))
+    assert doc["coverage"]["train"]["by_source"]["query"] > 0
+    assert doc["knowledge_stats"]["unseen"] == "none"
+
+
+def test_errors_before_any_model_loads(tmp_path, esci_dir):
+    from intentkg.workspace import Workspace
+
+    with pytest.raises(IntentkgError, match="has no KG"):
+        run_esci_eval(Workspace(tmp_path / "empty"), _config(esci_dir))
+    one_split = _config(esci_dir).model_copy(update={"data": EsciDataConfig(path=esci_dir, test_split="dev")})
+    with pytest.raises(IntentkgError, match="'dev'"):
+        run_esci_eval(Workspace(tmp_path / "empty"), one_split)
+
+
+def test_cli_prints_the_lift(eval_ws, esci_dir):
+    from intentkg.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["eval", "esci", str(esci_dir), "-w", str(eval_ws.root), "--encoder", "bi",
+                                      "--head", "logreg", "--task", "esci", "--seeds", "1", "--bootstrap", "100",
+                                      "--min-similarity", "0.3", "--stage", "eval-esci-cli"])
+    assert result.exit_code == 0, result.output
+    assert "knowledge lift, ESCI 4-class" in result.output and "95% CI" in result.output
+    assert "coverage" in result.output
+
+
+def test_finetuned_variant(eval_ws, esci_dir):
+    config = _config(esci_dir).model_copy(update={"encoders": ["bi"], "tasks": ["esci"], "stage": "eval-esci-ft"})
+    config.finetune = config.finetune.model_copy(update={"enabled": True, "epochs": 1, "batch_size": 8,
+                                                         "max_length": 32})
+    doc = run_esci_eval(eval_ws, config)
+    tuned = [r for r in doc["results"] if r["encoder"] == "cross-finetuned"]
+    assert len(tuned) == 1 and tuned[0]["head"] == "linear" and tuned[0]["n_pairs"] == 15
