@@ -29,10 +29,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/intentkg ingest demo -w $(DEMO_WS)
 	$(BIN)/intentkg filter -w $(DEMO_WS)
+	$(BIN)/intentkg eval esci --demo -w $(DEMO_WS)
 	$(BIN)/intentkg report $(DEMO_WS)
 	@echo
 	@echo "Results are in $(DEMO_WS)/ (one folder per stage, each with manifest.json)."
 	@echo "Try: $(BIN)/intentkg status $(DEMO_WS)"
+	@$(BIN)/intentkg eval show $(DEMO_WS)
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -81,6 +81,10 @@ def test_cli_prints_the_lift(eval_ws, esci_dir):
     assert result.exit_code == 0, result.output
     assert "knowledge lift, ESCI 4-class" in result.output and "95% CI" in result.output
     assert "coverage" in result.output
+    shown = CliRunner().invoke(cli, ["eval", "show", str(eval_ws.root), "--stage", "eval-esci-cli"])
+    assert shown.exit_code == 0 and "knowledge lift" in shown.output
+    missing = CliRunner().invoke(cli, ["eval", "show", str(eval_ws.root), "--stage", "nothing-here"])
+    assert missing.exit_code != 0
 
 
 def test_finetuned_variant(eval_ws, esci_dir):

@@ -128,3 +128,20 @@ def esci(
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print_results(document)
+
+
+@app.command("show")
+def show(workspace: Path = typer.Argument(Path("workspace"), help="Workspace folder."),
+         stage: str = typer.Option("eval-esci", help="The evaluation's workspace folder."),
+         table: bool = typer.Option(False, "--table", help="Also print every comparison, not only the headline.")
+         ) -> None:
+    """Print the stored result of the last `eval esci` run (no computation)."""
+    from intentkg.eval.stage import read_results
+
+    document = read_results(workspace, stage)
+    if not document:
+        raise ConfigError(f"{workspace / stage} has no results.json: run `intentkg eval esci -w {workspace}` first")
+    if table:
+        print_results(document)
+    elif document.get("headline"):
+        console.print(headline_line(document["headline"]), highlight=False, soft_wrap=True)
