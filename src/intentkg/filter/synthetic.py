@@ -66,21 +66,37 @@ def _variant(text: str, rng: random.Random) -> str:
     return text.upper() if choice < 0.75 else text.replace(" ", "  ")
 
 
-def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
-                     logprob_share: float = 1.0) -> dict[str, pa.Table]:
-    rng = random.Random(seed)
+SYLLABLES = ["ka", "lo", "mi", "ru", "te", "no", "sa", "vi", "do", "pe", "zu", "ha", "ri", "go", "be", "xu",
+             "la", "me", "ti", "po", "ne", "fu", "ya", "ko", "si", "wa", "de", "mu", "ro", "chi"]
+
+
+def _open_tail(index: int) -> str:
+    """A deterministic open-vocabulary intent for ``index``: the set of distinct tails grows with the input."""
+    word = "".join(SYLLABLES[(index // len(SYLLABLES) ** i) % len(SYLLABLES)] for i in range(3))
+    verb = VERBS[index % len(VERBS)]
+    if index % 3:
+        obj = OBJECTS[(index // 7) % len(OBJECTS)].replace("a ", f"a {word} ", 1)
+    else:
+        obj = f"{word} {OBJECTS[index % len(OBJECTS)]}"
+    modifier = MODIFIERS[(index // 11) % len(MODIFIERS)]
+    return " ".join(x for x in (verb, obj, modifier) if x)
+
+
+def _products(rng: random.Random) -> tuple[list[dict], list[tuple[str, str]]]:
     products, types = [], []
     for category, by_type in CATALOGUE.items():
         for ptype in by_type:
             for brand in BRANDS:
                 for adjective in ADJECTIVES[:4]:
-                    pid = f"P{len(products):06d}"
                     title = f"{brand} {adjective} {ptype.title()} {rng.randint(1, 9)}-Pack"
-                    products.append({"product_id": pid, "title": title, "category": category,
+                    products.append({"product_id": f"P{len(products):06d}", "title": title, "category": category,
                                      "product_type": ptype, "source": "synthetic", "source_file": "synthetic",
                                      "source_row": len(products) + 1})
                     types.append((category, ptype))
-    n_behaviors = max(1, n_candidates // per_behavior)
+    return products, types
+
+
+def _behaviors(n_behaviors: int, products: list[dict], types: list, rng: random.Random) -> tuple[list, list]:
     behaviors, heads = [], []
     for b in range(n_behaviors):
         right = rng.randrange(len(products))
@@ -89,19 +105,32 @@ def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
             left = rng.choice([i for i in range(max(0, right - 40), min(len(products), right + 40))
                                if types[i][0] == category and i != right] or [right - 1])
             kind, left_id, left_text = "co_buy", products[left]["product_id"], products[left]["title"]
-            head = f"{left_text} and {products[right]['title']}"
+            head = f"{left_text} + {products[right]['title']}"
         else:
             kind = "search_buy"
             left_text = rng.choice([ptype, f"best {ptype}", f"{ptype} for {rng.choice(OBJECTS)}",
                                     f"cheap {ptype} {rng.randint(1, 999)}"])
-            left_id, head = left_text.lower(), left_text
+            left_id, head = left_text.lower(), f"{left_text} -> {products[right]['title']}"
         behaviors.append({"behavior_id": short_id(kind, left_id, b), "kind": kind, "left": left_id,
                           "right": products[right]["product_id"], "left_text": left_text,
                           "right_text": products[right]["title"], "support": rng.randint(1, 50),
                           "category": category, "pii_redactions": 0, "source": "synthetic",
                           "source_file": "synthetic", "source_row": b + 1})
         heads.append((head, category, ptype, products[right]["title"]))
-    rows = []
+    return behaviors, heads
+
+
+def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
+                     logprob_share: float = 1.0) -> dict[str, pa.Table]:
+    """products, behaviors and candidates tables; candidates come ``per_behavior`` to a behaviour, four
+    per (behaviour, relation) as two samples of a two-item list."""
+    rng = random.Random(seed)
+    products, types = _products(rng)
+    n_behaviors = max(1, n_candidates // per_behavior)
+    behaviors, heads = _behaviors(n_behaviors, products, types, rng)
+    open_space = max(500, n_candidates // 3)
+    names = [f.name for f in CANDIDATES]
+    cols: dict[str, list] = {name: [] for name in names}
     for c in range(n_candidates):
         b = c % n_behaviors
         head, category, ptype, title = heads[b]
@@ -123,21 +152,22 @@ def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
         elif roll < 0.64:
             tail, status = None, rng.choice(["empty", "unparseable", "truncated"])
         else:
-            tail = " ".join(x for x in (rng.choice(VERBS), rng.choice(OBJECTS), rng.choice(MODIFIERS)) if x)
+            tail = _open_tail(rng.randrange(open_space))
+            if rng.random() < 0.15:
+                tail = _variant(tail, rng)
         behavior = behaviors[b]
         k = c // n_behaviors  # the k-th candidate of this behaviour: 4 per (behaviour, relation)
         relation = RELATIONS[(b + k // 4) % len(RELATIONS)]
         sample, position = k % 2, (k // 2) % 2 + 1
         logprob = round(-rng.uniform(0.3, 4.0), 4) if tail and rng.random() < logprob_share else None
-        rows.append({"candidate_id": short_id("synthetic", c, seed), "behavior_id": behavior["behavior_id"],
-                     "kind": behavior["kind"], "head": head, "relation": relation, "tail": tail,
-                     "position": position, "raw_text": f"{position}. {tail or ''}", "parse_status": status,
-                     "prompt_id": "synthetic", "template_version": "1", "model_id": "synthetic",
-                     "model_hash": "synthetic", "request_key": short_id("req", b, sample, seed), "sample": sample,
-                     "tail_logprob": logprob, "tail_tokens": len((tail or "").split()) or None})
+        row = (short_id("synthetic", c, seed), behavior["behavior_id"], behavior["kind"], head, relation, tail,
+               position, f"{position}. {tail or ''}", status, "synthetic", "1", "synthetic", "synthetic",
+               short_id("req", b, relation, sample, seed), sample, logprob, len((tail or "").split()) or None)
+        for name, value in zip(names, row):
+            cols[name].append(value)
     return {"products": conform(pa.Table.from_pylist(products), "products"),
             "behaviors": conform(pa.Table.from_pylist(behaviors), "behaviors"),
-            "candidates": pa.Table.from_pylist(rows, schema=CANDIDATES)}
+            "candidates": pa.table(cols, schema=CANDIDATES)}
 
 
 def write_synthetic_workspace(root: str | Path, n_candidates: int, seed: int = 0, **options) -> Workspace:
