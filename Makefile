@@ -28,6 +28,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: setup
 	$(BIN)/intentkg ingest demo -w $(DEMO_WS)
+	$(BIN)/intentkg generate -w $(DEMO_WS) --limit 40 --relations used_for_function,used_for_audience,xWant
 	$(BIN)/intentkg filter -w $(DEMO_WS)
 	$(BIN)/intentkg eval esci --demo -w $(DEMO_WS)
 	$(BIN)/intentkg report $(DEMO_WS)
