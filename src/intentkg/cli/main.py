@@ -13,6 +13,7 @@ from intentkg.cli import generate, ingest, kg, lineage, serve, status
 from intentkg.cli import filter as filter_cli
 from intentkg.cli import report as report_cli
 from intentkg.cli import annotate as annotate_cli
+from intentkg.cli import judge as judge_cli
 from intentkg.cli import train_critic as train_critic_cli
 from intentkg.cli import eval as eval_cli
 from intentkg.errors import IntentkgError
@@ -36,6 +37,7 @@ cli.command("view")(filter_cli.view)
 cli.command("report")(report_cli.report)
 cli.add_typer(annotate_cli.app, name="annotate")
 cli.command("train-critic")(train_critic_cli.train_critic)
+cli.command("judge")(judge_cli.judge)
 cli.add_typer(eval_cli.app, name="eval")
 
 

@@ -17,9 +17,9 @@ console = Console(soft_wrap=True)
 def train_critic(workspace: Path = WORKSPACE, force: bool = FORCE,
                  model: str = typer.Option("bundled", help="Encoder: 'bundled' (all-MiniLM-L6-v2), a local folder "
                                            "or a cached Hugging Face name (e.g. microsoft/deberta-v3-base)."),
-                 epochs: int = typer.Option(3, help="Training epochs."),
-                 batch_size: int = typer.Option(16, help="Examples per step."),
-                 learning_rate: float = typer.Option(5e-5, help="AdamW learning rate."),
+                 epochs: int = typer.Option(4, help="Training epochs."),
+                 batch_size: int = typer.Option(8, help="Examples per step."),
+                 learning_rate: float = typer.Option(1e-4, help="AdamW learning rate."),
                  max_length: int = typer.Option(64, help="Tokens per input (head | relation | tail)."),
                  target_precision: float = typer.Option(0.9, help="Pick the threshold reaching this precision on dev."),
                  calibration: str = typer.Option("platt", help="platt (folded into the weights) or none."),

@@ -26,9 +26,9 @@ ID2LABEL = {0: "no", 1: "yes"}
 @dataclass
 class TrainConfig:
     model: str = "bundled"
-    epochs: int = 3
-    batch_size: int = 16
-    learning_rate: float = 5e-5
+    epochs: int = 4
+    batch_size: int = 8
+    learning_rate: float = 1e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_length: int = 64
@@ -58,7 +58,10 @@ def resolve_model(name: str) -> str:
 def load(name: str):
     """(model, tokenizer) with a fresh 2-label head."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # the "newly initialized classifier" report is expected here
+    hf_logging.disable_progress_bar()
     path = resolve_model(name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
