@@ -94,3 +94,23 @@ def test_finetuned_variant(eval_ws, esci_dir):
     doc = run_esci_eval(eval_ws, config)
     tuned = [r for r in doc["results"] if r["encoder"] == "cross-finetuned"]
     assert len(tuned) == 1 and tuned[0]["head"] == "linear" and tuned[0]["n_pairs"] == 15
+
+
+def test_on_demand_knowledge_for_unseen_queries(eval_ws, esci_dir, tmp_path):
+    import helpers.fake_llm  # noqa: F401  (the deterministic "fake" LLM backend)
+
+    CONFIG = """
+generate: {backend: {name: fake, model: fake-1}, relations: [used_for_event], template: qa_fewshot}
+filter:
+  completeness: {scorer: generation}
+  similarity: {enabled: false}
+  dedup: {semantic: false}
+  thresholds: {min_completeness: null, max_input_similarity: null}
+"""
+    path = tmp_path / "on_demand.yaml"
+    path.write_text(CONFIG)
+    config = _config(esci_dir, on_demand=True, on_demand_config=str(path)).model_copy(
+        update={"encoders": ["bi"], "tasks": ["esci"], "stage": "eval-esci-od"})
+    doc = run_esci_eval(eval_ws, config)
+    assert doc["coverage"]["test"]["by_source"]["query_on_demand"] == 1.0
+    assert doc["knowledge_stats"]["on_demand"]["queries"] == 8

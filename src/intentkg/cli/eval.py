@@ -86,7 +86,8 @@ def esci(
     min_similarity: float = typer.Option(0.6, help="Cosine a nearest KG head needs to lend its facts."),
     unseen: str = typer.Option("own", help="Keep evaluation queries out of their own knowledge: own, test, all or none (docs/eval.md)."),
     on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
-    generator: Optional[str] = typer.Option(None, help="Generator for --on-demand (default: the generate stage's)."),
+    on_demand_config: Optional[Path] = typer.Option(
+        None, help="YAML with generate:/filter: sections for --on-demand (default: the workspace's own)."),
     finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),
     finetune_epochs: int = typer.Option(3, help="Epochs for --finetune."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
@@ -112,7 +113,8 @@ def esci(
                                 train_split=train_split, test_split=test_split, folds=folds,
                                 max_queries=max_queries),
             knowledge=KnowledgeConfig(kg=kg, top_k=top_k, nearest=nearest, min_similarity=min_similarity,
-                                      unseen=unseen, on_demand=on_demand, generator=generator),
+                                      unseen=unseen, on_demand=on_demand,
+                                      on_demand_config=str(on_demand_config) if on_demand_config else None),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
             seeds=seeds, n_boot=bootstrap, device=device, stage=stage,
             finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs))

@@ -32,7 +32,9 @@ class KnowledgeConfig(_Strict):
     on_demand_scope: Literal["missing", "unseen"] = Field(
         "missing", description="missing: queries without an exact KG hit (after hiding); unseen: every "
                                "evaluation query")
-    generator: str | None = Field(None, description="on-demand generator (a generate-stage backend spec)")
+    on_demand_config: str | None = Field(
+        None, description="YAML with generate: / filter: sections for on-demand knowledge; default: the "
+                          "workspace's own generate and filter configuration (docs/knowledge.md)")
 
 
 class FinetuneConfig(_Strict):

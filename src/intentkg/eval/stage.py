@@ -80,6 +80,10 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
         raise IntentkgError(f"workspace {ws.root} has no KG: build one (`intentkg build -w {ws.root}`), point "
                             f"-w at a workspace that has one, or run with --no-kg --on-demand")
     inputs: list[str | Path] = [*data.files, *(["kg"] if config.knowledge.kg else [])]
+    if config.knowledge.on_demand:
+        inputs += [s for s in ("generate", "filter") if ws.manifest(s) is not None]
+        if config.knowledge.on_demand_config:
+            inputs.append(Path(config.knowledge.on_demand_config))
     stage = config.stage
     force = force or not (ws.stage_dir(stage) / RESULTS_FILE).exists()
     with ws.run(stage, config=config.model_dump(mode="json"), inputs=inputs, force=force) as run:

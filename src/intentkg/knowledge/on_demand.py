@@ -1,21 +1,177 @@
-"""Knowledge for queries the KG has never seen: generated and filtered on demand.
+"""Knowledge for queries the KG has never seen: generated and filtered on demand, in batches.
 
     facts = generate_for_queries("ws", ["gifts for a new dad"])   # -> [[Fact, ...]], one list per query
 
-The same batch path fills the serving cache's second tier and the ESCI evaluation's unseen
-queries. (Placeholder until the generate and filter stages expose their batch APIs.)
+The batch path the serving cache's second tier and the ESCI evaluation share. It runs the real
+stages on a scratch workspace, ``<ws>/.cache/on_demand``:
+
+1. ``ingest``: one search_buy behaviour per query, with no product (a new query has no purchase
+   yet, and in an evaluation its purchases are the labels);
+2. ``generate`` with the workspace's generator configuration (its ``generate`` manifest, or the
+   defaults), through a copy of its prompt template whose search behaviour reads
+   ``A customer searched for "<query>" and bought a product for it.``; answers go through the
+   request cache under ``<ws>/.cache/on_demand/.cache/llm``, so a query asked twice costs once;
+3. ``filter`` with the workspace's filter configuration (rules, completeness, similarity, dedup,
+   critic) and its saved operating point;
+4. kept tails become :class:`~intentkg.knowledge.facts.Fact` rows (source ``query_on_demand``),
+   canonicalised like KG intentions so they match product facts; score =
+   ``plausibility * (1 + ln samples agreeing)``.
+
+``config`` (optional) is a YAML file with ``generate:`` and/or ``filter:`` sections in the two
+stages' config formats; a ``backend`` object may be passed to reuse a loaded model.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+import pyarrow as pa
+import yaml
+
 from intentkg.errors import ConfigError
-from intentkg.knowledge.facts import Fact
+from intentkg.kg.canonical import canonical, node_id
+from intentkg.knowledge.facts import Fact, best_first
+from intentkg.knowledge.lookup import edge_score, normalise_query
+from intentkg.schemas import conform
+from intentkg.workspace import Workspace
+
+QUERY_ONLY_BEHAVIOR = 'A customer searched for "{left}" and bought a product for it.'
+SCRATCH = Path(".cache") / "on_demand"
+SOURCE = "query_on_demand"
+
+
+def behavior_id(query: str) -> str:
+    return hashlib.md5(f"search_buy\x1f{query}\x1f".encode()).hexdigest()[:16]
+
+
+def _section(config: Path | str | None, name: str) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    try:
+        data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{config}: cannot read the on-demand config: {exc}") from exc
+    if not isinstance(data, dict) or not set(data) <= {"generate", "filter"}:
+        raise ConfigError(f"{config}: the on-demand config has two optional sections, generate: and filter:")
+    return data.get(name)
+
+
+def _generate_config(ws: Workspace, config: Path | str | None):
+    from intentkg.generate.config import GenerateConfig, SelectionSettings
+
+    data = _section(config, "generate")
+    if data is None:
+        manifest = ws.manifest("generate")
+        data = {k: v for k, v in (manifest.config if manifest else {}).items() if k in GenerateConfig.model_fields}
+    try:
+        generate = GenerateConfig.model_validate(data)
+    except Exception as exc:
+        raise ConfigError(f"on-demand generation: invalid generate config: {exc}") from exc
+    return generate.model_copy(update={"selection": SelectionSettings()})
+
+
+def _filter_config(ws: Workspace, config: Path | str | None):
+    from intentkg.filter.config import FilterConfig
+    from intentkg.filter.stage import load_operating_point
+
+    data = _section(config, "filter")
+    if data is None:
+        manifest = ws.manifest("filter")
+        data = {k: v for k, v in (manifest.config if manifest else {}).items() if k in FilterConfig.model_fields}
+        try:
+            data["thresholds"] = load_operating_point(ws).model_dump(mode="json")
+        except Exception:  # no saved operating point: the filter's defaults
+            pass
+    try:
+        return FilterConfig.model_validate(data)
+    except Exception as exc:
+        raise ConfigError(f"on-demand generation: invalid filter config: {exc}") from exc
+
+
+def query_only_template(name: str, folder: Path) -> Path:
+    """A copy of template ``name`` (packaged or a path) whose search behaviour names no product."""
+    from intentkg.generate.prompts import template_path
+
+    path = template_path(name)
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    spec["behavior"]["search_buy"] = QUERY_ONLY_BEHAVIOR
+    spec["name"] = f"{spec['name']}_query_only"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{spec['name']}.yaml"
+    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+    if not out.exists() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+    return out
+
+
+def _ingest(scratch: Workspace, queries: list[str]) -> None:
+    rows = [{"behavior_id": behavior_id(q), "kind": "search_buy", "left": q, "right": "", "left_text": q,
+             "right_text": "", "support": 1, "pii_redactions": 0, "source": "on_demand",
+             "source_file": "on_demand", "source_row": i + 1} for i, q in enumerate(queries)]
+    with scratch.run("ingest", config={"on_demand_queries": queries}) as run:
+        if not run.skipped:
+            run.write("behaviors", conform(pa.Table.from_pylist(rows), "behaviors"))
+            run.ensure("products")
 
 
 def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | str | None = None,
-                         stats: dict | None = None) -> list[list[Fact]]:
-    raise ConfigError("on-demand knowledge needs the generate and filter stages' batch APIs, which are not "
-                      "available in this version yet")
+                         stats: dict | None = None, backend: Any = None, per_query: int = 20) -> list[list[Fact]]:
+    """Facts for each query (same order), generated and filtered now; ``[]`` where nothing survived."""
+    from intentkg.filter.stage import run_filter
+    from intentkg.filter.view import verdicts
+    from intentkg.generate.stage import run_generate
+
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    keys = [normalise_query(q) for q in queries]
+    unique = sorted(set(k for k in keys if k))
+    if not unique:
+        return [[] for _ in queries]
+    scratch = Workspace(ws.root / SCRATCH)
+    generate = _generate_config(ws, config)
+    filter_config = _filter_config(ws, config)
+    own = backend is None
+    if own:
+        from intentkg.llm import registry
+
+        backend = registry.create(generate.backend.name, model=generate.backend.model, **generate.backend.options)
+    try:
+        template = generate.template
+        if template == "auto":
+            template = "qa_chat" if backend.info().chat else "qa_fewshot"
+        generate = generate.model_copy(update={"template": str(query_only_template(template, scratch.root))})
+        _ingest(scratch, unique)
+        run_generate(generate, scratch, backend=backend)
+    finally:
+        if own:
+            backend.close()
+    run_filter(scratch, filter_config, quiet=True)
+    candidates = scratch.read("generate", "candidates").select(["candidate_id", "behavior_id", "relation", "tail"])
+    scores = scratch.read("filter", "scores")
+    view = verdicts(scores, filter_config.thresholds)
+    kept_ids = {c for c, k in zip(view.column("candidate_id").to_pylist(), view.column("kept").to_pylist()) if k}
+    score_of = {r["candidate_id"]: r for r in scores.select(["candidate_id", "plausibility", "dup_count"]).to_pylist()}
+    query_of = {behavior_id(q): q for q in unique}
+    grouped: dict[tuple[str, str, str], list[tuple[float | None, int, str]]] = defaultdict(list)
+    for row in candidates.to_pylist():
+        if row["candidate_id"] not in kept_ids or not row["tail"] or row["behavior_id"] not in query_of:
+            continue
+        key = canonical(row["tail"])
+        if key:
+            s = score_of.get(row["candidate_id"], {})
+            grouped[(query_of[row["behavior_id"]], row["relation"], key)].append(
+                (s.get("plausibility"), 1 + int(s.get("dup_count") or 0), row["tail"]))
+    facts: dict[str, list[Fact]] = defaultdict(list)
+    for (query, relation, key), found in grouped.items():
+        plaus = [p for p, _, _ in found if p is not None]
+        support = sum(n for _, n, _ in found)
+        text = sorted(t for _, _, t in found)[0]
+        facts[query].append(Fact(relation, text, edge_score(sum(plaus) / len(plaus) if plaus else None, support),
+                                 SOURCE, node_id("intention", key)))
+    if stats is not None:
+        stats.update({"queries": len(unique), "candidates": candidates.num_rows, "kept": len(kept_ids),
+                      "queries_with_facts": sum(1 for q in unique if facts.get(q)),
+                      "generator": f"{generate.backend.name}:{generate.backend.model}"})
+    return [best_first(facts.get(k, []), per_query) for k in keys]
