@@ -37,10 +37,10 @@ def test_hit_for_query_and_product(served):
     r = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "Winter  Camping gear"})
     assert r.status_code == 200
     body = r.json()
-    assert body["outcome"] == "hit" and body["source"] == "tier1"
-    assert "winter camping" in {i["intention"].lower() for i in body["intentions"]}
+    assert body["outcome"] == "hit" and body["entry"]["source"] == "tier1"
+    assert "winter camping" in {i["intention"].lower() for i in body["entry"]["intentions"]}
     product = httpx.get(f"{server.url}/v1/knowledge/product/M1").json()
-    assert product["outcome"] == "hit" and product["intentions"]
+    assert product["outcome"] == "hit" and product["entry"]["intentions"]
 
 
 def test_pair_text_is_the_evaluation_text(served):
@@ -55,7 +55,7 @@ def test_miss_is_answered_at_once_queued_and_hit_after_refresh(served):
     first = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "camping gear for winter trips"}).json()
     assert first["outcome"] == "nearest" and first["nearest_query"] == "winter camping gear" and first["queued"]
     unknown = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "jane@example.com garden hose"}).json()
-    assert unknown["outcome"] == "miss" and unknown["intentions"] == [] and unknown["key"] == "q:[email] garden hose"
+    assert unknown["outcome"] == "miss" and unknown["entry"] is None and unknown["key"] == "q:[email] garden hose"
     queue.flush()
     assert {k for k, _ in queue.pending()} >= {"q:camping gear for winter trips", "q:[email] garden hose"}
 
@@ -67,9 +67,9 @@ def test_miss_is_answered_at_once_queued_and_hit_after_refresh(served):
     result = refresh(writer, queue, fill)
     assert result.filled >= 1 and result.empty >= 1 and queue.pending() == []
     again = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "camping gear for winter trips"}).json()
-    assert again["outcome"] == "hit" and again["source"] == "tier2"
+    assert again["outcome"] == "hit" and again["entry"]["source"] == "tier2"
     hose = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "jane@example.com garden hose"}).json()
-    assert hose["outcome"] == "hit" and hose["intentions"] == []
+    assert hose["outcome"] == "hit" and hose["entry"]["intentions"] == []
     # tier-1 entries were carried into the new snapshot
     assert httpx.get(f"{server.url}/v1/knowledge/product/M1").json()["outcome"] == "hit"
 

@@ -45,11 +45,12 @@ def test_no_failed_or_torn_reads_during_refreshes(kind, tmp_path, request):
                 try:
                     r = http.get("/v1/knowledge/query", params={"q": f"query {i}"})
                     body = r.json()
-                    generations = {x["intention"] for x in body["intentions"]}
+                    entry = body["entry"]
+                    generations = {x["intention"] for x in entry["intentions"]}
                     if r.status_code != 200 or body["outcome"] != "hit" or len(generations) != 1 \
-                            or body["source"] != "tier1-" + generations.pop().split()[1]:
+                            or entry["source"] != "tier1-" + generations.pop().split()[1]:
                         errors.append(body)
-                    seen.add(body["source"])
+                    seen.add(entry["source"])
                 except Exception as exc:  # noqa: BLE001 - any failure is what this test counts
                     errors.append(repr(exc))
 
