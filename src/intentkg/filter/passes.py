@@ -70,9 +70,9 @@ def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: Fil
             table = pa.table({
                 "row": cols["row"], "candidate_id": cols["candidate_id"], "behavior_id": cols["behavior_id"],
                 "kind": cols["kind"], "head": cols["head"], "relation": cols["relation"], "tail": tails,
-                "head_key": [normalize(h) for h in cols["head"]],
+                "head_key": _normalize_all(cols["head"]),
                 "key": [r.key for r in results],
-                "norm": [normalize(t) if r.key else None for t, r in zip(tails, results)],
+                "norm": [r.norm if r.key else None for r in results],
                 "grp": cols["grp"],
                 "flags": [r.flags for r in results], "details": [r.details for r in results],
                 "tail_logprob": cols["tail_logprob"], "position": cols["position"], "sample": cols["sample"],
@@ -82,6 +82,11 @@ def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: Fil
             written += table.num_rows
             progress.advance(table.num_rows)
     return written
+
+
+def _normalize_all(texts: list[str | None]) -> list[str]:
+    seen: dict[str | None, str] = {}
+    return [seen[t] if t in seen else seen.setdefault(t, normalize(t)) for t in texts]
 
 
 def _text_chunks(con: duckdb.DuckDBPyConnection, sql: str, column: str, chunk: int) -> Iterator[list[str]]:

@@ -40,6 +40,7 @@ class RowResult:
     flags: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
     key: str | None = None  # normalised tail (core form) for grouping; None when there is no tail
+    norm: str | None = None  # the tail normalised (lower case, no punctuation), before the core form
 
     def add(self, flag: str, detail: str) -> None:
         if flag not in self.flags:
@@ -55,6 +56,15 @@ class RuleChecker:
         self.circular = [re.compile(p) for p in config.circular_patterns]
         self.relations = (None if config.relations is None
                           else frozenset(config.relations) | frozenset(config.extra_relations))
+        self._source_keys: dict[str, str] = {}  # titles and queries repeat across rows: normalise once
+
+    def _source_key(self, source: str) -> str:
+        key = self._source_keys.get(source)
+        if key is None:
+            if len(self._source_keys) >= 200_000:
+                self._source_keys.clear()
+            key = self._source_keys[source] = core(normalize(source))
+        return key
 
     # -- one row ------------------------------------------------------------------------------
     def check_row(self, tail: str | None, relation: str, parse_status: str, kind: str,
@@ -69,6 +79,7 @@ class RuleChecker:
             if not text:
                 return result
         norm = normalize(text)
+        result.norm = norm or None
         result.key = core(norm) if norm else None
         words = norm.split()
         self._length(text, words, result)
@@ -118,7 +129,7 @@ class RuleChecker:
         for code, source in targets:
             if not source:
                 continue
-            source_key = core(normalize(source))
+            source_key = self._source_key(source)
             if not source_key:
                 continue
             what = {"echo_query": "the query", "echo_title": "the title",
@@ -138,10 +149,11 @@ class RuleChecker:
                 return
 
     def _circular(self, norm: str, words: list[str], result: RowResult) -> None:
-        for pattern in self.circular:
-            if pattern.fullmatch(norm):
-                result.add("circular", f"{_short(norm)!r} restates the purchase instead of a reason")
-                return
+        if len(words) <= 12:  # the patterns match whole short phrases only
+            for pattern in self.circular:
+                if pattern.fullmatch(norm):
+                    result.add("circular", f"{_short(norm)!r} restates the purchase instead of a reason")
+                    return
         if words and all(w in self.fillers for w in words):
             result.add("empty_reason", f"{_short(norm)!r} has no content word")
 

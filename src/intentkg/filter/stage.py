@@ -119,18 +119,23 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
     config = config or FilterConfig()
     candidates, behaviors, products, refs = _inputs(ws)
     config = _with_generated_relations(ws, config)
-    embedder = None
-    if config.similarity.enabled or config.dedup.semantic:
-        from intentkg.embed import load_embedder
+    needs_embedder = config.similarity.enabled or config.dedup.semantic
+    if needs_embedder:  # the model's files are part of the fingerprint; loading waits until scoring
+        from intentkg.embed import bundled_model_path, load_embedder
 
-        embedder = load_embedder(config.similarity.embedder, config.similarity.device, config.similarity.batch_size)
-        if embedder.path is not None:
-            refs.append(embedder.path)
+        model_path = bundled_model_path(config.similarity.embedder) or Path(config.similarity.embedder).expanduser()
+        if not model_path.exists():
+            load_embedder(config.similarity.embedder)  # raises, saying what to give instead
+        refs.append(model_path)
     if config.critic.path is not None:
         refs.append(config.critic.path)
     funnel = None
     with ws.run(STAGE, config=config.fingerprint_config(), inputs=refs, force=force) as run:
         if not run.skipped:
+            embedder = None
+            if needs_embedder:
+                sim = config.similarity
+                embedder = load_embedder(sim.embedder, sim.device, sim.batch_size)
             funnel = _score(run, config, candidates, behaviors, products, embedder)
             run.extra["operating_point"] = config.thresholds.model_dump(mode="json")
     save_operating_point(ws, config.thresholds)

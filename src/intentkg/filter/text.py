@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _LEADING_FILLER = re.compile(
@@ -19,6 +20,7 @@ def normalize(text: str | None) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+@lru_cache(maxsize=1 << 16)
 def singular(word: str) -> str:
     """A crude English singular, enough to see 'tents' and 'tent' as one word."""
     if len(word) > 4 and word.endswith("ies"):
@@ -30,6 +32,7 @@ def singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
 def core(normalized: str) -> str:
     """A normalised text without leading fillers ('it is a type of') and with singular words."""
     stripped = _LEADING_FILLER.sub("", normalized)
