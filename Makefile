@@ -30,6 +30,7 @@ demo: setup
 	$(BIN)/intentkg ingest demo -w $(DEMO_WS)
 	$(BIN)/intentkg generate -w $(DEMO_WS) --limit 40 --relations used_for_function,used_for_audience,xWant
 	$(BIN)/intentkg filter -w $(DEMO_WS)
+	$(BIN)/intentkg build -w $(DEMO_WS)
 	$(BIN)/intentkg eval esci --demo -w $(DEMO_WS)
 	$(BIN)/intentkg report $(DEMO_WS)
 	@echo
