@@ -18,6 +18,7 @@ def check(tail, relation="used_for_event", status="ok", kind="co_buy", left="Sum
 
 
 @pytest.mark.parametrize("tail", ["winter camping", "keeping a baby warm at night", "dry face", "bedroom",
+                                  "a watering can",
                                   "walk the dog", "Music festivals.", "sensitive skin (eczema)"])
 def test_good_tails_have_no_flags(tail):
     result = check(tail)

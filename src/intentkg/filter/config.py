@@ -45,8 +45,8 @@ DANGLING_WORDS = (
     "a", "an", "the", "and", "or", "but", "nor", "of", "to", "for", "with", "in", "on", "at", "by",
     "from", "into", "onto", "about", "as", "because", "that", "which", "who", "whose", "while",
     "when", "if", "than", "their", "his", "her", "its", "your", "my", "our", "is", "are", "was",
-    "were", "be", "been", "can", "could", "will", "would", "should", "such", "like", "very", "more",
-)
+    "were", "be", "been", "could", "would", "should", "such", "very",
+)  # not "can", "will", "like", "more": "a watering can", "things they like" are complete
 
 # Whole-tail patterns (matched against the normalised tail, see rules.normalize) that give no reason.
 CIRCULAR_PATTERNS = (
