@@ -31,6 +31,9 @@ demo: setup
 	$(BIN)/intentkg generate -w $(DEMO_WS) --limit 40 --relations used_for_function,used_for_audience,xWant
 	$(BIN)/intentkg filter -w $(DEMO_WS)
 	$(BIN)/intentkg build -w $(DEMO_WS)
+	$(BIN)/intentkg kg explore $(DEMO_WS)
+	$(BIN)/intentkg serve precompute -w $(DEMO_WS)
+	@bash scripts/demo_serve.sh $(BIN) $(DEMO_WS)
 	$(BIN)/intentkg eval esci --demo -w $(DEMO_WS)
 	$(BIN)/intentkg report $(DEMO_WS)
 	@echo
