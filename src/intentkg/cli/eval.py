@@ -84,13 +84,17 @@ def esci(
     kg: bool = typer.Option(True, "--kg/--no-kg", help="Look knowledge up in the workspace's KG."),
     nearest: bool = typer.Option(True, "--nearest/--no-nearest", help="Nearest-KG-head fallback by embedding."),
     min_similarity: float = typer.Option(0.6, help="Cosine a nearest KG head needs to lend its facts."),
-    unseen: str = typer.Option("own", help="Keep evaluation queries out of their own knowledge: own, test, all or none (docs/eval.md)."),
+    unseen: str = typer.Option("own", help="Keep evaluated queries out of their own knowledge: own, test, all "
+                                           "or none (docs/eval.md)."),
     on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
     on_demand_config: Optional[Path] = typer.Option(
         None, help="YAML with generate:/filter: sections for --on-demand (default: the workspace's own)."),
     finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),
     finetune_epochs: int = typer.Option(3, help="Epochs for --finetune."),
+    product_field: list[str] = typer.Option(["title"], help="Product text: title, brand, color, bullets, "
+                                                           "description (repeatable)."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
+    threads: Optional[int] = typer.Option(None, help="Torch threads (default: all cores unless the machine is busy)."),
     stage: str = typer.Option("eval-esci", help="Workspace folder for the results (keep several runs apart)."),
     as_json: bool = typer.Option(False, "--json", help="Print results.json instead of the table."),
     force: bool = FORCE,
@@ -111,12 +115,12 @@ def esci(
         config = EvalConfig(
             data=EsciDataConfig(path=data, examples=examples, products=products, locales=locales, version=version,
                                 train_split=train_split, test_split=test_split, folds=folds,
-                                max_queries=max_queries),
+                                max_queries=max_queries, product_fields=product_field),
             knowledge=KnowledgeConfig(kg=kg, top_k=top_k, nearest=nearest, min_similarity=min_similarity,
                                       unseen=unseen, on_demand=on_demand,
                                       on_demand_config=str(on_demand_config) if on_demand_config else None),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
-            seeds=seeds, n_boot=bootstrap, device=device, stage=stage,
+            seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage,
             finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs))
     except Exception as exc:
         from pydantic import ValidationError

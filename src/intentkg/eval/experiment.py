@@ -79,11 +79,11 @@ def run_heads(features: dict[tuple[str, str], np.ndarray], data: EsciData, confi
             scored = compare(y[evaluated], groups, predictions["without"], predictions["with"], TASKS[task],
                              n_boot=config.n_boot, seed=0)
             results.append({"encoder": encoder, "head": head, "task": task, **scored})
-            tables.append(_table(data, evaluated, encoder, head, task, y, predictions))
+            tables.append(prediction_table(data, evaluated, encoder, head, task, y, predictions))
     return results, pa.concat_tables(tables) if tables else PREDICTIONS.empty_table()
 
 
-def _table(data: EsciData, rows: np.ndarray, encoder: str, head: str, task: str, y: np.ndarray,
+def prediction_table(data: EsciData, rows: np.ndarray, encoder: str, head: str, task: str, y: np.ndarray,
            predictions: dict[str, list[np.ndarray]]) -> pa.Table:
     names = TASKS[task]
     example = data.pairs.column("example_id").take(pa.array(rows)).to_pylist()

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from intentkg.eval.config import SETTINGS, TASKS, EvalConfig
 from intentkg.eval.esci_data import EsciData
-from intentkg.eval.experiment import _table, task_targets
+from intentkg.eval.experiment import prediction_table, task_targets
 from intentkg.eval.features import model_folder
 from intentkg.eval.heads import balanced_weights
 from intentkg.eval.inputs import Knowledge, cross_texts
@@ -102,5 +102,5 @@ def finetune_compare(data: EsciData, knowledge: Knowledge, config: EvalConfig, p
             scored = compare(y[evaluated], groups, predictions["without"], predictions["with"], TASKS[task],
                              n_boot=config.n_boot, seed=0)
             results.append({"encoder": ENCODER, "head": "linear", "task": task, **scored})
-            tables.append(_table(data, evaluated, ENCODER, "linear", task, y, predictions))
+            tables.append(prediction_table(data, evaluated, ENCODER, "linear", task, y, predictions))
     return results, pa.concat_tables(tables)

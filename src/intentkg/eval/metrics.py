@@ -33,7 +33,8 @@ def per_query_confusion(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarr
     return counts.reshape(g.max() + 1, n_classes * n_classes).astype(np.float64)
 
 
-def f1_from_confusion(conf: np.ndarray, n_classes: int, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def f1_from_confusion(conf: np.ndarray, n_classes: int,
+                      present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From (..., C*C) confusion counts: per-class F1 (..., C), macro-F1 (...), micro-F1 (...)."""
     m = conf.reshape(*conf.shape[:-1], n_classes, n_classes)
     tp = np.diagonal(m, axis1=-2, axis2=-1)

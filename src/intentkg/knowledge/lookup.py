@@ -176,7 +176,10 @@ class KnowledgeLookup:
         asked = self.embed(list(texts))
         for start in range(0, len(texts), 1024):
             sims = asked[start:start + 1024] @ vectors.T
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < len(heads) else np.tile(np.arange(len(heads)), (len(sims), 1))
+            if k < len(heads):
+                top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            else:
+                top = np.tile(np.arange(len(heads)), (len(sims), 1))
             for offset, (row, cols) in enumerate(zip(sims, top)):
                 i = start + offset
                 cols = sorted(cols, key=lambda c: (-row[c], heads[c]))
