@@ -107,3 +107,24 @@ def test_logprobs_equal_llama_cpp_pythons_own_with_logits_all():
     assert ours.text == out["text"]
     assert ours.token_logprobs == pytest.approx([float(x) for x in out["logprobs"]["token_logprobs"]], abs=1e-4)
     assert ours.token_offsets == [o - len(prompt) for o in out["logprobs"]["text_offset"]]
+
+
+def test_template_prompts_share_their_prefix_parts_and_stay_reproducible():
+    from intentkg.generate.prompts import load_template
+    from intentkg.generate.relations import load_schema
+
+    template, relation = load_template("qa_fewshot"), load_schema().relations["used_for_function"]
+    behaviours = [("co_buy", "Dome Tent", "Camping Lantern"), ("search_buy", "rain jacket kids", "Kids Rain Shell"),
+                  ("co_buy", "Yoga Mat", "Yoga Block")]
+    requests = []
+    for i, (kind, left, right) in enumerate(behaviours):
+        rendered = template.render(relation, kind, left, right)
+        assert len(rendered.splits) == 2
+        requests.append(Request(key=f"t{i}", params=PARAMS, prompt=rendered.prompt, prefix_splits=rendered.splits))
+    backend = gemma()
+    in_a_row = backend.generate(requests)
+    backend.llm.reset()
+    alone = [backend.generate([r])[0] for r in reversed(requests)][::-1]
+    for a, b in zip(in_a_row, alone):
+        assert a.completions[0].text == b.completions[0].text
+        assert a.completions[0].token_logprobs == b.completions[0].token_logprobs

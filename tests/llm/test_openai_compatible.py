@@ -130,6 +130,17 @@ def test_concurrency_is_bounded():
     assert state["peak"] == 4
 
 
+def test_works_when_called_from_inside_an_event_loop():
+    import asyncio
+
+    backend = _backend(lambda r: httpx.Response(200, json=_completion_answer(json.loads(r.content))))
+
+    async def caller():
+        return backend.generate([Request(key="k", params=SamplingParams(n=1), prompt="P")])
+
+    assert asyncio.run(caller())[0].error is None
+
+
 def test_configuration_errors():
     with pytest.raises(ConfigError, match="INTENTKG_NOT_SET"):
         OpenAICompatibleBackend(model="m", api_key_env="INTENTKG_NOT_SET")

@@ -43,7 +43,8 @@ def plan_calls(behaviors: pa.Table, relations: list[Relation], template: Templat
             rendered = template.render(relation, kind, left, right)
             params = config.sampling.params(rendered.stop)
             key = request_key(model, rendered.prompt, rendered.messages, params)
-            request = Request(key=key, params=params, prompt=rendered.prompt, messages=rendered.messages)
+            request = Request(key=key, params=params, prompt=rendered.prompt, messages=rendered.messages,
+                              prefix_splits=rendered.splits)
             calls.append(PlannedCall(order=b * len(relations) + r, behavior_id=behavior_id, kind=kind,
                                      head=head_text(kind, left_text, right_text), relation=relation.name,
                                      cue=relation.cue[kind], primer=rendered.primer, request=request))

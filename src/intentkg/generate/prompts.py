@@ -48,6 +48,7 @@ class Rendered:
     messages: tuple[dict[str, str], ...] | None
     primer: str
     stop: tuple[str, ...]
+    splits: tuple[int, ...] = ()  # prompt offsets where the parts shared with other behaviours end
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,8 @@ class Template:
         values = _values(spec, relation, kind, left, right)
         values["answer"] = ""
         if spec.style == "completion":
-            examples = [_fmt(spec.example, _values(spec, relation, k, ex.left, ex.right, ex.tails), self.path, "example")
-                        for k, ex in relation.examples.items()] if spec.few_shot else []
-            values["examples"] = "\n\n".join(examples)
-            return Rendered(_fmt(spec.prompt, values, self.path, "prompt"), None, spec.primer, tuple(spec.stop))
+            prompt = self._prompt(relation, values)
+            return Rendered(prompt, None, spec.primer, tuple(spec.stop), self._splits(relation, kind, prompt))
         messages = []
         if spec.system.strip():
             messages.append({"role": "system", "content": _fmt(spec.system, values, self.path, "system")})
@@ -88,6 +87,48 @@ class Template:
                 messages.append({"role": "assistant", "content": _fmt(spec.assistant, shot, self.path, "assistant")})
         messages.append({"role": "user", "content": _fmt(spec.user, values, self.path, "user")})
         return Rendered(None, tuple(messages), spec.primer, tuple(spec.stop))
+
+
+    def _prompt(self, relation: Relation, values: dict[str, Any]) -> str:
+        spec = self.spec
+        examples = [_fmt(spec.example, _values(spec, relation, k, ex.left, ex.right, ex.tails), self.path, "example")
+                    for k, ex in relation.examples.items()] if spec.few_shot else []
+        return _fmt(spec.prompt, {**values, "examples": "\n\n".join(examples)}, self.path, "prompt")
+
+    def _splits(self, relation: Relation, kind: str, prompt: str) -> tuple[int, ...]:
+        """Where the parts shared by every behaviour (of any kind, then of this kind) end.
+
+        Found by rendering the same relation with a placeholder behaviour: the common prefix with
+        the other kind's rendering is shared by all behaviours, the one with this kind's by all of
+        this kind. Each is moved back to a word or line boundary so the cut does not split a token.
+        """
+        cuts = set()
+        for other_kind in (k for k in BEHAVIOR_KINDS if k != kind):
+            cuts.add(_boundary(prompt, _common(prompt, self._placeholder(relation, other_kind))))
+        cuts.add(_boundary(prompt, _common(prompt, self._placeholder(relation, kind))))
+        return tuple(sorted(c for c in cuts if 0 < c < len(prompt)))
+
+    def _placeholder(self, relation: Relation, kind: str) -> str:
+        values = _values(self.spec, relation, kind, "\x00", "\x00")
+        values["answer"] = ""
+        return self._prompt(relation, values)
+
+
+def _common(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _boundary(text: str, limit: int) -> int:
+    """The last offset <= limit just after a newline or just before a space (0 if none)."""
+    for i in range(min(limit, len(text) - 1), 0, -1):
+        if text[i] == " " or text[i - 1] == "\n":
+            return i
+    return 0
 
 
 def clean_text(text: str | None, max_chars: int = 150) -> str:

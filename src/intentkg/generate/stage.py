@@ -94,7 +94,7 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
     run_id = uuid.uuid4().hex[:12]
     stats = {"requests": len(unique), "cache_hits": len(known), "backend_calls": 0, "failed_calls": 0,
              "tokens_in": 0, "tokens_out": 0, "completions": 0, "first_error": None, "run_id": run_id}
-    seconds = 0.0
+    seconds = cpu_seconds = 0.0
     if todo and hasattr(backend, "load"):
         with run.time("load_model"):
             backend.load()
@@ -103,9 +103,10 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             requests = [c.request for c in batch]
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             results = backend.generate(requests)
             seconds += time.perf_counter() - began
+            cpu_seconds += time.process_time() - began_cpu
             if len(results) != len(requests) or any(r.key != q.key for r, q in zip(results, requests)):
                 raise IntentkgError(f"backend {model.backend} returned {len(results)} results for {len(requests)} "
                                     f"requests, or in another order; nothing from this batch was kept")
@@ -125,6 +126,7 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
         console.print(f"[yellow]warning:[/] {stats['failed_calls']} calls failed, e.g. {stats['first_error']}",
                       highlight=False)
     stats["generation_seconds"] = round(seconds, 3)
+    stats["generation_cpu_seconds"] = round(cpu_seconds, 3)  # this process only: 0-ish for remote servers
     stats["tokens_per_second"] = round(stats["tokens_out"] / seconds, 2) if seconds > 0 else None
     stats["calls_per_second"] = round(stats["backend_calls"] / seconds, 3) if seconds > 0 else None
     return stats

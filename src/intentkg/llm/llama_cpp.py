@@ -116,8 +116,7 @@ class LlamaCppBackend:
         self.chat = gguf_has_chat_template(self.path) if chat is None else bool(chat)
         self._llm = None
         self._recorder = _TokenRecorder()
-        self._prefix_text: str | None = None
-        self._prefix_tokens: list[int] = []
+        self._part_tokens: dict[tuple[str, bool], list[int]] = {}
         self._info: ModelInfo | None = None
 
     def info(self) -> ModelInfo:
@@ -191,7 +190,7 @@ class LlamaCppBackend:
                 choice = out["choices"][0]
                 text = choice["message"].get("content") or ""
             else:
-                out = llm.create_completion(self._prepare(llm, request.prompt), **kwargs)
+                out = llm.create_completion(self._prepare(llm, request.prompt, request.prefix_splits), **kwargs)
                 choice = out["choices"][0]
                 text = choice.get("text") or ""
         finally:
@@ -204,30 +203,47 @@ class LlamaCppBackend:
             completion.token_logprobs, completion.token_offsets = self._align(llm, recorder, text)
         return completion
 
-    def _prepare(self, llm, prompt: str) -> list[int] | str:
-        """Prompt tokens, with the KV cache holding exactly the prompt's shared prefix (or nothing).
+    def _prepare(self, llm, prompt: str, splits: tuple[int, ...]) -> list[int] | str:
+        """Prompt tokens, with the KV cache holding the prompt's leading shared parts (or nothing).
 
         llama.cpp's logits differ in the last bits with how a prompt is cut into batches, and a
-        sampled answer can follow them. So a prompt is always evaluated as [shared prefix][rest]:
-        the prefix (everything up to the last blank line: the few-shot examples) is kept from the
-        previous call when identical, else computed alone from an empty cache; the rest is always
-        one batch. The answer then depends on the request only, never on what ran before it.
+        sampled answer can follow them. So a prompt is always evaluated in the same parts: cut at
+        the request's ``prefix_splits`` (the template's few-shot block, then the text shared by
+        behaviours of one kind), else after its last blank line. Leading parts already in the KV
+        cache are kept, every other part is one batch. The answer then depends on the request
+        only, never on what ran before it, and consecutive prompts still share their prefix.
         """
-        cut = prompt.rfind("\n\n") + 2
-        if cut < 2 or cut >= len(prompt):
+        cuts = [c for c in sorted(set(splits)) if 0 < c < len(prompt)]
+        if not cuts:
+            blank = prompt.rfind("\n\n") + 2
+            cuts = [blank] if 2 <= blank < len(prompt) else []
+        if not cuts:
             llm.reset()
             return prompt
-        prefix = prompt[:cut]
-        if self._prefix_text != prefix:
-            self._prefix_tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=True, special=True)
-            self._prefix_text = prefix
-        head = self._prefix_tokens
-        if llm.n_tokens >= len(head) and llm.input_ids[: len(head)].tolist() == head:
-            llm.n_tokens = len(head)  # keep the shared prefix, drop whatever followed it
+        bounds = [0, *cuts]
+        parts = [self._tokens(llm, prompt[a:b], first=(a == 0)) for a, b in zip(bounds, bounds[1:])]
+        kept = position = 0
+        for part in parts:
+            end = position + len(part)
+            if llm.n_tokens < end or llm.input_ids[position:end].tolist() != part:
+                break
+            kept, position = kept + 1, end
+        if kept:
+            llm.n_tokens = position  # keep the shared parts, drop whatever followed them
         else:
             llm.reset()
-            llm.eval(head)
-        return head + llm.tokenize(prompt[cut:].encode("utf-8"), add_bos=False, special=True)
+        for part in parts[kept:]:
+            llm.eval(part)
+        rest = llm.tokenize(prompt[cuts[-1]:].encode("utf-8"), add_bos=False, special=True)
+        return [t for part in parts for t in part] + rest
+
+    def _tokens(self, llm, text: str, first: bool) -> list[int]:
+        key = (text, first)
+        if key not in self._part_tokens:
+            if len(self._part_tokens) > 256:
+                self._part_tokens.clear()
+            self._part_tokens[key] = llm.tokenize(text.encode("utf-8"), add_bos=first, special=True)
+        return self._part_tokens[key]
 
     @staticmethod
     def _align(llm, recorder: _TokenRecorder, text: str) -> tuple[list[float], list[int]]:

@@ -16,6 +16,7 @@ under the same name would be served stale cached answers.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import time
@@ -59,7 +60,13 @@ class OpenAICompatibleBackend:
                          chat=self.chat, path=None)
 
     def generate(self, requests: Sequence[Request]) -> list[Result]:
-        return asyncio.run(self._generate(list(requests)))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._generate(list(requests)))
+        # called from inside an event loop (a notebook, an async app): run on a helper thread
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self._generate(list(requests))).result()
 
     def close(self) -> None:
         pass

@@ -52,6 +52,9 @@ class Request:
     params: SamplingParams
     prompt: str | None = None
     messages: tuple[dict[str, str], ...] | None = None
+    # Where a plain prompt may be cut into parts shared with other requests (character offsets,
+    # e.g. after the few-shot examples). A hint for backends with a KV cache; not part of the key.
+    prefix_splits: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
