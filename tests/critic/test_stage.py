@@ -102,6 +102,25 @@ def test_filter_stage_scores_with_the_trained_critic(ws, tmp_path):
     assert scored and all(0 <= s["plausibility"] <= 1 and 0 <= s["typicality"] <= 1 for s in scored)
     assert {s["critic_id"] for s in scored} == {meta["critic_id"]}
 
+    # the next active-learning round: candidates the critic is least sure about, none already in the store
+    from intentkg.annotate.sampling import SampleConfig, prepare, uncertainty_of
+    from intentkg.annotate.stage import run_sample
+    from intentkg.annotate.store import Store
+
+    run_sample(other, SampleConfig(n=10, pilot=0, seed=0))
+    first = {i.item_id for i in Store.for_workspace(other.root).items()}
+    _, added = run_sample(other, SampleConfig(n=5, pilot=0, strategy="uncertainty", audit_fraction=0))
+    items = [i for i in Store.for_workspace(other.root).items() if i.item_id not in first]
+    assert added == len(items) > 0 and {i.batch for i in items} == {"active"}
+    flagged = {s["candidate_id"] for s in scores if s["rule_flags"] or s["dup_of"]}
+    doubt = {s["candidate_id"]: uncertainty_of(s["plausibility"], s["typicality"]) for s in scored}
+    rows = prepare(other.read("generate", "candidates").to_pylist(), other.read("ingest", "behaviors").to_pylist(),
+                   flagged, doubt, first)
+    most = {}
+    for r in rows:
+        most[r["stratum"]] = max(most.get(r["stratum"], 0.0), r["uncertainty"] or 0.0)
+    assert all(i.uncertainty == pytest.approx(most[i.stratum]) for i in items)  # each stratum's most doubtful
+
 
 def test_too_few_labels_is_a_clear_error(tmp_path):
     from intentkg.annotate.formats import import_file

@@ -89,11 +89,11 @@ def test_real_bundled_model_through_llama_cpp(tmp_path):
 
     backend = registry.create("llama_cpp", model="gemma3-270m", n_threads=2, n_ctx=1024)
     try:
-        groups = make_groups(ROWS[:3], 8)
+        groups = make_groups(ROWS[:2], 8)
         with RequestCache(tmp_path) as cache:
-            verdicts, stats = judge_groups(groups, backend, cache, JudgeConfig(max_retries=2, max_tokens=160))
+            verdicts, stats = judge_groups(groups, backend, cache, JudgeConfig(max_retries=1, max_tokens=104))
     finally:
         backend.close()
-    assert stats["calls"] >= 1 and len(verdicts) == 3
+    assert stats["calls"] >= 1 and len(verdicts) == 2
     for v in verdicts:  # a tiny model may still fail the format: then the failure is recorded, not hidden
         assert (v.status == "ok" and 0 <= v.score <= 1) or (v.status == "failed" and v.score is None and v.error)

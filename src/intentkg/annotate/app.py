@@ -9,7 +9,9 @@ cookies are HttpOnly and SameSite=Strict.
 
 from __future__ import annotations
 
+import hmac
 import json
+import math
 import time
 from importlib import resources
 from pathlib import Path
@@ -80,7 +82,7 @@ def create_app(store: Store | str | Path, *, per_item: int = 2, title: str = "in
 
     def checked(request: Request, csrf: str) -> User | None:
         user = current(request)
-        if user is None or csrf != csrf_token(request.cookies.get(COOKIE, "")):
+        if user is None or not hmac.compare_digest(csrf, csrf_token(request.cookies.get(COOKIE, ""))):
             return None
         return user
 
@@ -100,9 +102,10 @@ def create_app(store: Store | str | Path, *, per_item: int = 2, title: str = "in
 
     def elapsed(shown_at: str) -> float | None:
         try:
-            return round(min(max(time.time() - float(shown_at), 0.0), 3600.0), 2)
+            seconds = time.time() - float(shown_at)
         except ValueError:
             return None
+        return round(min(max(seconds, 0.0), 3600.0), 2) if math.isfinite(seconds) else None
 
     @app.get("/static/{name}")
     def static(name: str) -> Response:

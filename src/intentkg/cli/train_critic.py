@@ -57,16 +57,18 @@ def _print(folder: Path, manifest) -> None:
     import json
 
     meta = json.loads((folder / "intentkg_critic.json").read_text(encoding="utf-8"))
-    table = Table(title=f"critic {meta['critic_id']} (held-out test split)")
-    for col in ("task", "test n", "ROC-AUC", "F1@thr", "precision@thr", "recall@thr", "P@R=0.8", "threshold",
-                "ECE raw -> calibrated"):
+    table = Table(title=f"critic {meta['critic_id']}: held-out test split", caption="thr = threshold for precision "
+                  f"{meta['target_precision']} on dev; P/R/F1 at thr; P@R.8 = best precision at recall 0.8; "
+                  "ECE after calibration (all metrics: intentkg_critic.json)")
+    table.add_column("task", no_wrap=True)
+    for col in ("n", "ROC-AUC", "thr", "P", "R", "F1", "P@R.8", "ECE"):
         table.add_column(col)
     for task in meta["tasks"]:
         m = meta["metrics"][task]
         at = m["test_at_threshold"]
-        table.add_row(task, str(at["n"]), _f(m["test"]["roc_auc"]), _f(at["f1"]), _f(at["precision"]),
-                      _f(at["recall"]), _f(at["precision_at_recall"]["0.8"]), _f(meta["thresholds"][task]),
-                      f"{_f(m['test_raw']['ece'])} -> {_f(m['test']['ece'])}")
+        table.add_row(task, str(at["n"]), _f(m["test"]["roc_auc"]), _f(meta["thresholds"][task]), _f(at["precision"]),
+                      _f(at["recall"]), _f(at["f1"]), _f(at["precision_at_recall"]["0.8"]),
+                      _f(m["test"]["ece"]))
     console.print(table)
     console.print(f"saved to {folder} ({manifest.finished_at}); the filter stage loads it with "
                   f"critic.path: {folder}", highlight=False)

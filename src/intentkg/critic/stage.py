@@ -33,7 +33,7 @@ from intentkg.critic.calibrate import fit_isotonic, fit_platt, fold_platt, sigmo
 from intentkg.critic.dataset import assign_splits, build_examples, part
 from intentkg.critic.metrics import PRIMARY, evaluate, expected_calibration_error
 from intentkg.critic.threshold import threshold_for_precision
-from intentkg.critic.train import TrainConfig, fit, load, margins, resolve_model, save
+from intentkg.critic.train import BUNDLED, TrainConfig, fit, load, margins, resolve_model, save
 from intentkg.errors import IntentkgError
 from intentkg.progress import bar, console
 from intentkg.workspace import Manifest, Workspace
@@ -71,7 +71,7 @@ def _train_task(task: str, rows: list[dict], splits: dict[str, str], config: Cri
     if len(train) < MIN_EXAMPLES or not dev or not test or len({e.label for e in train}) < 2:
         raise IntentkgError(f"critic {task}: too few labelled candidates ({len(train)} train, {len(dev)} dev, "
                             f"{len(test)} test, need {MIN_EXAMPLES}+ train with both answers); annotate more")
-    model, tokenizer = load(config.train.model)
+    model, tokenizer = load(config.train.model, config.train.seed)
     started = time.perf_counter()
     with bar(f"critic {task}", config.train.epochs * len(train), unit="examples") as b:
         losses = fit(model, tokenizer, [e.text for e in train], [e.label for e in train], config.train, b)
@@ -133,7 +133,8 @@ def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | N
                 "threshold_details": {t: results[t]["threshold"] for t in config.tasks},
                 "metrics": {t: results[t]["metrics"] for t in config.tasks},
                 "calibration": {t: results[t]["calibration"] for t in config.tasks},
-                "base_model": config.train.model, "base_model_path": model_path, "train": config.train.to_dict(),
+                "base_model": "all-MiniLM-L6-v2 (bundled)" if config.train.model in BUNDLED else config.train.model,
+                "base_model_path": model_path, "train": config.train.to_dict(),
                 "split": {"fractions": list(config.split), "seed": config.split_seed, "grouped_by": "head",
                           "counts": {s: sum(v == s for v in splits.values()) for s in ("train", "dev", "test")}},
                 "annotations": {"snapshot_sha256": snapshot_hash, "rows": len(rows),

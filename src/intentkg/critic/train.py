@@ -55,14 +55,16 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def load(name: str):
-    """(model, tokenizer) with a fresh 2-label head."""
+def load(name: str, seed: int = 0):
+    """(model, tokenizer) with a fresh 2-label head, initialised from ``seed`` (runs are reproducible)."""
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" report is expected here
     hf_logging.disable_progress_bar()
     path = resolve_model(name)
+    torch.manual_seed(seed)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
