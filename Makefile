@@ -29,7 +29,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/intentkg ingest demo -w $(DEMO_WS)
 	$(BIN)/intentkg generate -w $(DEMO_WS) --limit 40 --relations used_for_function,used_for_audience,xWant
-	$(BIN)/intentkg filter -w $(DEMO_WS)
+	$(BIN)/intentkg annotate import demo -w $(DEMO_WS)
+	$(BIN)/intentkg train-critic -w $(DEMO_WS)
+	$(BIN)/intentkg filter -w $(DEMO_WS) --critic $(DEMO_WS)/critic
 	$(BIN)/intentkg build -w $(DEMO_WS)
 	$(BIN)/intentkg kg explore $(DEMO_WS)
 	$(BIN)/intentkg serve precompute -w $(DEMO_WS)
