@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -80,6 +81,23 @@ def filter_(
     manifest, _ = run_filter(Workspace(workspace), cfg, force=force)
     console.print(f"scores: {workspace / 'filter' / 'scores.parquet'}  "
                   f"({manifest.counts.get('candidates', 0):,} candidates, {manifest.seconds:.1f} s)", highlight=False)
+    _critic_hint(cfg, workspace)
+
+
+def _critic_hint(cfg, workspace: Path) -> None:
+    """Point at the thresholds the critic's trainer chose (target precision on dev), if it recorded them."""
+    if cfg.critic.path is None:
+        return
+    try:
+        meta = json.loads((Path(cfg.critic.path) / "intentkg_critic.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    chosen = meta.get("thresholds") or {}
+    options = " ".join(f"--min-{task} {value}" for task, value in chosen.items()
+                       if task in ("plausibility", "typicality") and isinstance(value, (int, float)))
+    if options:
+        console.print(f"the critic's trainer recommends {options} (its target precision on dev); try: "
+                      f"intentkg view -w {workspace} {options} --save", highlight=False)
 
 
 def view(
