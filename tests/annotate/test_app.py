@@ -77,6 +77,7 @@ def test_roles_and_blindness(setup):
     page = ann2.get("/annotate").text
     assert item_of(page) == item
     assert "checked" not in page and "annotator 1" not in page  # nothing of ann1's answer shows
+    assert "waiting for a resolver" not in page and "disagreements" not in ann2.get("/").text
     assert ann2.get("/resolve").status_code == 403 and ann2.get("/agreement").status_code == 403
     _answer(ann2)
     res = login("res")
