@@ -52,5 +52,5 @@ def plan_calls(behaviors: pa.Table, relations: list[Relation], template: Templat
 
 
 def execution_order(calls: list[PlannedCall]) -> list[PlannedCall]:
-    """Relation-major: consecutive prompts share their few-shot prefix (llama.cpp reuses its KV cache)."""
-    return sorted(calls, key=lambda c: (c.relation, c.order))
+    """By relation, then kind: consecutive prompts share their longest prefix (llama.cpp keeps it in its KV cache)."""
+    return sorted(calls, key=lambda c: (c.relation, c.kind, c.order))
