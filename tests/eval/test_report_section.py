@@ -1,0 +1,44 @@
+import json
+
+import numpy as np
+
+from intentkg.eval.metrics import compare
+from intentkg.eval.report_section import forest_plot, render
+from intentkg.eval.stage import headline
+from intentkg.report.registry import ReportContext, sections
+from intentkg.workspace import Workspace
+
+
+def _document():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 200)
+    groups = rng.integers(0, 30, 200).astype(str)
+    results = [{"encoder": "cross", "head": "mlp", "task": "esci",
+                **compare(y, groups, [rng.integers(0, 4, 200)], [y], ("E", "S", "C", "I"), n_boot=100)}]
+    return {"headline": headline(results, ("cross", "mlp", "esci", "macro_f1")), "results": results,
+            "coverage": {"test": {"pairs": 200, "any": 0.5, "query_side": 0.25, "product_side": 0.5,
+                                  "by_source": {"query_nearest": 0.25, "product": 0.5}, "mean_facts": 2.0}},
+            "examples": [{"query": "<script>alert(1)</script>", "title": "t & co", "label": "E",
+                          "knowledge": "product: used for <b>x</b>"}],
+            "files": ["/x/demo_data/esci/shopping_queries_dataset_examples.parquet"], "mode": "split",
+            "config": {"seeds": 1, "n_boot": 100, "knowledge": {"unseen": "own", "top_k": 5}},
+            "data": {"pairs": 200, "queries": 30}}
+
+
+def test_section_escapes_and_shows_the_lift(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    assert render(ReportContext(ws)) is None  # no evaluation yet: the section is left out
+    folder = ws.stage_dir("eval-esci")
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(_document()))
+    (folder / "manifest.json").write_text(json.dumps({"stage": "eval-esci", "status": "complete"}))
+    html = render(ReportContext(ws))
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>x</b>" not in html
+    assert "macro-F1 lift" in html and "<svg" in html and "synthetic demo data" in html
+    assert "eval-esci" in {s.key for s in sections()}
+
+
+def test_forest_plot_colours_by_interval():
+    svg = forest_plot([("up", 0.1, 0.05, 0.2), ("flat", 0.0, -0.1, 0.1), ("down", -0.1, -0.2, -0.05)], "t")
+    assert svg.count("<circle") == 3 and "#0969da" in svg and "#cf222e" in svg
+    assert forest_plot([], "t") == ""
