@@ -9,7 +9,7 @@ import pytest
 
 from intentkg.generate.request_cache import RequestCache
 from intentkg.judge.judge import JudgeConfig, judge_groups, make_groups
-from intentkg.judge.prompt import EXAMPLE, Group, messages, plain_prompt
+from intentkg.judge.prompt import EXAMPLE, example_for, messages, plain_prompt
 from intentkg.llm.protocol import Completion, ModelInfo, Result
 
 ROWS = [{"candidate_id": f"c{i}", "kind": "search_buy", "head": "tent -> Dome Tent" if i < 3 else "pad -> Air Pad",
@@ -79,7 +79,11 @@ def test_prompts_show_the_behaviour_and_number_the_candidates():
     text = messages(group)[1]["content"]
     assert 'searched for "tent" and bought "Dome Tent"' in text and "3. used for the event reason 2" in text
     assert "Score ids 1, 2, 3." in text and plain_prompt(group).endswith('{"scores": [{"id": 1, "score": ')
-    assert isinstance(EXAMPLE, Group)
+    examples = {example_for(g)[0].candidates[0].tail for g in make_groups(ROWS * 3, 1)}
+    assert len(examples) > 1 and {c.tail for c in EXAMPLE.candidates} >= examples  # rotated, not one fixed pattern
+    example, answer = example_for(group)
+    by_tail = {c.tail: s["score"] for c, s in zip(example.candidates, answer["scores"])}
+    assert by_tail["hiking in the rain"] == 0.9 and [s["id"] for s in answer["scores"]] == [1, 2, 3]
 
 
 @pytest.mark.slow

@@ -38,3 +38,8 @@ def test_rejected_with_a_reason(text, message):
 def test_reasons_are_flattened_and_bounded():
     (score,) = parse_judgement('{"scores": [{"id": 1, "score": 1, "reason": "a\\n  b' + "x" * 500 + '"}]}', [1])
     assert score.reason.startswith("a b") and len(score.reason) == 200
+
+
+def test_an_answer_stopped_before_an_extra_id_is_read():
+    text = '{"scores": [{"id": 1, "score": 0.7, "reason": "fits"}, {'  # stop sequence cut '"id": 2,'
+    assert [s.score for s in parse_judgement(text, [1])] == [0.7]

@@ -59,8 +59,18 @@ def test_judge_stage_measures_against_people(tmp_path):
     report = json.loads((tmp_path / "ws" / "judge" / "agreement.json").read_text())
     assert report["plausibility"]["n"] > 40 and report["plausibility"]["roc_auc"] is not None
     assert report["model_id"] == "keyword-judge" and manifest.models[0].role == "judge"
+    assert report["copied_example"] == 0.0
     calls = backend.calls
     run_judge(tmp_path / "ws", JudgeConfig(), backend=backend)
     assert backend.calls == calls  # unchanged inputs and config: skipped
     html = build_report(tmp_path / "ws").read_text()
     assert 'id="judge"' in html and "Kendall" in html
+
+
+def test_copying_the_worked_example_is_measured():
+    from intentkg.judge.judge import Verdict
+    from intentkg.judge.stage import copied_example_share
+
+    verdicts = [Verdict("a", "g", 0.9, "typical use", "ok", 1, "k"), Verdict("b", "g", 0.9, "fits the trip", "ok", 1, "k"),
+                Verdict("c", "g", None, None, "failed", 3, None)]
+    assert copied_example_share(verdicts) == 0.5 and copied_example_share([]) is None

@@ -58,6 +58,9 @@ def judge(workspace: Path = WORKSPACE, force: bool = FORCE,
             table.add_row(q, str(r["n"]), _f(r["roc_auc"]), _f(r["kendall_tau"]), _f(r["kendall_tau_within_groups"]),
                           f"{_f(r['mean_score_yes'])} / {_f(r['mean_score_no'])}")
         console.print(table)
+        if report.get("copied_example"):
+            console.print(f"{100 * report['copied_example']:.0f}% of the scores copy the prompt's worked example word for "
+                          f"word: this judge is not judging", highlight=False)
 
 
 def _f(x) -> str:

@@ -64,8 +64,11 @@ def make_groups(rows: list[dict], group_size: int) -> list[Group]:
 
 
 def _request(group: Group, error: str | None, attempt: int, chat: bool, model, config: JudgeConfig) -> Request:
+    # stop where the model would start scoring an id the group does not have (small models copy the
+    # example's length); plain models also stop at a blank line
+    stop = (f'"id": {len(group.candidates) + 1},',) + (() if chat else ("\n\n",))
     params = SamplingParams(temperature=config.temperature, top_p=0.95, max_tokens=max_tokens(group, config.max_tokens),
-                            n=1, seed=config.seed + attempt, logprobs=False, stop=() if chat else ("\n\n",))
+                            n=1, seed=config.seed + attempt, logprobs=False, stop=stop)
     if chat:
         msgs = messages(group, error)
         return Request(request_key(model, None, msgs, params), params, messages=msgs)

@@ -10,12 +10,13 @@ prompt that already opens the JSON answer. A retry adds the previous answer's fo
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
 from intentkg.annotate.display import relation_phrase
 
-VERSION = "judge-v2"
+VERSION = "judge-v3"
 SYSTEM = ("You judge explanations of why a customer bought something. You are strict, brief and "
           "answer with JSON only.")
 RUBRIC = ("Score every explanation from 0 to 1, relative to the others in this list: 1 = a plausible, "
@@ -68,10 +69,22 @@ def task_text(group: Group) -> str:
     return "\n".join(lines)
 
 
+def example_for(group: Group) -> tuple[Group, dict]:
+    """The worked example, its candidates rotated by the group's id: a model that copies the example's
+    scores then copies a different order each time instead of one constant pattern."""
+    shift = int(hashlib.sha256(group.group_id.encode()).hexdigest(), 16) % len(EXAMPLE.candidates)
+    order = list(range(len(EXAMPLE.candidates)))
+    order = order[shift:] + order[:shift]
+    example = Group(EXAMPLE.group_id, EXAMPLE.kind, EXAMPLE.head, tuple(EXAMPLE.candidates[i] for i in order))
+    answer = {"scores": [dict(EXAMPLE_ANSWER["scores"][i], id=k + 1) for k, i in enumerate(order)]}
+    return example, answer
+
+
 def user_text(group: Group, error: str | None = None) -> str:
     ids = ", ".join(str(i) for i in range(1, len(group.candidates) + 1))
-    lines = [RUBRIC, 'Answer with JSON only, like {"scores": [{"id": 1, "score": 0.5, "reason": "a few words"}]}.',
-             "", "Example:", task_text(EXAMPLE), "Answer: " + json.dumps(EXAMPLE_ANSWER), "",
+    example, answer = example_for(group)
+    lines = [RUBRIC, "Answer with JSON only, in the format of the example.",
+             "", "Example:", task_text(example), "Answer: " + json.dumps(answer), "",
              "Now this one:", task_text(group), f"Score ids {ids}."]
     if error:
         lines.append(f"Your previous answer was not usable ({error}). Answer again with valid JSON only.")

@@ -56,10 +56,11 @@ def _first_json(text: str) -> Any:
     answer is read as a whole rather than as its first inner object.
     """
     decoder = json.JSONDecoder()
+    trimmed = re.sub(r"[\s,{]+$", "", text)  # an answer stopped before its next entry ends in ", {"
     for match in re.finditer(r"[\[{]", text):
         for suffix in REPAIRS:
             try:
-                value, _ = decoder.raw_decode(text[match.start():] + suffix)
+                value, _ = decoder.raw_decode(trimmed[match.start():] + suffix)
             except json.JSONDecodeError:
                 continue
             if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):

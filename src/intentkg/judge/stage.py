@@ -22,6 +22,7 @@ from intentkg.generate.request_cache import RequestCache
 from intentkg.generate.stage import cache_folder
 from intentkg.judge.agreement import human_agreement
 from intentkg.judge.judge import JudgeConfig, judge_groups, make_groups
+from intentkg.judge.prompt import EXAMPLE_ANSWER
 from intentkg.llm import registry
 from intentkg.llm.protocol import Backend
 from intentkg.progress import bar
@@ -50,6 +51,14 @@ def _rows(ws: Workspace, on: str, limit: int | None) -> list[dict]:
         keep = set(heads)
         rows = [r for r in rows if r["head"] in keep]
     return rows
+
+
+def copied_example_share(verdicts) -> float | None:
+    """Share of scored candidates whose score and reason are exactly an entry of the prompt's worked
+    example: a judge that copies the example instead of judging (small models do) shows up here."""
+    example = {(e["score"], e["reason"]) for e in EXAMPLE_ANSWER["scores"]}
+    scored = [v for v in verdicts if v.score is not None]
+    return round(sum((v.score, v.reason) in example for v in scored) / len(scored), 4) if scored else None
 
 
 def run_judge(workspace: str | Path | Workspace, config: JudgeConfig | None = None, on: str = "annotated",
@@ -86,7 +95,8 @@ def run_judge(workspace: str | Path | Workspace, config: JudgeConfig | None = No
                 critic = pq.read_table(critic_path).to_pylist() if critic_path.exists() else None
                 report = human_agreement([{"candidate_id": v.candidate_id, "group_id": v.group_id, "score": v.score}
                                           for v in verdicts], rows, critic)
-                report.update({"model_id": info.model_id, "backend": info.backend, "calls": stats})
+                report.update({"model_id": info.model_id, "backend": info.backend, "calls": stats,
+                               "copied_example": copied_example_share(verdicts)})
                 run.extra["agreement"] = {q: {k: report[q][k] for k in ("n", "roc_auc", "kendall_tau")}
                                           for q in ("plausibility", "typicality")}
                 target = ws.stage_dir(STAGE) / "agreement.json"
