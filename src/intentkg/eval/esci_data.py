@@ -86,15 +86,16 @@ def _columns(path: Path, required: list[str], optional: list[str]) -> list[str]:
 
 
 def _labels(column: pa.ChunkedArray, path: Path) -> list[str]:
-    out = []
-    for row, value in enumerate(column.to_pylist(), start=1):
-        label = str(value).strip() if value is not None else ""
-        label = LABEL_NAMES.get(label.lower(), label.upper())
-        if label not in LABELS:
-            raise InputError(f"esci_label {value!r} is not one of E, S, C, I (or exact/substitute/complement/"
-                             f"irrelevant)", file=str(path), row=row, column="esci_label")
-        out.append(label)
-    return out
+    """E/S/C/I per row (full names accepted); the first bad value is reported with its row."""
+    values = np.array(["" if v is None else str(v) for v in column.to_pylist()], dtype=object)
+    uniques, inverse = np.unique(values.astype(str), return_inverse=True)
+    mapped = [LABEL_NAMES.get(u.strip().lower(), u.strip().upper()) for u in uniques]
+    bad = [i for i, label in enumerate(mapped) if label not in LABELS]
+    if bad:
+        row = int(np.flatnonzero(np.isin(inverse, bad))[0])
+        raise InputError(f"esci_label {column[row].as_py()!r} is not one of E, S, C, I (or exact/substitute/"
+                         f"complement/irrelevant)", file=str(path), row=row + 1, column="esci_label")
+    return np.array(mapped, dtype=object)[inverse].tolist()
 
 
 def _sample_queries(query_ids: np.ndarray, splits: np.ndarray, limit: int | None, seed: int) -> np.ndarray:

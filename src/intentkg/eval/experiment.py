@@ -84,23 +84,20 @@ def run_heads(features: dict[tuple[str, str], np.ndarray], data: EsciData, confi
 
 
 def prediction_table(data: EsciData, rows: np.ndarray, encoder: str, head: str, task: str, y: np.ndarray,
-           predictions: dict[str, list[np.ndarray]]) -> pa.Table:
-    names = TASKS[task]
-    example = data.pairs.column("example_id").take(pa.array(rows)).to_pylist()
-    query = data.pairs.column("query_id").take(pa.array(rows)).to_pylist()
-    truth = [names[v] for v in y[rows]]
-    columns: dict[str, list] = {f.name: [] for f in PREDICTIONS}
+                     predictions: dict[str, list[np.ndarray]]) -> pa.Table:
+    """One row per evaluated pair, setting and seed (built with Arrow kernels: millions of rows are fine)."""
+    names = pa.array(TASKS[task], pa.string())
+    index = pa.array(rows)
+    example = data.pairs.column("example_id").take(index)
+    query = data.pairs.column("query_id").take(index)
+    truth = names.take(pa.array(y[rows]))
+    n = len(rows)
+    parts = []
     for setting, runs in predictions.items():
         for seed, predicted in enumerate(runs):
-            n = len(rows)
-            columns["example_id"] += example
-            columns["query_id"] += query
-            columns["encoder"] += [encoder] * n
-            columns["head"] += [head] * n
-            columns["task"] += [task] * n
-            columns["setting"] += [setting] * n
-            columns["seed"] += [seed] * n
-            columns["label"] += truth
-            columns["predicted"] += [names[v] for v in predicted]
-    return pa.table(columns, schema=PREDICTIONS)
-
+            constant = [pa.repeat(pa.scalar(v, t), n) for v, t in
+                        ((encoder, pa.string()), (head, pa.string()), (task, pa.string()), (setting, pa.string()),
+                         (seed, pa.int32()))]
+            parts.append(pa.table([example, query, *constant, truth, names.take(pa.array(predicted))],
+                                  schema=PREDICTIONS))
+    return pa.concat_tables(parts) if parts else PREDICTIONS.empty_table()
