@@ -78,6 +78,7 @@ class _TokenRecorder:
         self.active = False
         self.tokens: list[int] = []
         self.logprobs: list[float] = []
+        self._scratch = None  # reused buffer of vocabulary size
 
     def start(self) -> None:
         self.active, self.tokens, self.logprobs = True, [], []
@@ -92,8 +93,11 @@ class _TokenRecorder:
             pointer = llm._ctx.get_logits_ith(row)
             if pointer:
                 values = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),))
+                if self._scratch is None or self._scratch.shape != values.shape:
+                    self._scratch = np.empty_like(values)
                 peak = float(values.max())
-                lp = float(values[token]) - peak - math.log(float(np.exp(values - peak).sum()))
+                np.subtract(values, peak, out=self._scratch)
+                lp = float(values[token]) - peak - math.log(float(np.exp(self._scratch, out=self._scratch).sum()))
         except Exception:  # a changed llama-cpp-python internal costs the log-probs, never the answer
             pass
         self.tokens.append(int(token))
