@@ -29,10 +29,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from intentkg.errors import ConfigError
+from intentkg.config_file import load_yaml_model
 
 # The 15 COSMO relation types (docs/filter.md); users add their own with rules.extra_relations.
 COSMO_RELATIONS = (
@@ -189,14 +188,4 @@ class FilterConfig(_Strict):
 def load_config(path: str | Path | None) -> FilterConfig:
     if path is None:
         return FilterConfig()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read filter config: {exc}") from exc
-    try:
-        return FilterConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']} (see docs/filter.md for every key)") from exc
+    return load_yaml_model(path, FilterConfig, "docs/filter.md")

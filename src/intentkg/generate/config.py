@@ -21,10 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from intentkg.errors import ConfigError
+from intentkg.config_file import load_yaml_model
 from intentkg.llm.protocol import SamplingParams
 
 
@@ -80,15 +79,7 @@ class GenerateConfig(_Strict):
 
 def load_config(path: str | Path) -> GenerateConfig:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
-    try:
-        config = GenerateConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+    config = load_yaml_model(path, GenerateConfig, "docs/generate.md")
     if config.relations_file is not None and not config.relations_file.is_absolute():
         config.relations_file = path.parent / config.relations_file
     if config.template not in ("auto", "qa_fewshot", "qa_chat") and not Path(config.template).is_absolute():

@@ -21,10 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from intentkg.errors import ConfigError
+from intentkg.config_file import load_yaml_model
 
 
 class _Strict(BaseModel):
@@ -88,15 +87,7 @@ class IngestConfig(_Strict):
 
 def load_config(path: str | Path) -> IngestConfig:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
-    try:
-        config = IngestConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+    config = load_yaml_model(path, IngestConfig, "docs/ingest.md")
     base = path.parent
     for source in config.sources:  # relative paths are relative to the config file
         for attr in ("path", "examples", "products"):
