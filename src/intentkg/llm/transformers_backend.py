@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from intentkg.errors import ConfigError
-from intentkg.llm.model_files import path_hash
+from intentkg.llm.hf_folder import WEIGHT_PATTERNS, HFFolderModel
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
 from intentkg.llm.registry import register
 
-WEIGHT_PATTERNS = ("*.safetensors", "*.json", "*.model", "*.txt", "*.jinja")
 
 
 def local_model_dir(model: str, revision: str | None = None) -> Path:
@@ -38,7 +37,7 @@ def local_model_dir(model: str, revision: str | None = None) -> Path:
 
 
 @register("transformers")
-class TransformersBackend:
+class TransformersBackend(HFFolderModel):
     name = "transformers"
     preferred_batch_size = 1
 
@@ -53,21 +52,6 @@ class TransformersBackend:
         self._tokenizer = None
         self._model = None
         self._info: ModelInfo | None = None
-
-    @property
-    def tokenizer(self):
-        if self._tokenizer is None:
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), trust_remote_code=False)
-        return self._tokenizer
-
-    def info(self) -> ModelInfo:
-        if self._info is None:
-            chat = self._chat if self._chat is not None else bool(getattr(self.tokenizer, "chat_template", None))
-            self._info = ModelInfo(backend=self.name, model_id=self.model,
-                                   model_hash=path_hash(self.path, WEIGHT_PATTERNS), chat=chat, path=str(self.path))
-        return self._info
 
     def load(self) -> None:
         if self._model is not None:

@@ -13,10 +13,10 @@ import time
 from typing import Any, Sequence
 
 from intentkg.errors import ConfigError
-from intentkg.llm.model_files import path_hash
+from intentkg.llm.hf_folder import HFFolderModel
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
 from intentkg.llm.registry import register
-from intentkg.llm.transformers_backend import WEIGHT_PATTERNS, local_model_dir
+from intentkg.llm.transformers_backend import local_model_dir
 
 
 def vllm_available() -> tuple[bool, str]:
@@ -36,7 +36,7 @@ def vllm_available() -> tuple[bool, str]:
 
 
 @register("vllm")
-class VllmOfflineBackend:
+class VllmOfflineBackend(HFFolderModel):
     name = "vllm"
     preferred_batch_size = 256
 
@@ -56,21 +56,6 @@ class VllmOfflineBackend:
         self._llm = None
         self._tokenizer = None
         self._info: ModelInfo | None = None
-
-    @property
-    def tokenizer(self):
-        if self._tokenizer is None:
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), trust_remote_code=False)
-        return self._tokenizer
-
-    def info(self) -> ModelInfo:
-        if self._info is None:
-            chat = self._chat if self._chat is not None else bool(getattr(self.tokenizer, "chat_template", None))
-            self._info = ModelInfo(backend=self.name, model_id=self.model,
-                                   model_hash=path_hash(self.path, WEIGHT_PATTERNS), chat=chat, path=str(self.path))
-        return self._info
 
     def load(self) -> None:
         if self._llm is None:
