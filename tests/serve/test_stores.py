@@ -54,3 +54,21 @@ def test_sqlite_reader_never_sees_a_partial_snapshot(tmp_path):
     writer.write_snapshot(items())
     assert store.get("k0") == "new" and store.get("k999") == "new"
     assert len(list((tmp_path / "snapshots").glob("*.sqlite"))) <= 3
+
+
+def test_sqlite_flush_waits_for_a_concurrent_flush(tmp_path):
+    # the server flushes in a background thread; a caller's flush must not return before those
+    # misses are committed (it used to see an empty buffer and read the queue too early)
+    import threading
+
+    queue = SQLiteMissQueue(tmp_path)
+    for round_ in range(20):
+        keys = [f"q:{round_}-{i}" for i in range(200)]
+        for key in keys:
+            queue.add(key)
+        background = threading.Thread(target=queue.flush)
+        background.start()
+        queue.flush()
+        assert {k for k, _ in queue.pending()} >= set(keys)
+        background.join()
+        queue.done(keys)

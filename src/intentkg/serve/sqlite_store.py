@@ -134,7 +134,8 @@ class SQLiteMissQueue:
         self.path = Path(folder) / "queue.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _pending (the request path only takes this one)
+        self._flush_lock = threading.Lock()  # a flush returns only once everything added before it is committed
         with self._connect() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS misses (key TEXT PRIMARY KEY, hits INTEGER NOT NULL, "
                          "first_seen REAL NOT NULL, last_seen REAL NOT NULL)")
@@ -149,16 +150,17 @@ class SQLiteMissQueue:
             self._pending[key] = self._pending.get(key, 0) + 1
 
     def flush(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
-            return
-        now = time.time()
-        with self._connect() as conn:
-            conn.executemany(
-                "INSERT INTO misses VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                "hits = hits + excluded.hits, last_seen = excluded.last_seen",
-                [(k, n, now, now) for k, n in pending.items()])
+        with self._flush_lock:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+            if not pending:
+                return
+            now = time.time()
+            with self._connect() as conn:
+                conn.executemany(
+                    "INSERT INTO misses VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                    "hits = hits + excluded.hits, last_seen = excluded.last_seen",
+                    [(k, n, now, now) for k, n in pending.items()])
 
     def pending(self, limit: int | None = None) -> list[tuple[str, int]]:
         self.flush()
