@@ -65,3 +65,13 @@ def test_labels_named_tasks_need_multi_label(tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ConfigError, match="multi_label_classification"):
         Critic(folder)
+
+
+def test_truncated_weights_are_one_clear_error(tmp_path):
+    """Old code: a raw SafetensorError traceback from deep inside transformers."""
+    folder = make_tiny_critic(tmp_path / "c", "single")
+    weights = next(folder.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ConfigError, match=f"critic folder {folder}: cannot load its weights .*{weights.name}.*"
+                                          f"damaged or incomplete.*train the critic again"):
+        Critic(folder)

@@ -13,7 +13,8 @@ from intentkg.cli.options import FORCE, WORKSPACE
 from intentkg.ingest.demo import demo_config
 from intentkg.errors import ConfigError
 from intentkg.ingest import IngestConfig, SamplingConfig, load_config, run_ingest
-from intentkg.ingest.config import AmazonReviewsSource, EsciSource, InstacartSource, TableSource
+from intentkg.ingest.config import (TABLE_COLUMNS, AmazonReviewsSource, EsciSource, InstacartSource, TableSource,
+                                    role_columns)
 
 app = typer.Typer(help="Read behaviour logs and catalogues into products and behaviors tables.",
                   no_args_is_help=True)
@@ -44,8 +45,14 @@ def _run(config: IngestConfig, workspace: Path, force: bool) -> None:
     table.add_row("quarantined rows", f"{c.get('rejected', 0):,} {c.get('quarantine', {}).get('by_reason', {})}")
     pii = c.get("pii", {})
     table.add_row("queries with PII scrubbed", f"{pii.get('queries_changed', 0):,} {pii.get('by_kind', {})}")
+    files = c.get("quarantine", {}).get("files", {})
+    if files:
+        table.add_row("lines read", f"{sum(f['lines'] for f in files.values()):,} in {len(files)} files "
+                                    f"(every one kept, quarantined, blank or a header)")
     table.add_row("finished at", f"{manifest.finished_at} ({manifest.seconds:.1f} s)")
     console.print(table)
+    for warning in c.get("quarantine", {}).get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 @app.command("run")
@@ -110,11 +117,21 @@ def table(path: Path = typer.Argument(..., help="CSV, TSV, Parquet or JSONL file
             raise ConfigError(f"--map {item!r}: write ours=theirs, e.g. --map query=search_term")
         ours, theirs = item.split("=", 1)
         columns[ours.strip()] = theirs.strip()
-    if role not in ("products", "search_log", "co_buy"):
+    if role not in TABLE_COLUMNS:
         raise ConfigError(f"--role {role!r}: use products, search_log or co_buy")
-    sources = [TableSource(role=role, path=path, columns=columns)]
+    roles = [role] + (["products"] if products is not None else [])
+    known = {name for r in roles for name in role_columns(r)}
+    unknown = sorted(set(columns) - known)
+    if unknown:
+        raise ConfigError(f"--map {', '.join(unknown)}: not a column of a {' or '.join(dict.fromkeys(roles))} "
+                          f"table; ours are {', '.join(sorted(known))}")
+
+    def mapped(r: str) -> dict[str, str]:  # one --map applies to every file it names a column of
+        return {ours: theirs for ours, theirs in columns.items() if ours in role_columns(r)}
+
+    sources = [TableSource(role=role, path=path, columns=mapped(role))]
     if products is not None:
-        sources.insert(0, TableSource(role="products", path=products))
+        sources.insert(0, TableSource(role="products", path=products, columns=mapped("products")))
     _run(IngestConfig(sources=sources, scrub_pii=not keep_pii,
                       sampling=_sampling(seed, min_support, quota, max_behaviors, None)), workspace, force)
 

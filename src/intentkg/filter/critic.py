@@ -72,9 +72,17 @@ def _load_head(folder: Path, default_task: str, device: str) -> _Head:
         raise ConfigError(f"critic folder {folder} has no config.json; see docs/filter.md, 'Critic folder'")
     if not list(folder.glob("*.safetensors")):
         raise ConfigError(f"critic folder {folder} has no .safetensors weights; save with safe_serialization")
-    model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True,
-                                                               trust_remote_code=False)
-    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    from safetensors import SafetensorError
+
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True,
+                                                                   trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        weights = ", ".join(p.name for p in folder.glob("*.safetensors"))
+        raise ConfigError(f"critic folder {folder}: cannot load its weights ({weights}): {exc} -> the file is "
+                          f"damaged or incomplete (e.g. a copy cut short); train the critic again "
+                          f"(intentkg train-critic) or copy the folder again") from None
     model.to(device).eval()
     labels = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
     named = {t: i for i, name in labels.items() for t in TASKS if name.lower() == t}

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +18,7 @@ import pyarrow.compute as pc
 from intentkg.ingest.quarantine import Quarantine
 from intentkg.ingest.reading import ROW
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 DEFAULT_MAX_CHARS = {"title": 1_000, "query": 500, "description": 50_000, "bullets": 50_000, "default": 5_000}
 
 
@@ -50,6 +53,9 @@ class RowChecker:
         elif not pa.types.is_string(column.type):
             column = pc.cast(column, pa.string())
         column = pc.utf8_trim_whitespace(column)
+        nul = pc.fill_null(pc.match_substring(column, "\x00"), False).to_numpy(zero_copy_only=False)
+        self._reject(nul, "nul_character", name, f"{name} contains a NUL character (\\0): the file is binary "
+                                                 f"or not UTF-8 text (UTF-16?) -> re-export it as UTF-8")
         if required:
             empty = pc.fill_null(pc.equal(pc.utf8_length(column), 0), True).to_numpy(zero_copy_only=False)
             self._reject(empty, f"empty_{name}", name, f"{name} is empty; every row needs one")
@@ -74,7 +80,8 @@ class RowChecker:
             return pa.array(decoded, pa.string())
 
     def integer(self, name: str, *, required: bool = False, min_value: int | None = None) -> None:
-        """Parse to int64 ("3", "3.0" and 3 accepted); reject text, fractions and values below min."""
+        """Parse to int64 ("3", "3.0", "9007199254740993" and 3 accepted, exactly); reject text, fractions,
+        values below min and values outside int64."""
         if name not in self.table.column_names:
             return
         column = self.table.column(name).combine_chunks()
@@ -83,16 +90,22 @@ class RowChecker:
         values = column.to_pylist()
         parsed: list[int | None] = []
         wrong = np.zeros(len(values), dtype=bool)
+        huge = np.zeros(len(values), dtype=bool)
         for i, value in enumerate(values):
             number = _as_int(value)
             if number is _WRONG or (number is None and required):
                 wrong[i] = True
                 number = None
+            elif number is not None and not INT64_MIN <= number <= INT64_MAX:
+                huge[i] = True
+                number = None
             elif number is not None and min_value is not None and number < min_value:
                 wrong[i] = True
-            parsed.append(number if number is not _WRONG else None)
+            parsed.append(number)
         detail = f"{name} must be a whole number" + (f" >= {min_value}" if min_value is not None else "")
         self._reject(wrong, "wrong_type", name, detail)
+        self._reject(huge, "out_of_range", name,
+                     f"{name} is beyond the 64-bit integer range (±9.2e18); check the column mapping or the export")
         self._set(name, pa.array(parsed, pa.int64()))
 
     def unique(self, name: str) -> None:
@@ -119,16 +132,22 @@ _WRONG = object()
 
 
 def _as_int(value):
+    """An exact int, None for blank, or _WRONG. Text is parsed as a decimal, never through a float,
+    so integers above 2**53 keep their value."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         return _WRONG
     if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return int(value) if np.isfinite(value) and value == int(value) else _WRONG
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
         return _WRONG
-    if not np.isfinite(number) or number != int(number):
+    if not number.is_finite() or number != number.to_integral_value():
         return _WRONG
+    if abs(number.adjusted()) > 40:  # 1e30 is "out of range", 1e999999 is not worth expanding
+        return INT64_MAX + 1
     return int(number)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from intentkg.config_file import load_yaml_model
 
@@ -68,12 +68,34 @@ class AmazonReviewsSource(_Strict):
     path: Path = Field(description="Amazon Reviews 2023 item metadata, meta_<Category>.jsonl")
 
 
+# our column names of each table role: (required, optional)
+TABLE_COLUMNS = {
+    "products": (["product_id", "title"],
+                 ["category", "product_type", "brand", "description", "bullets", "color", "locale"]),
+    "search_log": (["query", "product_id"], ["purchases", "clicks", "impressions"]),
+    "co_buy": (["left_product_id", "right_product_id"], ["support"]),
+}
+
+
+def role_columns(role: str) -> list[str]:
+    required, optional = TABLE_COLUMNS[role]
+    return required + optional
+
+
 class TableSource(_Strict):
     kind: Literal["table"] = "table"
     role: Literal["products", "search_log", "co_buy"]
     path: Path
     format: Literal["auto", "csv", "tsv", "parquet", "jsonl"] = "auto"
     columns: dict[str, str] = Field(default_factory=dict, description="our column name -> the file's column name")
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> "TableSource":
+        unknown = sorted(set(self.columns) - set(role_columns(self.role)))
+        if unknown:
+            raise ValueError(f"columns: {', '.join(map(repr, unknown))} is not a column of a {self.role} table; "
+                             f"ours are {', '.join(role_columns(self.role))} (map ours: theirs)")
+        return self
 
 
 Source = Annotated[Union[EsciSource, InstacartSource, AmazonReviewsSource, TableSource], Field(discriminator="kind")]

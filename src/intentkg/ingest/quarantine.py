@@ -1,4 +1,9 @@
-"""Bad rows go to a quarantine table with their file, row number and reason; the run goes on."""
+"""Bad rows go to a quarantine table with their file, row number and reason; the run goes on.
+
+Beside the bad rows it keeps, per input file, the ledger of where its lines went (``files``) and
+warnings about whole files (``warnings``, e.g. a file with a header and no rows); the ingest
+manifest records both and the CLI prints the warnings.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,11 @@ class Quarantine:
         self._rows: list[dict[str, Any]] = []
         self.by_reason: Counter = Counter()
         self.by_file: Counter = Counter()
+        self.files: dict[str, dict[str, int]] = {}
+        self.warnings: list[str] = []
+
+    def warn(self, file: str, message: str) -> None:
+        self.warnings.append(f"{file}: {message}")
 
     def add(self, *, file: str, row: int | None, reason: str, detail: str,
             column: str | None = None, raw: Any = None) -> None:
@@ -37,7 +47,8 @@ class Quarantine:
         return pa.Table.from_pylist(self._rows, schema=QUARANTINE)
 
     def summary(self) -> dict[str, Any]:
-        return {"rows": len(self), "by_reason": dict(self.by_reason), "by_file": dict(self.by_file)}
+        return {"rows": len(self), "by_reason": dict(self.by_reason), "by_file": dict(self.by_file),
+                "files": self.files, "warnings": self.warnings}
 
 
 def _printable(value: Any) -> str:

@@ -2,26 +2,25 @@
 
 Text columns of CSV and JSONL files are read as raw bytes so that one row of invalid UTF-8 is
 quarantined instead of failing the whole file; :mod:`intentkg.ingest.checks` converts them.
-Malformed CSV lines (wrong number of fields) and JSONL lines that are not JSON objects are
-quarantined here.
+Malformed CSV lines (wrong number of fields, unbalanced quotes: :mod:`intentkg.ingest.csv_lines`)
+and JSONL lines that are not JSON objects are quarantined here. Row numbers are file line
+numbers for CSV and JSONL (the CSV header is line 1) and 1-based row numbers for Parquet.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from intentkg.errors import InputError
+from intentkg.ingest.csv_lines import ROW, load_csv
 from intentkg.ingest.quarantine import Quarantine
 
-ROW = "__row"
 FORMATS = ("csv", "tsv", "parquet", "jsonl")
 
 
@@ -63,15 +62,18 @@ def load(path: Path, wanted: dict[str, str], optional: dict[str, str], quarantin
         raise InputError("file does not exist", file=str(path), hint="check the path")
     fmt = detect_format(path, fmt)
     if fmt in ("csv", "tsv"):
-        table = _load_csv(path, "\t" if fmt == "tsv" else ",", quarantine)
+        table = load_csv(path, "\t" if fmt == "tsv" else ",", quarantine)
     elif fmt == "parquet":
         try:
             table = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"not a readable Parquet file: {exc}", file=str(path)) from exc
+        table = _nested_as_json(table)
         table = table.append_column(ROW, pa.array(np.arange(1, table.num_rows + 1), pa.int64()))
     else:
         table = _load_jsonl(path, quarantine)
+    if table.num_rows == 0:
+        quarantine.warn(str(path), "the file has column names but no rows; nothing was read from it")
     require_columns(path, table.column_names, wanted, what)
     columns = {ours: table.column(theirs) for ours, theirs in wanted.items()}
     for ours, theirs in optional.items():
@@ -79,48 +81,6 @@ def load(path: Path, wanted: dict[str, str], optional: dict[str, str], quarantin
             columns[ours] = table.column(theirs)
     columns[ROW] = table.column(ROW)
     return pa.table(columns)
-
-
-def _load_csv(path: Path, delimiter: str, quarantine: Quarantine) -> pa.Table:
-    with open(path, "rb") as handle:
-        header_line = handle.readline().decode("utf-8", errors="replace").lstrip("\ufeff")
-    header = next(csv.reader([header_line], delimiter=delimiter), [])
-    if not header or not any(h.strip() for h in header):
-        raise InputError("the file has no header row", file=str(path), row=0,
-                         hint="the first line must name the columns")
-    skipped: list[int] = []
-
-    def on_invalid(row) -> str:
-        line = row.number if row.number is not None else -1
-        skipped.append(line - 1)
-        quarantine.add(file=str(path), row=line - 1 if line > 0 else None, reason="malformed_row",
-                       detail=f"expected {row.expected_columns} fields, found {row.actual_columns}",
-                       raw=row.text)
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                             newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.binary() for h in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"cannot parse as CSV: {exc}", file=str(path)) from exc
-    names = [n.lstrip("\ufeff") for n in table.column_names]
-    table = table.rename_columns(names)
-    rows = _row_numbers(table.num_rows, skipped)
-    return table.append_column(ROW, pa.array(rows, pa.int64()))
-
-
-def _row_numbers(n: int, skipped: list[int]) -> np.ndarray:
-    """1-based data row numbers of the n rows that were kept, given the skipped ones."""
-    numbers = np.arange(1, n + len(skipped) + 1)
-    if skipped:
-        numbers = numbers[~np.isin(numbers, np.array(skipped))]
-    return numbers[:n]
 
 
 def _load_jsonl(path: Path, quarantine: Quarantine) -> pa.Table:
@@ -151,6 +111,15 @@ def _load_jsonl(path: Path, quarantine: Quarantine) -> pa.Table:
     return pa.table(columns)
 
 
+def _nested_as_json(table: pa.Table) -> pa.Table:
+    """List, struct and map columns of a Parquet file become JSON text, as JSONL values do."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_nested(field.type):
+            values = [_jsonish(v) for v in table.column(index).to_pylist()]
+            table = table.set_column(index, field.name, pa.array(values, pa.string()))
+    return table
+
+
 def _jsonish(value) -> str | None:
     """Scalars as text, lists and objects as JSON text (readers decode what they need)."""
     if value is None or isinstance(value, str):
@@ -159,4 +128,4 @@ def _jsonish(value) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -58,8 +58,10 @@ def run_ingest(config: IngestConfig, workspace: Workspace | str | Path, force: b
                 progress.advance()
         with run.time("merge"):
             product_table, merged_duplicates = merge_products(products)
-            behaviors = link_behaviors(pa.concat_tables(raw) if raw else RAW_BEHAVIORS.empty_table(),
-                                       product_table, quarantine)
+            raw_table = pa.concat_tables(raw) if raw else RAW_BEHAVIORS.empty_table()
+            before = len(quarantine)
+            behaviors = link_behaviors(raw_table, product_table, quarantine)
+            merged_rows = raw_table.num_rows - (len(quarantine) - before) - behaviors.num_rows
         with run.time("sample"):
             types = product_table.select(["product_id", "category", "product_type"])
             types = types.append_column("ptype", pc.coalesce(types.column("product_type"), types.column("category"),
@@ -75,6 +77,7 @@ def run_ingest(config: IngestConfig, workspace: Workspace | str | Path, force: b
             "products": product_table.num_rows,
             "products_merged_across_sources": merged_duplicates,
             "behaviors_linked": behaviors.num_rows,
+            "behavior_rows_merged": merged_rows,  # rows that repeat a (kind, left, right) pair: support summed
             "behaviors_kept": kept.num_rows,
             "behaviors_by_kind": {k["values"]: k["counts"] for k in kinds},
             "sampled_out": drops.num_rows,

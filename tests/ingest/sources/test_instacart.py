@@ -53,3 +53,24 @@ def test_dangling_and_non_numeric_lines_are_quarantined(shared_data, tmp_path):
     tables = instacart.read(InstacartSource(path=folder), quarantine, Scrubber())
     assert quarantine.by_reason == {"dangling_product": 1, "empty_order_id": 1}
     assert [(b["left"], b["right"], b["support"]) for b in tables.behaviors.to_pylist()] == [("13176", "24852", 1)]
+
+
+def test_a_stray_quote_in_order_lines_costs_one_line(shared_data, tmp_path):
+    """Old code: everything after the quote became one malformed_row; its order lines were lost."""
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for name in ("products.csv", "aisles.csv", "departments.csv"):
+        shutil.copy(shared_data / "instacart-sample" / name, folder / name)
+    lines = ["order_id,product_id,add_to_cart_order,reordered"]
+    for order in range(1, 401):
+        lines += [f"{order},24852,1,0", f"{order},13176,2,0"]
+    lines[3] = '"2,24852,1,0'  # file line 4
+    (folder / "order_products__train.csv").write_text("\n".join(lines) + "\n")
+    quarantine = Quarantine()
+    tables = instacart.read(InstacartSource(path=folder, order_files=["order_products__train.csv"]), quarantine,
+                            Scrubber())
+    assert [(q["source_row"], q["reason"]) for q in quarantine.table().to_pylist()] == [(4, "unbalanced_quote")]
+    assert tables.counts["order_lines"] == 799
+    assert [(b["left"], b["right"], b["support"]) for b in tables.behaviors.to_pylist()] == [("13176", "24852", 399)]
+    ledger = quarantine.files[str(folder / "order_products__train.csv")]
+    assert ledger["lines"] == 801 and ledger["records"] == 800 and ledger["rows"] == 799

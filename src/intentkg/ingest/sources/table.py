@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from intentkg.ingest.checks import RowChecker
-from intentkg.ingest.config import TableSource
+from intentkg.ingest.config import TABLE_COLUMNS, TableSource
 from intentkg.ingest.pii import Scrubber
 from intentkg.ingest.quarantine import Quarantine
 from intentkg.ingest.reading import ROW, load
@@ -21,16 +21,8 @@ from intentkg.ingest.rows import RAW_BEHAVIORS, co_buy_rows, products_from, sear
 from intentkg.ingest.sources.base import SourceTables
 from intentkg.schemas import PRODUCTS
 
-ROLES = {
-    "products": (["product_id", "title"],
-                 ["category", "product_type", "brand", "description", "bullets", "color", "locale"]),
-    "search_log": (["query", "product_id"], ["purchases", "clicks", "impressions"]),
-    "co_buy": (["left_product_id", "right_product_id"], ["support"]),
-}
-
-
 def _mapping(source: TableSource) -> tuple[dict[str, str], dict[str, str]]:
-    required, optional = ROLES[source.role]
+    required, optional = TABLE_COLUMNS[source.role]
     columns = source.columns
     return ({c: columns.get(c, c) for c in required}, {c: columns.get(c, c) for c in optional})
 
