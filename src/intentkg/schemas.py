@@ -15,7 +15,7 @@ import pyarrow as pa
 SOURCE_FIELDS = [
     pa.field("source", pa.string(), nullable=False),  # reader name: esci, instacart, generic, ...
     pa.field("source_file", pa.string(), nullable=False),  # path as given by the user
-    pa.field("source_row", pa.int64(), nullable=False),  # 1-based data row (first one for aggregates)
+    pa.field("source_row", pa.int64(), nullable=False),  # CSV/JSONL: file line; Parquet: 1-based row (first for aggregates)
 ]
 
 PRODUCTS = pa.schema(
@@ -161,7 +161,7 @@ EDGES = pa.schema(
 QUARANTINE = pa.schema(
     [
         pa.field("source_file", pa.string(), nullable=False),
-        pa.field("source_row", pa.int64()),  # 1-based data row; null when the row is unknown
+        pa.field("source_row", pa.int64()),  # file line (CSV/JSONL) or 1-based row (Parquet); null when unknown
         pa.field("column", pa.string()),
         pa.field("reason", pa.string(), nullable=False),  # short code: empty_title, bad_utf8, ...
         pa.field("detail", pa.string(), nullable=False),  # what is wrong and what to change
