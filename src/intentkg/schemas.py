@@ -15,7 +15,7 @@ import pyarrow as pa
 SOURCE_FIELDS = [
     pa.field("source", pa.string(), nullable=False),  # reader name: esci, instacart, generic, ...
     pa.field("source_file", pa.string(), nullable=False),  # path as given by the user
-    pa.field("source_row", pa.int64(), nullable=False),  # CSV/JSONL: file line; Parquet: 1-based row (first for aggregates)
+    pa.field("source_row", pa.int64(), nullable=False),  # CSV/JSONL line, Parquet 1-based row (first one for aggregates)
 ]
 
 PRODUCTS = pa.schema(

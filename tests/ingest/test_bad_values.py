@@ -70,7 +70,8 @@ def test_list_typed_parquet_column_does_not_abort(tmp_path):
 
 def test_search_log_counts_out_of_range_row_by_row(tmp_path):
     (tmp_path / "p.csv").write_text(PRODUCTS)
-    (tmp_path / "s.csv").write_text("query,product_id,purchases\ntent,P1,3\nstove,P3,1e30\nbag,P2,99999999999999999999\n")
+    (tmp_path / "s.csv").write_text("query,product_id,purchases\ntent,P1,3\nstove,P3,1e30\n"
+                                    "bag,P2,99999999999999999999\n")
     manifest = run_ingest(IngestConfig(sources=[TableSource(role="products", path=tmp_path / "p.csv"),
                                                 TableSource(role="search_log", path=tmp_path / "s.csv")]),
                           tmp_path / "ws")

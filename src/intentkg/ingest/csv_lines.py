@@ -69,8 +69,8 @@ def load_csv(path: Path, delimiter: str, quarantine: Quarantine) -> pa.Table:
         ledger["unbalanced_quote"] += 1
         ledger["records"] += 1
         quarantine.add(file=str(path), row=stray_line, reason="unbalanced_quote",
-                       detail=f"a quote opened on line {stray_line} is still open more than {MAX_RECORD_LINES} lines later; "
-                              f"this line is set aside and reading goes on from line {stray_line + 1} "
+                       detail=f"a quote opened on line {stray_line} is still open more than {MAX_RECORD_LINES} "
+                              f"lines later; this line is set aside and reading goes on from line {stray_line + 1} "
                               f"-> close the quote or write it twice (\"\")",
                        raw=_line_text(data, offset, stray_line - first_line))
         if ledger["unbalanced_quote"] > MAX_UNBALANCED_QUOTES:
