@@ -42,18 +42,19 @@ def _behavior_id(kind, left, right):
     return hashlib.md5(f"{kind}\x1f{left}\x1f{right}".encode()).hexdigest()[:16]
 
 
-def make_workspace(root, critic: bool = True, products: str = PRODUCTS) -> Workspace:
+def make_workspace(root, critic: bool = True, products: str = PRODUCTS, search: str = SEARCH,
+                   candidate_spec: list = CANDIDATES) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     (root / "products.csv").write_text(products)
     (root / "pairs.csv").write_text(PAIRS)
-    (root / "search.csv").write_text(SEARCH)
+    (root / "search.csv").write_text(search)
     ws = Workspace(root / "ws")
     run_ingest(IngestConfig(sources=[TableSource(role="products", path=root / "products.csv"),
                                      TableSource(role="co_buy", path=root / "pairs.csv"),
                                      TableSource(role="search_log", path=root / "search.csv")]), ws)
     behaviors = {b["behavior_id"]: b for b in ws.read("ingest", "behaviors").to_pylist()}
     candidates, scores = [], []
-    for i, (pair, relation, tail, plausibility, flags, dup) in enumerate(CANDIDATES):
+    for i, (pair, relation, tail, plausibility, flags, dup) in enumerate(candidate_spec):
         left, right = pair.split("|")
         kind, left = ("search_buy", left[2:]) if left.startswith("q:") else ("co_buy", left)
         if kind == "co_buy":

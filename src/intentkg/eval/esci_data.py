@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from intentkg.errors import InputError
 from intentkg.ingest.sources.esci import EXAMPLES_FILE, LABELS, PRODUCTS_FILE
+from intentkg.query_key import clean_query, query_key
 
 LABEL_NAMES = {"exact": "E", "substitute": "S", "complement": "C", "irrelevant": "I"}
 PRODUCT_FIELDS = {"title": "product_title", "brand": "product_brand", "color": "product_color",
@@ -151,11 +152,12 @@ def load_esci(config: EsciDataConfig) -> EsciData:
         raise InputError(f"no rows left after selecting locales {config.locales or 'all'}, version "
                          f"{config.version!r}, splits {config.train_split!r}/{config.test_split!r}",
                          file=str(examples_path), hint="check --locale, --version and the split names")
-    queries = [" ".join(str(q).split()) for q in table.column("query").to_pylist()]
+    # scrubbed as ingest stores query text: the encoders read it and the KG lookup keys it
+    queries = [clean_query(q).text for q in table.column("query").to_pylist()]
     if "query_id" in table.column_names:
         query_ids = table.column("query_id").cast(pa.string()).to_numpy(zero_copy_only=False)
     else:
-        query_ids = np.array([q.lower() for q in queries], dtype=object)
+        query_ids = np.array([query_key(q) for q in queries], dtype=object)
     if config.folds > 1:
         unique = np.unique(query_ids)
         order = np.random.default_rng(config.seed).permutation(len(unique))

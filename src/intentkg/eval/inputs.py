@@ -18,8 +18,9 @@ from intentkg.eval.config import EvalConfig
 from intentkg.eval.esci_data import EsciData
 from intentkg.eval.features import joint_text
 from intentkg.knowledge.facts import SOURCES, PairKnowledge, best_first
-from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig, normalise_query
+from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
 from intentkg.knowledge.text import KnowledgeTemplate, with_knowledge
+from intentkg.query_key import query_key
 from intentkg.workspace import Workspace
 
 
@@ -69,10 +70,10 @@ def gather_knowledge(ws: Workspace, data: EsciData, config: EvalConfig,
                          if kcfg.on_demand_scope == "unseen" or not any(f.source == "query" for f in k.query)})
         on_demand_stats: dict = {"queries": len(wanted)}
         facts = generate_for_queries(ws, wanted, kcfg.on_demand_config, stats=on_demand_stats)
-        generated = {normalise_query(q): f for q, f in zip(wanted, facts)}
+        generated = {query_key(q): f for q, f in zip(wanted, facts)}
         stats["on_demand"] = on_demand_stats
         for q, k in zip(queries, pairs):
-            extra = generated.get(normalise_query(q))
+            extra = generated.get(query_key(q))
             if extra:
                 k.query = best_first([f for f in k.query if f.source != "query_nearest"] + extra)
     template = KnowledgeTemplate(top_k=kcfg.top_k)

@@ -35,22 +35,19 @@ def products_from(table: pa.Table, source: str, file: str) -> pa.Table:
 
 
 def search_rows(table: pa.Table, scrubber: Scrubber, source: str, file: str) -> pa.Table:
-    """Rows with query, product_id, support (and optional clicks, impressions) -> raw behaviours."""
-    queries, redactions = [], []
-    for query in table.column("query").to_pylist():
-        text, count = scrubber(query)
-        queries.append(" ".join(text.split()))
-        redactions.append(count)
+    """Rows with query, product_id, support (and optional clicks, impressions) -> raw behaviours; each
+    query keyed by :func:`intentkg.query_key.clean_query` (``left`` = key, ``query_text`` = scrubbed text)."""
+    cleaned = [scrubber.clean(query) for query in table.column("query").to_pylist()]
     n = table.num_rows
     columns = {
         "kind": pa.array(["search_buy"] * n, pa.string()),
-        "left": pa.array([q.lower() for q in queries], pa.string()),
+        "left": pa.array([c.key for c in cleaned], pa.string()),
         "right": table.column("product_id"),
-        "query_text": pa.array(queries, pa.string()),
+        "query_text": pa.array([c.text for c in cleaned], pa.string()),
         "support": table.column("support"),
         "clicks": table.column("clicks") if "clicks" in table.column_names else pa.nulls(n, pa.int64()),
         "impressions": table.column("impressions") if "impressions" in table.column_names else pa.nulls(n, pa.int64()),
-        "pii_redactions": pa.array(redactions, pa.int32()),
+        "pii_redactions": pa.array([c.redactions for c in cleaned], pa.int32()),
         "source": pa.array([source] * n, pa.string()),
         "source_file": pa.array([file] * n, pa.string()),
         "source_row": table.column(ROW),

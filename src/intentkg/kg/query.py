@@ -17,6 +17,7 @@ from intentkg import duck
 from intentkg.errors import IntentkgError
 from intentkg.kg.build import STRUCTURAL
 from intentkg.kg.canonical import canonical, node_id
+from intentkg.query_key import query_key
 from intentkg.workspace import Workspace
 
 _NOT_STRUCTURAL = "relation NOT IN (" + ", ".join(f"'{r}'" for r in STRUCTURAL) + ")"
@@ -33,8 +34,8 @@ def edges_source(folder: Path) -> str:
 
 
 def query_node(query: str) -> str:
-    """The node id of a query: lower-cased, whitespace collapsed, as ingest stores it."""
-    return node_id("query", " ".join(query.lower().split()))
+    """The node id of a query: the id of its key (:func:`intentkg.query_key.query_key`)."""
+    return node_id("query", query_key(query))
 
 
 class KnowledgeGraph:

@@ -5,8 +5,8 @@ Shared by the ESCI evaluation (intentkg.eval) and serving. See docs/knowledge.md
 """
 
 from intentkg.knowledge.facts import SOURCES, Fact, PairKnowledge, best_first
-from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig, normalise_query
+from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
 from intentkg.knowledge.text import KnowledgeTemplate, fact_text, with_knowledge
 
 __all__ = ["SOURCES", "Fact", "KnowledgeLookup", "KnowledgeTemplate", "LookupConfig", "PairKnowledge",
-           "best_first", "fact_text", "normalise_query", "with_knowledge"]
+           "best_first", "fact_text", "with_knowledge"]

@@ -39,15 +39,11 @@ from intentkg.kg.build import STRUCTURAL
 from intentkg.kg.canonical import node_id
 from intentkg.kg.query import edges_source, query_node
 from intentkg.knowledge.facts import Fact, PairKnowledge, best_first
+from intentkg.query_key import query_key
 from intentkg.workspace import Workspace
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> (n, d) float32, unit rows
 NONE: frozenset[str] = frozenset()
-
-
-def normalise_query(query: str) -> str:
-    """The form ingest stores (lower case, whitespace collapsed); the key of a query node."""
-    return " ".join(str(query).lower().split())
 
 
 def edge_score(plausibility: float | None, support: int) -> float:
@@ -100,7 +96,7 @@ class KnowledgeLookup:
         path = self.ws.table_path("ingest", "behaviors")
         if not path.exists():
             raise IntentkgError(f"{path} is missing: hiding evaluation queries needs the ingest stage's behaviours")
-        self.con.register("hidden_queries", pa.table({"q": sorted({normalise_query(q) for q in queries})}))
+        self.con.register("hidden_queries", pa.table({"q": sorted({query_key(q) for q in queries})}))
         duck.run(self.con, f"""CREATE TEMP TABLE hidden AS SELECT behavior_id FROM read_parquet({duck.quote_path(path)})
                                WHERE kind = 'search_buy' AND "left" IN (SELECT q FROM hidden_queries)""")
         hidden = duck.run(self.con, "SELECT count(*) FROM hidden")[0][0]
@@ -116,7 +112,7 @@ class KnowledgeLookup:
 
     def query_behaviors(self, queries: Sequence[str]) -> dict[str, frozenset[str]]:
         """search_buy behaviour ids of each query (normalised), from the ingest stage."""
-        keys = sorted({normalise_query(q) for q in queries})
+        keys = sorted({query_key(q) for q in queries})
         if not keys or not self._behaviors_path.exists():
             return {}
         self.con.register("asked_queries", pa.table({"q": keys}))
@@ -200,7 +196,7 @@ class KnowledgeLookup:
     # -- public ----------------------------------------------------------------------------
     def for_queries(self, queries: Sequence[str], leave_out: bool = False) -> list[list[Fact]]:
         """Facts per query; ``leave_out``: as if the query had never been logged (nearest others only)."""
-        keys = [normalise_query(q) for q in queries]
+        keys = [query_key(q) for q in queries]
         heads = [query_node(q) for q in queries]
         edges = {} if leave_out else self._edges(heads)
         out = [self._facts(edges.get(h, []), "query") for h in heads]
@@ -231,13 +227,13 @@ class KnowledgeLookup:
         by_query = dict(zip(unique_q, self.for_queries(unique_q, leave_out=leave_query_out)))
         titles = list(titles) if titles is not None else None
         own = self.query_behaviors(unique_q) if leave_query_out else {}
-        keys = sorted({(p, titles[i] if titles else "", own.get(normalise_query(queries[i]), NONE) if own else NONE)
+        keys = sorted({(p, titles[i] if titles else "", own.get(query_key(queries[i]), NONE) if own else NONE)
                        for i, p in enumerate(product_ids)}, key=lambda k: (k[0], k[1], sorted(k[2])))
         facts = self.for_products([k[0] for k in keys], [k[1] for k in keys] if titles is not None else None,
                                   [k[2] for k in keys] if own else None)
         by_product = dict(zip(keys, facts))
         return [PairKnowledge(by_query[q], by_product[(p, titles[i] if titles else "",
-                                                       own.get(normalise_query(q), NONE) if own else NONE)])
+                                                       own.get(query_key(q), NONE) if own else NONE)])
                 for i, (q, p) in enumerate(zip(queries, product_ids))]
 
     def stats(self) -> dict[str, int]:

@@ -34,7 +34,8 @@ import yaml
 from intentkg.errors import ConfigError
 from intentkg.kg.canonical import canonical, node_id
 from intentkg.knowledge.facts import Fact, best_first
-from intentkg.knowledge.lookup import edge_score, normalise_query
+from intentkg.knowledge.lookup import edge_score
+from intentkg.query_key import query_key
 from intentkg.schemas import conform
 from intentkg.workspace import Workspace
 
@@ -125,7 +126,7 @@ def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | 
     from intentkg.generate.stage import run_generate
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    keys = [normalise_query(q) for q in queries]
+    keys = [query_key(q) for q in queries]
     unique = sorted(set(k for k in keys if k))
     if not unique:
         return [[] for _ in queries]

@@ -23,7 +23,8 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from intentkg import __version__
-from intentkg.serve.keys import MAX_QUERY_CHARS, decode, normalise_query, product_key, query_key
+from intentkg.query_key import query_key
+from intentkg.serve.keys import MAX_QUERY_CHARS, decode, product_key, query_cache_key
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.nearest import NearestQueries
 from intentkg.serve.store import KnowledgeStore, MissQueue
@@ -111,7 +112,7 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
     async def knowledge_for_query(q: str = Query(..., description="The search query as typed; PII is scrubbed.")):
         started = time.perf_counter()
         q = _query_param(q)
-        return answer("query", query_key(q), "query", normalise_query(q), started)
+        return answer("query", query_cache_key(q), "query", query_key(q), started)
 
     @app.get("/v1/knowledge/product/{product_id}", summary="Intentions for a product")
     async def knowledge_for_product(product_id: str):
@@ -123,7 +124,7 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
     async def knowledge_for_pair(q: str = Query(...), product_id: str = Query(...)):
         started = time.perf_counter()
         q, product_id = _query_param(q), _product_param(product_id)
-        query_value, query_outcome, extra = lookup(query_key(q), "query", normalise_query(q))
+        query_value, query_outcome, extra = lookup(query_cache_key(q), "query", query_key(q))
         product_value, product_outcome, _ = lookup(product_key(product_id), "product", product_id)
         query_value = decode(query_value) if query_value else None
         product_value = decode(product_value) if product_value else None

@@ -1,22 +1,19 @@
-"""Cache keys and values. A query key is the scrubbed, lower-cased, whitespace-collapsed query, as
-ingest stores queries in the KG; a product key is its id."""
+"""Cache keys and values. A query's cache key is ``"q:"`` + its key from
+:func:`intentkg.query_key.query_key` (scrubbed, lower-cased, whitespace collapsed, as ingest stores
+queries in the KG); a product's is ``"p:"`` + its id."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from intentkg.ingest.pii import scrub
+from intentkg.query_key import query_key
 
 MAX_QUERY_CHARS = 500
 
 
-def normalise_query(query: str) -> str:
-    return " ".join(scrub(query).text.lower().split())
-
-
-def query_key(query: str) -> str:
-    return "q:" + normalise_query(query)
+def query_cache_key(query: str) -> str:
+    return "q:" + query_key(query)
 
 
 def product_key(product_id: str) -> str:
