@@ -16,6 +16,7 @@ from intentkg.cli import annotate as annotate_cli
 from intentkg.cli import judge as judge_cli
 from intentkg.cli import train_critic as train_critic_cli
 from intentkg.cli import eval as eval_cli
+from intentkg.cli import experiment as experiment_cli
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -39,6 +40,7 @@ cli.add_typer(annotate_cli.app, name="annotate")
 cli.command("train-critic")(train_critic_cli.train_critic)
 cli.command("judge")(judge_cli.judge)
 cli.add_typer(eval_cli.app, name="eval")
+cli.add_typer(experiment_cli.app, name="experiment")
 
 
 @cli.callback(invoke_without_command=True)

@@ -35,7 +35,12 @@ def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, pr
 def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
             host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
             port: int = typer.Option(8000, help="Port."),
-            workers: int = typer.Option(1, help="uvicorn worker processes.")) -> None:
+            workers: int = typer.Option(1, help="uvicorn worker processes."),
+            experiment_id: Optional[str] = typer.Option(
+                None, "--experiment", help="Run an A/B test of knowledge on/off under this experiment id "
+                                           "(units named by ?unit_id= or X-Intentkg-Unit; docs/experiment.md)."),
+            knowledge_share: float = typer.Option(
+                0.5, min=0.0, max=1.0, help="With --experiment: the share of units that get knowledge.")) -> None:
     """Run the HTTP API (FastAPI + uvicorn); OpenAPI docs at /docs."""
     import uvicorn
 
@@ -46,7 +51,20 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
     if store.version() is None:
         console.print("[yellow]the cache is empty: run `intentkg serve precompute` first; "
                       "every request will be a queued miss[/]")
-    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer))
+    experiment = None
+    if experiment_id:
+        from intentkg.serve.arms import Arms
+        from intentkg.serve.experiment import ServingExperiment
+        from intentkg.serve.exposure_log import ExposureLog, exposure_folder
+
+        try:
+            arms = Arms(experiment_id, knowledge_share)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--experiment") from exc
+        experiment = ServingExperiment(arms, ExposureLog(exposure_folder(workspace)))
+        console.print(f"experiment {experiment_id}: {knowledge_share:.0%} of units get knowledge; exposures -> "
+                      f"{exposure_folder(workspace)}")
+    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer), experiment=experiment)
     uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if workers > 1 else None)
 
 

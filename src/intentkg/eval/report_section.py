@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from intentkg.report.charts import PALETTE, bar_chart
+from intentkg.report.charts import PALETTE, bar_chart, forest_plot  # noqa: F401  (forest_plot re-exported)
 from intentkg.report.html import esc, table
 from intentkg.report.registry import ReportContext, section
 
@@ -24,41 +24,6 @@ def _ci(interval, pct: bool = False, signed: bool = True) -> str:
     if not signed:
         return f"[{interval[0]:.3f}, {interval[1]:.3f}]"
     return f"[{interval[0]:+.3f}, {interval[1]:+.3f}]"
-
-
-def forest_plot(rows: list[tuple[str, float, float, float]], title: str, width: int = 720) -> str:
-    """One row per (label, estimate, low, high): a dot with its interval and a line at zero."""
-    if not rows:
-        return ""
-    low = min(0.0, *(r[2] for r in rows))
-    high = max(0.0, *(r[3] for r in rows))
-    span = (high - low) or 1.0
-    low, high = low - 0.05 * span, high + 0.05 * span
-    label_w, right_w, row_h, top = 190, 170, 22, 30
-    plot_w = width - label_w - right_w
-    height = top + row_h * len(rows) + 24
-
-    def x(v: float) -> float:
-        return label_w + plot_w * (v - low) / (high - low)
-
-    out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-           f'aria-label="{esc(title)}" font-family="system-ui,sans-serif" font-size="12">',
-           f'<text x="0" y="15" font-weight="600">{esc(title)}</text>',
-           f'<line x1="{x(0):.1f}" y1="{top - 6}" x2="{x(0):.1f}" y2="{height - 20}" stroke="#8c959f" '
-           f'stroke-dasharray="4 3"/>',
-           f'<text x="{x(0):.1f}" y="{height - 6}" text-anchor="middle" fill="#57606a">0</text>']
-    for i, (label, est, lo, hi) in enumerate(rows):
-        y = top + i * row_h + row_h / 2
-        color = PALETTE[0] if lo > 0 else (PALETTE[4] if hi < 0 else PALETTE[5])
-        tip = f"{label}: {est:+.3f} (95% CI {lo:+.3f} to {hi:+.3f})"
-        out.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end">{esc(label)}</text>'
-                   f'<line x1="{x(lo):.1f}" y1="{y:.1f}" x2="{x(hi):.1f}" y2="{y:.1f}" stroke="{color}" '
-                   f'stroke-width="2"><title>{esc(tip)}</title></line>'
-                   f'<circle cx="{x(est):.1f}" cy="{y:.1f}" r="4.5" fill="{color}"><title>{esc(tip)}</title></circle>'
-                   f'<text x="{width - right_w + 8}" y="{y + 4:.1f}" fill="#57606a">'
-                   f'{esc(f"{est:+.3f} [{lo:+.3f}, {hi:+.3f}]")}</text>')
-    out.append("</svg>")
-    return "".join(out)
 
 
 def _stage_results(ctx: ReportContext) -> list[tuple[str, dict[str, Any]]]:

@@ -1,0 +1,92 @@
+"""Serving arms on a real uvicorn server: each response says its arm, the control arm gets no
+knowledge, every exposure lands in the Parquet log, and the read-out runs on that log."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers.kg_workspace import make_workspace
+from typer.testing import CliRunner
+
+from intentkg.cli.experiment import app as experiment_cli
+from intentkg.kg.build import run_build
+from intentkg.kg.config import BuildConfig
+from intentkg.serve.app import create_app
+from intentkg.serve.arms import Arms
+from intentkg.serve.experiment import ServingExperiment
+from intentkg.serve.exposure_log import ExposureLog, exposure_folder, read_exposures
+from intentkg.serve.refresh import precompute
+from intentkg.serve.runtime import cached_queries, open_store
+from intentkg.serve.tier1 import tier1_items
+
+from .conftest import ServerThread
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    ws = make_workspace(tmp_path_factory.mktemp("arms"))
+    run_build(ws, BuildConfig(hierarchy=False))
+    _, writer, _ = open_store(ws.root)
+    precompute(writer, tier1_items(ws))
+    return ws
+
+
+def test_arms_on_the_wire_and_in_the_exposure_log(workspace, tmp_path):
+    store, writer, queue = open_store(workspace.root)
+    arms = Arms("kg-on-off", knowledge_share=0.5)
+    log = ExposureLog(exposure_folder(tmp_path / "ws"))
+    application = create_app(store, queue, nearest_source=lambda: cached_queries(writer), flush_every=0.05,
+                             experiment=ServingExperiment(arms, log))
+    units = [f"user-{i}" for i in range(120)]
+    seen: dict[str, set[str]] = {}
+    with ServerThread(application) as server, httpx.Client(base_url=server.url) as client:
+        for round_ in range(2):
+            for i, unit in enumerate(units):
+                if i % 3 == 0:
+                    r = client.get("/v1/knowledge/query", params={"q": "winter camping gear"},
+                                   headers={"X-Intentkg-Unit": unit})
+                elif i % 3 == 1:
+                    r = client.get("/v1/knowledge/query", params={"q": "winter camping gear", "unit_id": unit})
+                else:
+                    r = client.get("/v1/knowledge/pair", params={"q": "winter camping gear", "product_id": "M1",
+                                                                 "unit_id": unit})
+                body = r.json()
+                seen.setdefault(unit, set()).add(body["arm"])
+                if body["arm"] == "control":
+                    assert body.get("entry") is None and body.get("text", "") == ""
+                    assert body.get("outcome", "withheld") == "withheld"
+                elif "entry" in body:
+                    assert body["outcome"] == "hit" and body["entry"]["intentions"]
+                else:
+                    assert body["text"]
+        outside = client.get("/v1/knowledge/query", params={"q": "winter camping gear"}).json()
+        assert outside["arm"] is None and outside["entry"]["intentions"]  # no unit: not in the experiment
+        bad = client.get("/v1/knowledge/query", params={"q": "winter camping gear", "unit_id": "a b"})
+        assert bad.status_code == 400
+    assert all(len(a) == 1 for a in seen.values())  # a unit keeps its arm
+    assert {u: a.pop() for u, a in seen.items()} == {u: arms.assign(u).arm for u in units}
+    log_table = read_exposures(exposure_folder(tmp_path / "ws"))  # flushed by the server's tick and shutdown
+    assert log_table.num_rows == 2 * len(units)
+    rows = log_table.to_pylist()
+    assert {r["outcome"] for r in rows} == {"hit"} and {r["experiment_id"] for r in rows} == {"kg-on-off"}
+    assert {r["key"] for r in rows} == {"q:winter camping gear", "q:winter camping gear p:M1"}
+
+    # the read-out on what the deployment logged: arms from the log, metrics from elsewhere
+    rng = np.random.default_rng(0)
+    arm = np.array([arms.assign(u).arm for u in units])
+    sales = rng.normal(100, 5, len(units)) + np.where(arm == "treatment", 4.0, 0.0)
+    metrics = tmp_path / "metrics.parquet"
+    pq.write_table(pa.table({"unit_id": units + ["user-never-seen"], "sales": np.append(sales, 1.0)}), metrics)
+    result = CliRunner().invoke(experiment_cli, ["analyze", str(metrics), "--exposures",
+                                                 str(exposure_folder(tmp_path / "ws")), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["srm"]["counts"] == {"control": int((arm == "control").sum()), "treatment": int((arm == "treatment").sum())}
+    assert doc["quarantine"]["by_reason"] == {"not_exposed": 1}
+    sales_row = doc["metrics"][0]
+    assert sales_row["significant"] and sales_row["ci_low"] < 4.0 < sales_row["ci_high"]
