@@ -37,9 +37,9 @@ def test_every_bad_cell_and_unit_is_quarantined_with_its_row_and_column(tmp_path
     q = Quarantine()
     units = load_units(path, MetricsConfig(ratios={"ctr": Ratio(numerator="clicks", denominator="impressions")}), q)
     assert _quarantined(q) == {
-        (3, "sales"): "missing_value", (4, "variant"): "bad_variant", (5, "sales"): "not_a_number",
-        (6, "unit_id"): "missing_unit_id", (7, "sales__pre"): "missing_pre", (8, "sales"): "not_finite",
-        (9, "unit_id"): "duplicate_unit", (10, "unit_id"): "duplicate_unit"}
+        (4, "sales"): "missing_value", (5, "variant"): "bad_variant", (6, "sales"): "not_a_number",
+        (7, "unit_id"): "missing_unit_id", (8, "sales__pre"): "missing_pre", (9, "sales"): "not_finite",
+        (10, "unit_id"): "duplicate_unit", (11, "unit_id"): "duplicate_unit"}  # CSV rows are file lines
     assert set(q.table().column("source_file").to_pylist()) == {str(path)}
     # units with a bad variant, no id or a duplicate id are out; a bad metric cell only leaves that metric
     assert units.unit_id.tolist() == ["u1", "u2", "u3", "u5", "u6", "u7"]

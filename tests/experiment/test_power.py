@@ -34,8 +34,8 @@ def test_an_effect_of_one_mde_is_found_with_the_target_power():
     units = simulate_aa(rng, Design(n_metrics=2, n_groups=1), 400, n_experiments=1)
     mde = power_table(units, {"decision": 10}, power=0.8).metrics[0]
     found = 0
-    for _ in range(400):
+    for _ in range(1000):
         control = rng.normal(0, mde.sd, 200)
         treatment = rng.normal(mde.mde["decision"], mde.sd, 200)
         found += welch_effect("m", "t", control, treatment).p_value < 0.05 / 10
-    assert 0.74 <= found / 400 <= 0.86  # 0.8 +- 3 binomial standard errors
+    assert 0.76 <= found / 1000 <= 0.84  # 0.8 +- 3 binomial standard errors (a t-test: ~0.796)

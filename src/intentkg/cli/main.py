@@ -53,7 +53,9 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 def app() -> None:
     """Run the CLI; IntentkgError becomes a message and exit code 2."""
     try:
-        cli(standalone_mode=False)
+        code = cli(standalone_mode=False)  # click returns (not raises) a typer.Exit's code in this mode
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except IntentkgError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -15,7 +15,7 @@ from intentkg.experiment.inputs import Units
 class Design:
     n_metrics: int = 50
     n_groups: int = 12
-    within_r: float = 0.85        # correlation of two metrics of one group
+    within_r: float = 0.9         # correlation of two metrics of one group
     shared_r: float = 0.05        # correlation of two metrics of different groups
     n_per_arm: int = 1000
     affected_groups: int = 3      # groups with a true effect in every experiment (picked at random)
