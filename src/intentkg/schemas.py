@@ -73,6 +73,8 @@ CANDIDATES = pa.schema(
         pa.field("sample", pa.int32(), nullable=False),  # which of the n samples
         pa.field("tail_logprob", pa.float64()),  # mean per-token log-prob of the tail, if known
         pa.field("tail_tokens", pa.int32()),
+        pa.field("shown_examples", pa.list_(pa.string())),  # worked answers the prompt showed (few-shot)
+        pa.field("head_type", pa.string()),  # type-level prompts: the product type the prompt named
     ]
 )
 

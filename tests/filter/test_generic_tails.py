@@ -29,3 +29,52 @@ def test_spread_not_popularity_makes_a_tail_generic(tmp_path):
     assert find_generic_tails(duckdb.connect(), path, GenericConfig(enabled=False)) == {}
     share = GenericConfig(min_heads=2, min_head_share=0.9, min_groups=2, min_entropy_bits=0.5)
     assert find_generic_tails(duckdb.connect(), path, share) == {}
+
+
+# Real ESCI-style titles (no product types in the catalogue), unrelated to each other.
+UNRELATED = ["Leather Dog Collar for Large Dogs", "Kitchen Knife Set 15 Pieces", "Men's Memory Foam Slippers",
+             "Reversible Leather Belt for Men", "Wireless Earbuds with Charging Case", "Cast Iron Skillet 10 Inch",
+             "Kids Rain Boots, Yellow", "Stainless Steel Water Bottle 32 oz", "LED Desk Lamp with USB Port",
+             "Yoga Mat Non Slip 6 mm", "Ceramic Coffee Mug Set of 4", "Car Phone Mount Dashboard"]
+CAMPING = ["Camping Tent for 4 People", "Camp Stove Propane", "Camping Lantern LED", "Camping Chair Folding",
+           "Camping Sleeping Bag 20F", "Camping Cot Portable", "Camping Tent 2 Person", "Camping Stove Butane"]
+
+
+def _rows_from_titles(tmp_path, tails_and_titles):
+    """rows.parquet as the rules pass writes it, through the real pass (types from the titles)."""
+    from intentkg.filter import passes
+    from intentkg.filter.config import FilterConfig
+
+    n = len(tails_and_titles)
+    candidates = pa.table({
+        "candidate_id": [f"c{i}" for i in range(n)], "behavior_id": [f"b{i}" for i in range(n)],
+        "kind": ["search_buy"] * n, "head": [f"query {i} -> {t}" for i, (_, t) in enumerate(tails_and_titles)],
+        "relation": ["used_for_event"] * n, "tail": [tail for tail, _ in tails_and_titles],
+        "parse_status": ["ok"] * n, "position": [1] * n, "sample": [0] * n, "tail_logprob": [-1.0] * n,
+        "request_key": [f"k{i}" for i in range(n)], "raw_text": [f" {tail}" for tail, _ in tails_and_titles]})
+    behaviors = pa.table({"behavior_id": [f"b{i}" for i in range(n)], "kind": ["search_buy"] * n,
+                          "left": [f"q{i}" for i in range(n)], "right": [f"p{i}" for i in range(n)],
+                          "left_text": [f"query {i}" for i in range(n)],
+                          "right_text": [t for _, t in tails_and_titles], "category": pa.nulls(n, pa.string())})
+    paths = {name: tmp_path / f"{name}.parquet" for name in ("candidates", "behaviors", "rows")}
+    pq.write_table(candidates, paths["candidates"])
+    pq.write_table(behaviors, paths["behaviors"])
+    con = duckdb.connect()
+    from intentkg.schemas import PRODUCTS
+
+    con.register("empty_products", PRODUCTS.empty_table())
+    passes.rules_pass(con, passes.input_sql(paths["candidates"], paths["behaviors"], None), n, FilterConfig(),
+                      paths["rows"])
+    return con, paths["rows"]
+
+
+def test_one_tail_on_a_few_unrelated_products_without_types_is_generic(tmp_path):
+    rows = [("a birthday party", t) for t in UNRELATED[:8]] + [("camping trips", t) for t in CAMPING]
+    rows += [("walking the dog", UNRELATED[0]), ("cooking dinner", UNRELATED[5])]
+    con, path = _rows_from_titles(tmp_path, rows)
+    found = find_generic_tails(con, path, GenericConfig())
+    assert list(found) == ["birthday party"]  # not "camping trips": every camping title names it
+    assert found["birthday party"].heads == 8 and found["birthday party"].groups == 8
+    assert "0 of them name it" in found["birthday party"].detail()
+    # the old defaults (20 heads, no title types) find nothing at this scale
+    assert find_generic_tails(con, path, GenericConfig(min_heads=20)) == {}

@@ -100,3 +100,23 @@ def test_batch_interface_matches_rows():
             "left_type": [None, None], "right_type": ["tent", "tent"]}
     results = CHECKER.check(cols)
     assert [r.flags for r in results] == [[], ["echo_product_type"]]
+
+
+@pytest.mark.parametrize("tail", ["leather dog collars", "a dog collar", "collars"])
+def test_a_tail_that_names_the_product_itself_is_a_restatement(tail):
+    result = CHECKER.check_row(tail, "is_a", "ok", "search_buy", "collar for big dogs",
+                               "Leather Dog Collar for Large Dogs, Brown")
+    assert "restates_product" in result.flags or "echo_product_type" in result.flags, result.flags
+
+
+def test_without_a_catalogue_type_the_titles_type_is_echoed():
+    result = CHECKER.check_row("dog leashes", "is_a", "ok", "search_buy", "leash", "Retractable Dog Leash 16 ft")
+    assert "echo_product_type" in result.flags
+    assert "'dog leash'" in result.details[result.flags.index("echo_product_type")]
+
+
+@pytest.mark.parametrize("tail", ["walking the dog", "dog owners", "the kitchen", "curly hair"])
+def test_knowledge_about_the_product_is_not_a_restatement(tail):
+    for title in ("Leather Dog Collar for Large Dogs", "Kitchen Knife Set", "Curl Defining Cream for Curly Hair"):
+        result = CHECKER.check_row(tail, "used_for_audience", "ok", "search_buy", "q", title)
+        assert "restates_product" not in result.flags, (tail, title, result.details)

@@ -48,6 +48,9 @@ def generate(
     temperature: Optional[float] = typer.Option(None, help="Sampling temperature (0: greedy)."),
     top_p: Optional[float] = typer.Option(None, help="Nucleus sampling threshold."),
     batch_size: Optional[int] = typer.Option(None, help="Calls per cache commit (default: the backend's)."),
+    granularity: Optional[str] = typer.Option(
+        None, help="behavior (one prompt per behaviour) or product_type (one per product type, shared)."),
+    shots: Optional[int] = typer.Option(None, help="Worked answers per prompt, drawn per behaviour from the pool."),
 ) -> None:
     """Generate candidate (behaviour, relation, tail) knowledge with an LLM, through the request cache."""
     cfg = load_config(config) if config else GenerateConfig()
@@ -65,7 +68,8 @@ def generate(
     for target, name, value in [(cfg.selection, "limit", limit), (cfg.selection, "seed", select_seed),
                                 (cfg.sampling, "seed", seed), (cfg.sampling, "n", samples),
                                 (cfg.sampling, "max_tokens", max_tokens), (cfg.sampling, "temperature", temperature),
-                                (cfg.sampling, "top_p", top_p), (cfg, "batch_size", batch_size)]:
+                                (cfg.sampling, "top_p", top_p), (cfg, "batch_size", batch_size),
+                                (cfg, "granularity", granularity), (cfg.few_shot, "per_prompt", shots)]:
         if value is not None:
             setattr(target, name, value)
     try:  # re-check the ranges of values given as flags

@@ -7,7 +7,7 @@ Loaded from YAML (``intentkg filter -w ws --config filter.yaml``); every key is 
       max_words: 20
       echo_max_edits: 2
     generic:
-      min_heads: 20
+      min_heads: 6
     completeness:
       scorer: auto            # auto | generation | llama | none
     similarity:
@@ -95,6 +95,10 @@ class RulesConfig(_Strict):
         False, description="also flag tails of 2+ words that appear verbatim inside the title or query")
     circular_patterns: list[str] = Field(list(CIRCULAR_PATTERNS), description="regexes over the whole tail")
     filler_words: list[str] = Field(list(FILLER_WORDS), description="a tail of only these -> empty_reason")
+    restatement: bool = Field(True, description="flag tails that name the product itself (restates_product)")
+    copies: bool = Field(True, description="flag copies of the worked answers the prompt showed (copied_example)")
+    copy_max_edit_ratio: float = Field(0.15, ge=0, le=1, description="edits (share of length) still a copy")
+    copy_max_extra_words: int = Field(2, ge=0, description="words around a worked answer still a copy")
     relations: list[str] | None = Field(
         list(COSMO_RELATIONS), description="known relations; null accepts any identifier-like name")
     extra_relations: list[str] = Field(default_factory=list, description="added to relations")
@@ -102,12 +106,24 @@ class RulesConfig(_Strict):
 
 class GenericConfig(_Strict):
     enabled: bool = True
-    min_heads: int = Field(20, ge=2, description="distinct heads a tail needs before it can be generic")
+    min_heads: int = Field(6, ge=2, description="distinct heads a tail needs before it can be generic")
     min_head_share: float = Field(
         0.0, ge=0, le=1, description="... and at least this share of all distinct heads")
     min_groups: int = Field(4, ge=1, description="distinct product types among those heads")
     min_entropy_bits: float = Field(
         2.0, ge=0, description="entropy (bits) of the product-type distribution of its heads")
+    min_spread: float = Field(
+        0.5, ge=0, le=1, description="entropy / log2(heads): 1 when every head is of its own type")
+    max_supported_share: float = Field(
+        0.5, ge=0, le=1, description="at most this share of its heads may name a word of the tail")
+
+
+class RepeatedAnswersConfig(_Strict):
+    """The same whole answer for prompts about unrelated products (repeated_answers.py)."""
+
+    enabled: bool = True
+    min_prompts: int = Field(3, ge=2, description="different prompts (request keys) that got the answer")
+    min_groups: int = Field(3, ge=1, description="distinct product types among their products")
 
 
 class CompletenessConfig(_Strict):
@@ -172,6 +188,7 @@ class Thresholds(_Strict):
 class FilterConfig(_Strict):
     rules: RulesConfig = RulesConfig()
     generic: GenericConfig = GenericConfig()
+    repeated: RepeatedAnswersConfig = RepeatedAnswersConfig()
     completeness: CompletenessConfig = CompletenessConfig()
     similarity: SimilarityConfig = SimilarityConfig()
     dedup: DedupConfig = DedupConfig()

@@ -19,9 +19,11 @@ from intentkg.duck import quote_path
 from intentkg.embed import Embedder
 from intentkg.filter.completeness import LlamaTailScorer
 from intentkg.filter.config import FilterConfig
+from intentkg.filter.copies import supported
 from intentkg.filter.rules import RuleChecker
 from intentkg.filter.similarity import embed_to_memmap, input_similarity
 from intentkg.filter.text import normalize
+from intentkg.product_types import head_noun
 from intentkg.progress import bar
 
 ROWS = pa.schema([
@@ -30,6 +32,7 @@ ROWS = pa.schema([
     ("key", pa.string()), ("norm", pa.string()), ("grp", pa.string()),
     ("flags", pa.list_(pa.string())), ("details", pa.list_(pa.string())), ("tail_logprob", pa.float64()),
     ("position", pa.int32()), ("sample", pa.int32()), ("left_text", pa.string()), ("right_text", pa.string()),
+    ("request_key", pa.string()), ("answer_key", pa.string()), ("supported", pa.bool_()),
 ])
 
 
@@ -44,9 +47,12 @@ def reader(con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> pa.Reco
 def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -> str:
     beh = f"read_parquet({quote_path(behaviors)})" if behaviors else "empty_behaviors"
     prod = f"read_parquet({quote_path(products)})" if products else "empty_products"
+    has_shown = "shown_examples" in pq.read_schema(candidates).names  # older candidates lack it
+    shown = "c.shown_examples" if has_shown else "NULL::VARCHAR[]"
     return f"""
         SELECT c.file_row_number AS row, c.candidate_id, c.behavior_id, c.kind, c.head, c.relation, c.tail,
-               c.parse_status, c.position, c.sample, c.tail_logprob,
+               c.parse_status, c.position, c.sample, c.tail_logprob, c.request_key, c.raw_text,
+               {shown} AS shown_examples,
                coalesce(b.left_text, c.head) AS left_text, b.right_text,
                pl.product_type AS left_type, pr.product_type AS right_type,
                coalesce(pr.product_type, pr.category, b.category) AS grp
@@ -57,9 +63,14 @@ def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -
         ORDER BY c.file_row_number"""
 
 
-def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: FilterConfig, out: Path) -> int:
-    """Pass 1: rules per candidate -> rows.parquet. Returns rows written."""
-    checker = RuleChecker(config.rules)
+def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: FilterConfig, out: Path,
+               default_shown: dict[str, list[str]] | None = None) -> int:
+    """Pass 1: rules per candidate -> rows.parquet. Returns rows written.
+
+    ``grp`` (what generic tails count types over) is the catalogue's product type or category, else
+    the head noun of the product's title; ``supported`` says whether the tail shares a content word
+    with its behaviour; ``answer_key`` is the whole answer, normalised (repeated_answers.py)."""
+    checker = RuleChecker(config.rules, default_shown)
     written = 0
     with pq.ParquetWriter(out, ROWS, compression="zstd") as writer, \
             bar("filter: rules", total, unit="rows") as progress:
@@ -73,10 +84,12 @@ def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: Fil
                 "head_key": _normalize_all(cols["head"]),
                 "key": [r.key for r in results],
                 "norm": [r.norm if r.key else None for r in results],
-                "grp": cols["grp"],
+                "grp": [g if g else (head_noun(t) or None) for g, t in zip(cols["grp"], cols["right_text"])],
                 "flags": [r.flags for r in results], "details": [r.details for r in results],
                 "tail_logprob": cols["tail_logprob"], "position": cols["position"], "sample": cols["sample"],
                 "left_text": cols["left_text"], "right_text": cols["right_text"],
+                "request_key": cols["request_key"], "answer_key": _normalize_all(cols["raw_text"]),
+                "supported": [supported(t, a, b) for t, a, b in zip(tails, cols["left_text"], cols["right_text"])],
             }, schema=ROWS)
             writer.write_table(table)
             written += table.num_rows

@@ -6,7 +6,12 @@ Reason codes (docs/filter.md lists them with examples):
     too_short, too_long word / character limits
     incomplete          ends in a dangling word or punctuation, unbalanced brackets or quotes, "..."
     echo_query, echo_title, echo_product_type
-                        the tail repeats its source (exactly, or within a small edit distance)
+                        the tail repeats its source (exactly, or within a small edit distance); the
+                        product type is the catalogue's, else the one taken from the title
+    restates_product    the tail names the product itself ("leather dog collars" for a dog collar):
+                        every content word is in the title or query, and the title's type noun is one
+    copied_example      the tail copies a worked answer its prompt showed (copies.py) and shares no
+                        content word with the behaviour
     circular            a reason that restates the purchase ("because they like it")
     empty_reason        nothing but filler words ("to use it together")
     malformed_relation  the relation is not an identifier or not a known relation
@@ -23,7 +28,9 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from intentkg.filter.config import RulesConfig
+from intentkg.filter.copies import CopyChecker, stems, supported
 from intentkg.filter.text import core, normalize
+from intentkg.product_types import head_noun, title_type
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _BAD_ENDINGS = (",", ":", ";", "-", "(", "[", "/", "&", "+", "\u2013", "\u2014")
@@ -49,8 +56,12 @@ class RowResult:
 
 
 class RuleChecker:
-    def __init__(self, config: RulesConfig):
+    def __init__(self, config: RulesConfig, default_shown: dict[str, list[str]] | None = None):
+        """``default_shown``: relation -> worked answers a prompt showed when the candidate does not
+        record them (candidates generated before ``shown_examples`` existed)."""
         self.config = config
+        self.copies = CopyChecker(config.copy_max_edit_ratio, config.copy_max_extra_words)
+        self.default_shown = default_shown or {}
         self.dangling = frozenset(w.lower() for w in config.dangling_words)
         self.fillers = frozenset(w.lower() for w in config.filler_words)
         self.circular = [re.compile(p) for p in config.circular_patterns]
@@ -69,7 +80,7 @@ class RuleChecker:
     # -- one row ------------------------------------------------------------------------------
     def check_row(self, tail: str | None, relation: str, parse_status: str, kind: str,
                   left_text: str | None, right_text: str | None,
-                  product_types: tuple[str | None, ...] = ()) -> RowResult:
+                  product_types: tuple[str | None, ...] = (), shown: list[str] | None = None) -> RowResult:
         result = RowResult()
         self._relation(relation, result)
         text = (tail or "").strip()
@@ -85,9 +96,38 @@ class RuleChecker:
         self._length(text, words, result)
         self._incomplete(text, words, result)
         if result.key:
+            if not any(product_types):  # no catalogue type: the one the titles name
+                titles = (left_text, right_text) if kind == "co_buy" else (right_text,)
+                product_types = tuple(title_type(t) or None for t in titles)
             self._echo(result.key, kind, left_text, right_text, product_types, result)
+            if self.config.restatement and not any(f.startswith("echo_") for f in result.flags):
+                self._restates(text, kind, left_text, right_text, result)
+            if self.config.copies:
+                self._copied(result.key, text, relation, shown, left_text, right_text, result)
         self._circular(norm, words, result)
         return result
+
+    def _restates(self, tail: str, kind: str, left_text: str | None, right_text: str | None,
+                  result: RowResult) -> None:
+        words = stems(tail)
+        if not words:
+            return
+        titles = [t for t in ((left_text, right_text) if kind == "co_buy" else (right_text,)) if t]
+        sources = stems(" ".join(t for t in (left_text, right_text) if t))
+        for title in titles:
+            noun = head_noun(title)
+            if noun and words <= sources and stems(noun) <= words:
+                result.add("restates_product", f"names the product itself ({title_type(title)!r}), "
+                                               f"not something about it")
+                return
+
+    def _copied(self, key: str, tail: str, relation: str, shown: list[str] | None,
+                left_text: str | None, right_text: str | None, result: RowResult) -> None:
+        shown = shown if shown is not None else self.default_shown.get(relation, [])
+        example = self.copies.match(key, shown)
+        if example is not None and not supported(tail, left_text, right_text):
+            result.add("copied_example", f"copies the worked answer {_short(example)!r} its prompt showed; "
+                                         f"no word of it is in the behaviour")
 
     def _relation(self, relation: str, result: RowResult) -> None:
         if not relation or not _IDENTIFIER.match(relation):
@@ -160,13 +200,15 @@ class RuleChecker:
     # -- a batch ------------------------------------------------------------------------------
     def check(self, columns: dict[str, list]) -> list[RowResult]:
         """Check a batch given as lists: tail, relation, parse_status, kind, left_text, right_text,
-        and optionally left_type, right_type (product types of the two products)."""
+        and optionally left_type, right_type (product types of the two products) and
+        shown_examples (the worked answers each row's prompt showed)."""
         n = len(columns["tail"])
         left_types = columns.get("left_type") or [None] * n
         right_types = columns.get("right_type") or [None] * n
+        shown = columns.get("shown_examples") or [None] * n
         return [
             self.check_row(columns["tail"][i], columns["relation"][i], columns["parse_status"][i],
                            columns["kind"][i], columns["left_text"][i], columns["right_text"][i],
-                           (left_types[i], right_types[i]))
+                           (left_types[i], right_types[i]), shown[i])
             for i in range(n)
         ]

@@ -31,6 +31,8 @@ from intentkg.filter.critic import Critic
 from intentkg.filter.dedup import TailClusters, cluster_tails, duplicate_sql
 from intentkg.filter.funnel import Funnel
 from intentkg.filter.generic_tails import find_generic_tails
+from intentkg.filter.repeated_answers import find_repeated_answers
+from intentkg.filter.shown_examples import default_shown
 from intentkg.filter.view import STAGE, iter_view, verdicts
 from intentkg.progress import bar
 from intentkg.schemas import BEHAVIORS, PRODUCTS, SCORES
@@ -156,12 +158,15 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     total = con.execute(f"SELECT count(*) FROM read_parquet({quote_path(candidates)})").fetchall()[0][0]
     rows = scratch / "rows.parquet"
     with run.time("rules"):
-        passes.rules_pass(con, passes.input_sql(candidates, behaviors, products), total, config, rows)
+        passes.rules_pass(con, passes.input_sql(candidates, behaviors, products), total, config, rows,
+                          default_shown(run.workspace))
     with run.time("generic"):
         generic = find_generic_tails(con, rows, config.generic)
         generic_schema = pa.schema([("key", pa.string()), ("generic_detail", pa.string())])
         details = [g.detail() for g in generic.values()]
         con.register("generic", pa.table({"key": list(generic), "generic_detail": details}, schema=generic_schema))
+        repeated = find_repeated_answers(con, rows, config.repeated)
+        con.register("repeated", repeated)
     with run.time("completeness"):
         lm = passes.completeness_pass(con, rows, config, scratch / "lm.parquet")
         if lm.get("model_path"):
@@ -195,6 +200,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
         _assemble(run, con, config, rows, scratch, clusters, critic, lm, total, funnel)
     summary = funnel.total()
     run.counts.update({"candidates": int(total), "generic_tails": len(generic),
+                       "repeated_answer_rows": repeated.num_rows,
                        "completeness": {k: v for k, v in lm.items() if k != "model_path"},
                        "kept": summary["kept"], "rejected": summary["candidates"] - summary["kept"],
                        "funnel": funnel.to_dict()})
@@ -227,18 +233,21 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
     con.execute(f"""
         CREATE OR REPLACE TABLE base AS
         SELECT r.*, t.tail_idx, c.cluster, c.cluster_text, s.input_similarity, g.generic_detail,
+               rp.detail AS repeated_detail,
                {completeness} AS completeness, {source} AS completeness_source,
-               len(r.flags) + (g.generic_detail IS NOT NULL)::INT AS n_flags
+               len(r.flags) + (g.generic_detail IS NOT NULL)::INT + (rp.detail IS NOT NULL)::INT AS n_flags
         FROM read_parquet({quote_path(rows)}) r
         LEFT JOIN tails t ON t.key = r.key
         LEFT JOIN clusters c ON c.tail_idx = t.tail_idx
         LEFT JOIN read_parquet({quote_path(scratch / 'sim.parquet')}) s ON s.row = r.row
         LEFT JOIN read_parquet({quote_path(scratch / 'lm.parquet')}) l ON l.relation = r.relation AND l.tail = r.tail
         LEFT JOIN generic g ON g.key = r.key
+        LEFT JOIN repeated rp ON rp.row = r.row
     """)
     con.execute(f"CREATE OR REPLACE TABLE dups AS {duplicate_sql('base', config.dedup)}")
     rows_reader = passes.reader(con, """
         SELECT b.row, b.candidate_id, b.kind, b.head, b.relation, b.tail, b.flags, b.details, b.generic_detail,
+               b.repeated_detail,
                b.completeness, b.completeness_source, b.input_similarity, b.cluster_text, b.tail_idx,
                rep.candidate_id AS dup_of, rep.tail_idx AS rep_tail_idx, coalesce(d.dup_count, 0) AS dup_count
         FROM base b LEFT JOIN dups d ON d.row = b.row LEFT JOIN base rep ON rep.row = d.dup_of_row
@@ -263,10 +272,11 @@ def _scores_batch(batch: pa.RecordBatch, clusters: TailClusters, critic: Critic 
     n = batch.num_rows
     flags = batch.column("flags").to_pylist()
     details = batch.column("details").to_pylist()
-    for i, generic in enumerate(batch.column("generic_detail").to_pylist()):
-        if generic is not None:
-            flags[i] = [*flags[i], "generic_tail"]
-            details[i] = [*details[i], generic]
+    for flag, column in (("generic_tail", "generic_detail"), ("ignores_behavior", "repeated_detail")):
+        for i, detail in enumerate(batch.column(column).to_pylist()):
+            if detail is not None:
+                flags[i] = [*flags[i], flag]
+                details[i] = [*details[i], detail]
     dup_of = batch.column("dup_of")
     is_dup = ~np.asarray(dup_of.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     dup_kind: list[str | None] = [None] * n

@@ -129,7 +129,7 @@ def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
     n_behaviors = max(1, n_candidates // per_behavior)
     behaviors, heads = _behaviors(n_behaviors, products, types, rng)
     open_space = max(500, n_candidates // 3)
-    names = [f.name for f in CANDIDATES]
+    names = [f.name for f in CANDIDATES][:17]  # the columns written below; later ones stay null
     cols: dict[str, list] = {name: [] for name in names}
     for c in range(n_candidates):
         b = c % n_behaviors
@@ -167,7 +167,7 @@ def synthetic_tables(n_candidates: int, seed: int = 0, per_behavior: int = 8,
             cols[name].append(value)
     return {"products": conform(pa.Table.from_pylist(products), "products"),
             "behaviors": conform(pa.Table.from_pylist(behaviors), "behaviors"),
-            "candidates": pa.table(cols, schema=CANDIDATES)}
+            "candidates": conform(pa.table(cols), "candidates")}
 
 
 def write_synthetic_workspace(root: str | Path, n_candidates: int, seed: int = 0, **options) -> Workspace:

@@ -1,35 +1,21 @@
-"""Text normalisation shared by the rules, generic-tail counts and dedup: one definition of "same text"."""
+"""Text normalisation shared by the rules, generic-tail counts and dedup: one definition of "same text".
+
+``normalize`` and ``singular`` live in :mod:`intentkg.text` (product types need them without the
+filter package); ``core`` adds what the filter compares tails by.
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+from intentkg.text import normalize, singular
+
+__all__ = ["core", "normalize", "relation_text", "singular"]
+
 _LEADING_FILLER = re.compile(
     r"^(?:(?:because|it is|it s|its|they are|this is|these are|both are|both|a|an|the|some|"
     r"(?:a )?(?:type|kind|sort|form) of)\s+)+")
-
-
-def normalize(text: str | None) -> str:
-    """Lower-case, Unicode NFKC, punctuation to spaces, single spaces. Works for any script."""
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFKC", text).lower().replace("_", " ")
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-@lru_cache(maxsize=1 << 16)
-def singular(word: str) -> str:
-    """A crude English singular, enough to see 'tents' and 'tent' as one word."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 @lru_cache(maxsize=1 << 16)

@@ -39,5 +39,7 @@ def candidate_rows(call: PlannedCall, completions: list[Completion], *, prompt_i
                 "sample": sample,
                 "tail_logprob": logprob,
                 "tail_tokens": tokens,
+                "shown_examples": list(call.shown),
+                "head_type": call.head_type,
             })
     return rows

@@ -14,6 +14,8 @@ Example::
         cue: {co_buy: They are both used for the hobby of, search_buy: The product is used for the hobby of}
     sampling: {temperature: 0.8, top_p: 0.95, n: 1, max_tokens: 48, seed: 0}
     selection: {limit: 40, kinds: [co_buy, search_buy]}
+    few_shot: {per_prompt: 2, rotate: true, domain: true}   # worked answers drawn per behaviour
+    granularity: behavior             # or product_type: one prompt per type, shared by its products
 """
 
 from __future__ import annotations
@@ -63,6 +65,12 @@ class SelectionSettings(_Strict):
     seed: int = 0
 
 
+class FewShotSettings(_Strict):
+    per_prompt: int = Field(2, ge=0, le=8, description="worked answers a prompt shows, from the relation's pool")
+    rotate: bool = Field(True, description="draw them per behaviour (false: the first of each kind, every prompt)")
+    domain: bool = Field(True, description="prefer pool examples that share words with the behaviour")
+
+
 class GenerateConfig(_Strict):
     backend: BackendSettings = BackendSettings()
     template: str = Field("auto", description="qa_fewshot, qa_chat, a YAML path, or auto")
@@ -71,6 +79,10 @@ class GenerateConfig(_Strict):
     extra_relations: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sampling: SamplingSettings = SamplingSettings()
     selection: SelectionSettings = SelectionSettings()
+    few_shot: FewShotSettings = FewShotSettings()
+    granularity: Literal["behavior", "product_type"] = Field(
+        "behavior", description="product_type: one prompt per product type (from the catalogue, else the "
+                                "title), its answer shared by every behaviour whose product has that type")
     batch_size: int | None = Field(None, ge=1, description="requests per cache commit; None: the backend's choice")
     max_items: int = Field(10, ge=1, description="list items kept per answer")
     max_text_chars: int = Field(150, ge=10, description="titles and queries are cut to this length in prompts")

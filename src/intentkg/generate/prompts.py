@@ -19,11 +19,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from intentkg.errors import ConfigError
-from intentkg.generate.relations import Relation
+from intentkg.generate.examples import default_shots
+from intentkg.generate.relations import Example, Relation
 from intentkg.schemas import BEHAVIOR_KINDS
 
 FIELDS = {"behavior", "question", "cue", "answer", "examples", "primer", "left", "right", "relation", "description"}
 PACKAGED = ("qa_fewshot", "qa_chat")
+TYPE_KIND = "product_type"  # render() kind for a type-level prompt (see GenerateConfig.granularity)
+Shots = list[tuple[str, Example]]  # (behaviour kind, worked answer) pairs a prompt shows
 
 
 class TemplateSpec(BaseModel):
@@ -40,6 +43,7 @@ class TemplateSpec(BaseModel):
     system: str = ""  # chat
     user: str = ""  # chat
     assistant: str = ""  # chat: the worked answer turns
+    type_behavior: str = 'A customer bought "{right}".'  # type-level prompts: {right} is the product type
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Rendered:
     primer: str
     stop: tuple[str, ...]
     splits: tuple[int, ...] = ()  # prompt offsets where the parts shared with other behaviours end
+    shown: tuple[str, ...] = ()  # the worked answers' tails the prompt showed (a copy of one is no knowledge)
 
 
 @dataclass(frozen=True)
@@ -70,32 +75,37 @@ class Template:
     def style(self) -> str:
         return self.spec.style
 
-    def render(self, relation: Relation, kind: str, left: str, right: str) -> Rendered:
+    def render(self, relation: Relation, kind: str, left: str, right: str,
+               shots: Shots | None = None) -> Rendered:
+        """The prompt for one behaviour; ``shots`` are the worked answers it shows (default: the
+        first of each kind, see :func:`intentkg.generate.examples.pick_shots`)."""
         spec = self.spec
+        shots = default_shots(relation) if shots is None else shots
+        shots = shots if spec.few_shot else []
+        shown = tuple(t for _, ex in shots for t in ex.tails)
         values = _values(spec, relation, kind, left, right)
         values["answer"] = ""
         if spec.style == "completion":
-            prompt = self._prompt(relation, values)
-            return Rendered(prompt, None, spec.primer, tuple(spec.stop), self._splits(relation, kind, prompt))
+            prompt = self._prompt(relation, values, shots)
+            return Rendered(prompt, None, spec.primer, tuple(spec.stop), self._splits(relation, kind, prompt, shots),
+                            shown)
         messages = []
         if spec.system.strip():
             messages.append({"role": "system", "content": _fmt(spec.system, values, self.path, "system")})
-        if spec.few_shot:
-            for k, ex in relation.examples.items():
-                shot = _values(spec, relation, k, ex.left, ex.right, ex.tails)
-                messages.append({"role": "user", "content": _fmt(spec.user, shot, self.path, "user")})
-                messages.append({"role": "assistant", "content": _fmt(spec.assistant, shot, self.path, "assistant")})
+        for k, ex in shots:
+            shot = _values(spec, relation, k, ex.left, ex.right, ex.tails)
+            messages.append({"role": "user", "content": _fmt(spec.user, shot, self.path, "user")})
+            messages.append({"role": "assistant", "content": _fmt(spec.assistant, shot, self.path, "assistant")})
         messages.append({"role": "user", "content": _fmt(spec.user, values, self.path, "user")})
-        return Rendered(None, tuple(messages), spec.primer, tuple(spec.stop))
+        return Rendered(None, tuple(messages), spec.primer, tuple(spec.stop), (), shown)
 
-
-    def _prompt(self, relation: Relation, values: dict[str, Any]) -> str:
+    def _prompt(self, relation: Relation, values: dict[str, Any], shots: Shots) -> str:
         spec = self.spec
         examples = [_fmt(spec.example, _values(spec, relation, k, ex.left, ex.right, ex.tails), self.path, "example")
-                    for k, ex in relation.examples.items()] if spec.few_shot else []
+                    for k, ex in shots]
         return _fmt(spec.prompt, {**values, "examples": "\n\n".join(examples)}, self.path, "prompt")
 
-    def _splits(self, relation: Relation, kind: str, prompt: str) -> tuple[int, ...]:
+    def _splits(self, relation: Relation, kind: str, prompt: str, shots: Shots) -> tuple[int, ...]:
         """Where the parts shared by every behaviour (of any kind, then of this kind) end.
 
         Found by rendering the same relation with a placeholder behaviour: the common prefix with
@@ -104,14 +114,14 @@ class Template:
         """
         cuts = set()
         for other_kind in (k for k in BEHAVIOR_KINDS if k != kind):
-            cuts.add(_boundary(prompt, _common(prompt, self._placeholder(relation, other_kind))))
-        cuts.add(_boundary(prompt, _common(prompt, self._placeholder(relation, kind))))
+            cuts.add(_boundary(prompt, _common(prompt, self._placeholder(relation, other_kind, shots))))
+        cuts.add(_boundary(prompt, _common(prompt, self._placeholder(relation, kind, shots))))
         return tuple(sorted(c for c in cuts if 0 < c < len(prompt)))
 
-    def _placeholder(self, relation: Relation, kind: str) -> str:
+    def _placeholder(self, relation: Relation, kind: str, shots: Shots) -> str:
         values = _values(self.spec, relation, kind, "\x00", "\x00")
         values["answer"] = ""
-        return self._prompt(relation, values)
+        return self._prompt(relation, values, shots)
 
 
 def _common(a: str, b: str) -> int:
@@ -141,7 +151,11 @@ def clean_text(text: str | None, max_chars: int = 150) -> str:
 
 def _values(spec: TemplateSpec, relation: Relation, kind: str, left: str, right: str,
             tails: list[str] | None = None) -> dict[str, Any]:
-    behavior = _fmt(spec.behavior[kind], {"left": left, "right": right}, spec.name, f"behavior.{kind}")
+    if kind == TYPE_KIND:  # one product type stands for every product of the type; asked as a purchase
+        behavior = _fmt(spec.type_behavior, {"left": left, "right": right}, spec.name, "type_behavior")
+        kind = "search_buy"
+    else:
+        behavior = _fmt(spec.behavior[kind], {"left": left, "right": right}, spec.name, f"behavior.{kind}")
     return {
         "behavior": behavior, "question": relation.question[kind], "cue": relation.cue[kind],
         "answer": "\n".join(f"{i}. {t}" for i, t in enumerate(tails or [], 1)), "examples": "",
@@ -159,7 +173,7 @@ def _fmt(text: str, values: dict[str, Any], where: str, part: str) -> str:
 
 
 def _check_fields(spec: TemplateSpec, path: str) -> None:
-    parts = {p: getattr(spec, p) for p in ("example", "prompt", "system", "user", "assistant")}
+    parts = {p: getattr(spec, p) for p in ("example", "prompt", "system", "user", "assistant", "type_behavior")}
     parts.update({f"behavior.{k}": v for k, v in spec.behavior.items()})
     for part, text in parts.items():
         try:

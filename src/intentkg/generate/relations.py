@@ -1,7 +1,8 @@
 """The relation schema: the 15 COSMO relations from ``prompts/relations.yaml`` plus user additions.
 
 A relation says what its tails name, which question to ask about a behaviour, how the answer
-opens (its cue) and one worked answer per behaviour kind for few-shot prompts. Users add relations
+opens (its cue) and a pool of worked answers per behaviour kind for few-shot prompts (each prompt
+shows a few of them, chosen per behaviour by :mod:`intentkg.generate.examples`). Users add relations
 in the generate config (``extra_relations``) or point ``relations_file`` at their own YAML file.
 """
 
@@ -34,7 +35,8 @@ class RelationSpec(BaseModel):
     description: str = ""
     question: dict[str, str]
     cue: dict[str, str]
-    examples: dict[str, Example] = Field(default_factory=dict)
+    examples: dict[str, Example | list[Example]] = Field(
+        default_factory=dict, description="per behaviour kind: one worked answer or a pool of them")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,11 @@ class Relation:
     description: str
     question: dict[str, str]
     cue: dict[str, str]
-    examples: dict[str, Example]
+    examples: dict[str, list[Example]]  # kind -> pool of worked answers (the first is the default shot)
+
+    def pool(self) -> list[tuple[str, Example]]:
+        """Every worked answer of the relation as (kind, example), kinds in schema order."""
+        return [(kind, ex) for kind, pool in self.examples.items() for ex in pool]
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,12 @@ class Schema:
     def fingerprint(self) -> str:
         return hash_json({"version": self.version, "relations": {
             n: {"d": r.description, "q": r.question, "c": r.cue,
-                "e": {k: e.model_dump() for k, e in r.examples.items()}} for n, r in self.relations.items()}})
+                "e": {k: [e.model_dump() for e in pool] for k, pool in r.examples.items()}}
+            for n, r in self.relations.items()}})
+
+    def example_tails(self) -> list[str]:
+        """Every worked answer's tails, of every relation: what a copying model would repeat."""
+        return list(dict.fromkeys(t for r in self.relations.values() for _, ex in r.pool() for t in ex.tails))
 
     def select(self, names: list[str] | None) -> list[Relation]:
         if not names:
@@ -77,7 +88,12 @@ def _build(name: str, spec: RelationSpec, where: str) -> Relation:
         missing = [k for k in BEHAVIOR_KINDS if not getattr(spec, field_name).get(k, "").strip()]
         if missing:
             raise ConfigError(f"{where}: relation {name!r}: {field_name} needs a text for {', '.join(missing)}")
-    return Relation(name, spec.description, dict(spec.question), dict(spec.cue), dict(spec.examples))
+    pools = {k: list(v) if isinstance(v, list) else [v] for k, v in spec.examples.items()}
+    empty = [k for k, pool in pools.items() if not pool]
+    if empty:
+        raise ConfigError(f"{where}: relation {name!r}: examples for {', '.join(empty)} is an empty list; "
+                          f"give at least one worked answer or leave the kind out")
+    return Relation(name, spec.description, dict(spec.question), dict(spec.cue), pools)
 
 
 def _parse(name: str, data: Any, where: str) -> Relation:

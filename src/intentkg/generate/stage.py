@@ -59,7 +59,10 @@ def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, forc
         schema = load_schema(config.relations_file, config.extra_relations)
         relations = schema.select(config.relations)
         selected = select_behaviors(behaviors, config.selection)
-        calls = plan_calls(selected, relations, template, model, config)
+        products = None
+        if config.granularity == "product_type" and workspace.table_path("ingest", "products").exists():
+            products = workspace.read("ingest", "products").select(["product_id", "product_type"])
+        calls = plan_calls(selected, relations, template, model, config, products)
         resolved = config.model_dump(mode="json")
         resolved["resolved"] = {
             "backend": model.backend, "model_id": model.model_id, "model_hash": model.model_hash,
@@ -74,7 +77,9 @@ def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, forc
             with RequestCache(cache_folder(workspace)) as cache:
                 stats = _call_backend(run, backend, model, calls, config, cache)
                 stats.update(_write_candidates(run, calls, template, model, config, cache))
-            run.counts.update({"behaviors": selected.num_rows, "relations": len(relations), **stats})
+            run.counts.update({"behaviors": selected.num_rows, "relations": len(relations),
+                               "prompts_per_relation": len({c.request.key for c in calls}) // max(1, len(relations)),
+                               **stats})
             failed, total = stats["failed_calls"], stats["requests"]
             if failed and failed > config.max_failed_fraction * total:
                 raise IntentkgError(f"{failed} of {total} LLM calls failed (first error: {stats['first_error']}); "

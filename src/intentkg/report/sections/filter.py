@@ -6,7 +6,7 @@ import heapq
 from itertools import count
 
 from intentkg.filter.config import Thresholds
-from intentkg.filter.funnel import Funnel
+from intentkg.filter.funnel import COSMO_KEPT_SHARE, Funnel
 from intentkg.filter.stage import load_operating_point
 from intentkg.filter.view import STAGE, STEPS, iter_view, step_of
 from intentkg.report.charts import bar_chart
@@ -20,7 +20,10 @@ REASON_HELP = {
     "incomplete": "stops mid-phrase (dangling word, punctuation, unbalanced brackets)",
     "echo_query": "repeats the query",
     "echo_title": "repeats a product title",
-    "echo_product_type": "repeats the product type",
+    "echo_product_type": "repeats the product type (the catalogue's, else the title's)",
+    "restates_product": "names the product itself, not something about it",
+    "copied_example": "copies a worked answer its prompt showed, with no word of the behaviour",
+    "ignores_behavior": "the same whole answer was given for unrelated products",
     "circular": "restates the purchase instead of a reason",
     "empty_reason": "no content word",
     "malformed_relation": "unknown or malformed relation",
@@ -157,7 +160,16 @@ def _relations_html(funnel: Funnel) -> str:
     labels = list(by_relation)
     chart = bar_chart(labels, {"candidates": [v["candidates"] for v in by_relation.values()],
                                "kept": [v["kept"] for v in by_relation.values()]}, "Relations: candidates and kept")
-    return f"<h3>Relation distribution</h3>{chart}"
+    survival = funnel.to_dict()["by_kind_relation"]
+    rows = []
+    for name, summary in survival.items():
+        kind, relation = name.split("/", 1)
+        cosmo = COSMO_KEPT_SHARE.get(kind)
+        rows.append([kind, relation, summary["candidates"], summary["kept"],
+                     f"{100 * (summary['kept_share'] or 0):.1f}%", f"{100 * cosmo:.0f}%" if cosmo else ""])
+    return (f"<h3>Relation distribution</h3>{chart}<p>Survival by kind and relation, beside the share COSMO "
+            f"kept for that kind:</p>"
+            + table(["kind", "relation", "candidates", "kept", "kept %", "COSMO kept"], rows, numeric=range(2, 6)))
 
 
 def _examples_html(funnel: Funnel, samples: _Samples, point: Thresholds, rep_tails: dict, k: int) -> str:
