@@ -49,3 +49,19 @@ def test_search_shows_intentions_and_linked_products(page, tmp_path):
     assert "Summit 0F Mummy Sleeping Bag" in dom  # linked through the shared intention
     dom = _dom(page, "#q=mattress", tmp_path / "profile2")
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom and "<img" not in dom
+
+
+def test_build_rebuilds_an_existing_explorer_page(tmp_path):
+    """Old code left kg/explorer.html showing the KG before the rebuild."""
+    from typer.testing import CliRunner
+
+    from intentkg.cli.main import cli
+
+    ws = make_workspace(tmp_path)
+    run_build(ws, BuildConfig(hierarchy=False))
+    page = write_explorer(ws)
+    assert "snowy mountains" in page.read_text()  # plausibility 0.6
+    result = CliRunner().invoke(cli, ["build", "-w", str(ws.root), "--min-plausibility", "0.65", "--force",
+                                      "--no-hierarchy"])
+    assert result.exit_code == 0, result.output
+    assert "snowy mountains" not in page.read_text() and "winter camping" in page.read_text()

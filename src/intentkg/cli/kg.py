@@ -42,7 +42,11 @@ def build(workspace: Path = WORKSPACE, force: bool = FORCE,
                                                         min_typicality=min_typicality, per_relation=per_relation),
                          threshold_source=str(critic_metadata) if critic_metadata else "config",
                          hierarchy=hierarchy)
+    explorer = workspace / "kg" / "explorer.html"
+    had_explorer = explorer.exists()
     manifest = run_build(workspace, config, force=force)
+    if had_explorer:  # a page made by `kg explore` shows the KG just built, never the one before
+        write_explorer(workspace)
     c = manifest.counts
     table = Table(title=f"build -> {workspace / 'kg'}", show_header=False)
     table.add_row("candidates in / kept", f"{c.get('rows_in', 0):,} / {c.get('candidates_kept', 0):,}")

@@ -40,12 +40,14 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
                 None, "--experiment", help="Run an A/B test of knowledge on/off under this experiment id "
                                            "(units named by ?unit_id= or X-Intentkg-Unit; docs/experiment.md)."),
             knowledge_share: float = typer.Option(
-                0.5, min=0.0, max=1.0, help="With --experiment: the share of units that get knowledge.")) -> None:
-    """Run the HTTP API (FastAPI + uvicorn); OpenAPI docs at /docs."""
+                0.5, min=0.0, max=1.0, help="With --experiment: the share of units that get knowledge."),
+            per_client_per_minute: int = typer.Option(60, help="Misses one client may queue a minute.")) -> None:
+    """Run the HTTP API (FastAPI + uvicorn); OpenAPI docs at /docs (offline)."""
     import uvicorn
 
     from intentkg.serve.app import create_app
-    from intentkg.serve.runtime import cached_queries, open_store
+    from intentkg.serve.miss_admission import MissAdmission
+    from intentkg.serve.runtime import cached_queries, client_salt, open_store
 
     store, writer, queue = open_store(workspace, redis, prefix)
     if store.version() is None:
@@ -64,13 +66,17 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
         experiment = ServingExperiment(arms, ExposureLog(exposure_folder(workspace)))
         console.print(f"experiment {experiment_id}: {knowledge_share:.0%} of units get knowledge; exposures -> "
                       f"{exposure_folder(workspace)}")
-    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer), experiment=experiment)
+    admission = MissAdmission(per_client_per_minute, salt=client_salt(workspace))
+    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer), experiment=experiment,
+                     admission=admission)
     uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if workers > 1 else None)
 
 
 @app.command("refresh")
 def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
                 limit: Optional[int] = typer.Option(None, help="Answer at most this many queued misses."),
+                min_clients: int = typer.Option(1, help="Answer only misses asked for by this many distinct "
+                                                        "clients (the rest wait in the queue)."),
                 config: Optional[Path] = typer.Option(
                     None, help="Generation/filter config for on-demand knowledge (see docs/serve.md).")) -> None:
     """Tier 2 (daily, from cron): generate and filter knowledge for queued misses, swap in a new snapshot."""
@@ -79,7 +85,10 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
     from intentkg.serve.runtime import open_store
 
     _, writer, queue = open_store(workspace, redis, prefix)
-    result = refresh(writer, queue, make_fill(workspace, config), limit)
+    result = refresh(writer, queue, make_fill(workspace, config), limit, min_clients)
+    if result.junk or result.too_few_clients:
+        console.print(f"dropped {result.junk:,} junk keys from the queue; {result.too_few_clients:,} keys wait for "
+                      f"more clients")
     if result.version is None:
         console.print("nothing queued")
         return

@@ -28,6 +28,12 @@ class Metrics:
             self.buckets[bisect_left(BUCKETS_MS, ms)] += 1
             self.latency_sum_ms += ms
 
+    def error(self, endpoint: str, status: int) -> None:
+        """A request refused or failed before it was answered (4xx/5xx)."""
+        with self._lock:
+            self.requests[endpoint] += 1
+            self.errors[(endpoint, status)] += 1
+
     def snapshot(self) -> dict:
         with self._lock:
             hits = sum(v for (e, o), v in self.outcomes.items() if o == "hit")
@@ -47,7 +53,7 @@ class Metrics:
                 "latency_ms_mean": self.latency_sum_ms / total if total else None,
             }
 
-    def prometheus(self) -> str:
+    def prometheus(self, background: dict | None = None) -> str:
         data = self.snapshot()
         lines = ["# TYPE intentkg_requests_total counter"]
         lines += [f'intentkg_requests_total{{endpoint="{e}"}} {v}' for e, v in data["requests"].items()]
@@ -55,9 +61,24 @@ class Metrics:
         for key, v in data["outcomes"].items():
             endpoint, outcome = key.split(":")
             lines.append(f'intentkg_lookups_total{{endpoint="{endpoint}",outcome="{outcome}"}} {v}')
+        lines.append("# TYPE intentkg_errors_total counter")
+        for (endpoint, status), v in sorted(self.errors.items()):
+            lines.append(f'intentkg_errors_total{{endpoint="{endpoint}",status="{status}"}} {v}')
         lines.append("# TYPE intentkg_request_latency_ms histogram")
         lines += [f'intentkg_request_latency_ms_bucket{{le="{b}"}} {v}' for b, v in
                   data["latency_ms_histogram"].items()]
         lines.append(f"intentkg_request_latency_ms_sum {self.latency_sum_ms}")
         lines.append(f"intentkg_request_latency_ms_count {sum(self.buckets)}")
+        if background is not None:
+            lines.append("# TYPE intentkg_background_errors_total counter")
+            lines += [f'intentkg_background_errors_total{{step="{name}"}} {s["errors"]}'
+                      for name, s in background["steps"].items()]
+            lines.append("# TYPE intentkg_background_failing gauge")
+            lines += [f'intentkg_background_failing{{step="{name}"}} {int(s["consecutive_errors"] > 0)}'
+                      for name, s in background["steps"].items()]
+            lines.append("# TYPE intentkg_misses_held_in_memory gauge")
+            lines.append(f"intentkg_misses_held_in_memory {background['misses_held_in_memory']}")
+            lines.append("# TYPE intentkg_misses_refused_total counter")
+            lines += [f'intentkg_misses_refused_total{{reason="{reason}"}} {v}'
+                      for reason, v in sorted(background["misses_refused"].items())]
         return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from intentkg.serve.sqlite_store import new_version
+from intentkg.serve.sqlite_store import ANONYMOUS, EXPIRE_AFTER, MAX_CLIENTS_PER_KEY, MAX_QUEUED_KEYS, new_version
 
 GET_SCRIPT = """
 local version = redis.call('GET', KEYS[1])
@@ -25,6 +25,8 @@ def _client(url: str):
 
 
 class RedisStore:
+    problem: str | None = None  # a swap is one SET: the live version is always a complete one
+
     def __init__(self, url: str, prefix: str = "intentkg"):
         self.redis = _client(url)
         self.prefix = prefix
@@ -36,8 +38,21 @@ class RedisStore:
     def version(self) -> str | None:
         return self.redis.get(f"{self.prefix}:current")
 
+    def view(self) -> "RedisSnapshotView":
+        """The live version, pinned: later reads from the view use it even if a swap happens meanwhile
+        (a replaced version stays readable for ``OLD_VERSION_TTL`` seconds)."""
+        return RedisSnapshotView(self.redis, self.prefix, self.version())
+
     def close(self) -> None:
         self.redis.close()
+
+
+class RedisSnapshotView:
+    def __init__(self, redis, prefix: str, version: str | None):
+        self.redis, self.prefix, self.version = redis, prefix, version
+
+    def get(self, key: str) -> str | None:
+        return None if self.version is None else self.redis.get(f"{self.prefix}:{self.version}:{key}")
 
 
 class RedisSnapshotWriter:
@@ -79,25 +94,71 @@ class RedisSnapshotWriter:
                     yield key[start:], value
 
 
+ADD_SCRIPT = """
+local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not known and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+local new_client = 0
+if redis.call('SCARD', KEYS[2]) < tonumber(ARGV[5]) then new_client = redis.call('SADD', KEYS[2], ARGV[2]) end
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[6]))
+redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+redis.call('ZINCRBY', KEYS[1], new_client * 1000000000 + 1, ARGV[1])
+return 1
+"""
+
+
 class RedisMissQueue:
-    def __init__(self, url: str, prefix: str = "intentkg"):
+    """Same contract as :class:`SQLiteMissQueue`: rank by distinct clients, then hits; capped; expiring.
+
+    ``<prefix>:misses`` is a sorted set scored clients * 1e9 + hits; ``misses:hits`` and
+    ``misses:seen`` hashes hold the hit count and last time; ``misses:clients:<key>`` the hashed clients.
+    """
+
+    def __init__(self, url: str, prefix: str = "intentkg", max_keys: int = MAX_QUEUED_KEYS,
+                 expire_after: float = EXPIRE_AFTER):
         self.redis = _client(url)
         self.key = f"{prefix}:misses"
+        self.max_keys, self.expire_after = max_keys, expire_after
+        self._add = self.redis.register_script(ADD_SCRIPT)
+        self.refused_full = 0
 
-    def add(self, key: str) -> None:
-        self.redis.zincrby(self.key, 1, key)
+    def add(self, key: str, client: str = ANONYMOUS) -> None:
+        added = self._add(keys=[self.key, f"{self.key}:clients:{key}", f"{self.key}:hits", f"{self.key}:seen"],
+                          args=[key, client, self.max_keys, time.time(), MAX_CLIENTS_PER_KEY,
+                                max(1, int(self.expire_after * 1000))])
+        if not added:
+            self.refused_full += 1
+
+    def held(self) -> int:
+        return 0  # every add is written at once
 
     def flush(self) -> None:
         return None
 
+    def _expire(self) -> None:
+        cutoff = time.time() - self.expire_after
+        old = [k for k, seen in self.redis.hgetall(f"{self.key}:seen").items() if float(seen) < cutoff]
+        if old:
+            self.done(old)
+
     def pending(self, limit: int | None = None) -> list[tuple[str, int]]:
-        end = (limit - 1) if limit else -1
-        return [(k, int(s)) for k, s in self.redis.zrevrange(self.key, 0, end, withscores=True)]
+        self._expire()
+        keys = [k for k, _ in self.redis.zrevrange(self.key, 0, (limit - 1) if limit else -1, withscores=True)]
+        hits = self.redis.hmget(f"{self.key}:hits", keys) if keys else []
+        return list(zip(keys, [int(h or 0) for h in hits]))  # the score orders by clients, then hits
+
+    def clients(self, key: str) -> int:
+        return int(self.redis.scard(f"{self.key}:clients:{key}"))
 
     def done(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         if keys:
-            self.redis.zrem(self.key, *keys)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrem(self.key, *keys)
+            pipe.hdel(f"{self.key}:hits", *keys)
+            pipe.hdel(f"{self.key}:seen", *keys)
+            pipe.delete(*[f"{self.key}:clients:{k}" for k in keys])
+            pipe.execute()
 
 
 def wait_for(url: str, seconds: float = 10.0) -> None:

@@ -26,3 +26,22 @@ def open_store(workspace: str | Path, redis_url: str | None = None,
 def cached_queries(writer: SnapshotWriter) -> list[str]:
     """The query texts in the live snapshot (for the nearest-query fallback)."""
     return [key[2:] for key, value in writer.items() if key.startswith("q:") and '"intentions":[]' not in value]
+
+
+def client_salt(workspace: str | Path) -> bytes:
+    """The key that hashes client addresses in the miss queue, kept in ``<ws>/serve/client_salt`` so
+    that distinct clients are counted the same across restarts and workers (never the address itself)."""
+    import os
+    import secrets
+
+    path = serve_folder(workspace) / "client_salt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it first
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(16))
+    return path.read_bytes()

@@ -7,7 +7,8 @@
 
 Readers open snapshots read-only and immutable (no locks at all) and look at CURRENT at most every
 ``check_every`` seconds; a swap takes effect on the next check. Old snapshots are deleted after
-the two newest, giving in-flight readers time to finish.
+the two newest, giving in-flight readers time to finish. When CURRENT names a snapshot that cannot
+be opened, readers keep answering from the last good one and say why in ``problem``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 KEEP_SNAPSHOTS = 3
+MAX_QUEUED_KEYS = 100_000  # misses waiting for the refresh; new keys beyond are refused and counted
+EXPIRE_AFTER = 7 * 24 * 3600.0  # a miss nobody asked for again within this many seconds is dropped
+MAX_CLIENTS_PER_KEY = 1_000  # distinct clients remembered per key (enough to rank)
+ANONYMOUS = "-"
 
 
 def new_version() -> str:
@@ -33,9 +38,9 @@ class SQLiteStore:
         self.folder = Path(folder)
         self.check_every = check_every
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._version: str | None = None
+        self._view = SnapshotView(None, None)
         self._checked = 0.0
+        self.problem: str | None = None  # why the live snapshot is not the one CURRENT names, if it is not
         self._refresh(force=True)
 
     def _current(self) -> str | None:
@@ -50,33 +55,53 @@ class SQLiteStore:
             return
         self._checked = now
         version = self._current()
-        if version == self._version:
+        if version == self._view.version or version is None:
             return
         with self._lock:
-            if version == self._version:
+            if version == self._view.version:
                 return
-            conn = None
-            if version is not None:
-                path = self.folder / "snapshots" / f"{version}.sqlite"
+            path = self.folder / "snapshots" / f"{version}.sqlite"
+            try:
+                if not path.exists():
+                    raise FileNotFoundError(f"{path} does not exist")
                 conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-            self._conn, self._version = conn, version  # one reference swap: readers see old or new
+                conn.execute("SELECT 1 FROM kv LIMIT 1").fetchall()
+            except (OSError, sqlite3.Error) as exc:
+                # keep answering from the last good snapshot; try again on the next check
+                self.problem = (f"CURRENT names snapshot {version}, which cannot be opened ({exc}); "
+                                f"serving {self._view.version or 'nothing'}")
+                return
+            self._view, self.problem = SnapshotView(conn, version), None  # one reference swap
+
+    def view(self) -> "SnapshotView":
+        """The live snapshot, pinned: every read from it sees the same version."""
+        self._refresh()
+        return self._view
 
     def get(self, key: str) -> str | None:
-        self._refresh()
-        conn = self._conn
-        if conn is None:
-            return None
-        row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return self.view().get(key)
 
     def version(self) -> str | None:
-        self._refresh()
-        return self._version
+        return self.view().version
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn = self._view.conn
+        self._view = SnapshotView(None, None)
+        if conn is not None:
+            conn.close()
+
+
+class SnapshotView:
+    """One snapshot of the SQLite store (an immutable file: nothing changes under a reader)."""
+
+    def __init__(self, conn: sqlite3.Connection | None, version: str | None):
+        self.conn, self.version = conn, version
+
+    def get(self, key: str) -> str | None:
+        if self.conn is None:
+            return None
+        row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
 
 class SQLiteSnapshotWriter:
@@ -128,26 +153,48 @@ class SQLiteSnapshotWriter:
 
 
 class SQLiteMissQueue:
-    """Misses are counted in memory on the request path and flushed to SQLite (WAL) in batches."""
+    """Misses are counted in memory on the request path and flushed to SQLite (WAL) in batches.
 
-    def __init__(self, folder: str | Path):
+    Each key remembers how often it was asked for and by how many distinct clients (hashed, never
+    the address itself); the refresh takes keys by distinct clients first. The table holds at most
+    ``max_keys`` keys (new keys beyond are refused and counted) and a key not asked for again within
+    ``expire_after`` seconds is dropped.
+    """
+
+    def __init__(self, folder: str | Path, max_keys: int = MAX_QUEUED_KEYS, expire_after: float = EXPIRE_AFTER):
         self.path = Path(folder) / "queue.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._pending: dict[str, int] = {}
+        self.max_keys, self.expire_after = max_keys, expire_after
+        self._pending: dict[str, tuple[int, set[str]]] = {}
         self._lock = threading.Lock()  # guards _pending (the request path only takes this one)
         self._flush_lock = threading.Lock()  # a flush returns only once everything added before it is committed
-        with self._connect() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS misses (key TEXT PRIMARY KEY, hits INTEGER NOT NULL, "
-                         "first_seen REAL NOT NULL, last_seen REAL NOT NULL)")
+        self.refused_full = 0
+        self._connect().close()
 
     def _connect(self) -> sqlite3.Connection:
+        """A connection to the queue, (re)creating its tables: a deleted queue file heals itself."""
         conn = sqlite3.connect(self.path, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS misses (key TEXT PRIMARY KEY, hits INTEGER NOT NULL, "
+                     "first_seen REAL NOT NULL, last_seen REAL NOT NULL)")
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(misses)")}
+        if "clients" not in columns:  # a queue written before distinct clients were counted
+            conn.execute("ALTER TABLE misses ADD COLUMN clients INTEGER NOT NULL DEFAULT 1")
+        conn.execute("CREATE TABLE IF NOT EXISTS miss_clients (key TEXT NOT NULL, client TEXT NOT NULL, "
+                     "PRIMARY KEY (key, client)) WITHOUT ROWID")
+        conn.commit()
         return conn
 
-    def add(self, key: str) -> None:
+    def add(self, key: str, client: str = ANONYMOUS) -> None:
         with self._lock:
-            self._pending[key] = self._pending.get(key, 0) + 1
+            hits, clients = self._pending.get(key, (0, set()))
+            if len(clients) < MAX_CLIENTS_PER_KEY:
+                clients.add(client)
+            self._pending[key] = (hits + 1, clients)
+
+    def held(self) -> int:
+        """Misses counted in memory and not yet flushed."""
+        return len(self._pending)
 
     def flush(self) -> None:
         with self._flush_lock:
@@ -155,19 +202,58 @@ class SQLiteMissQueue:
                 pending, self._pending = self._pending, {}
             if not pending:
                 return
-            now = time.time()
-            with self._connect() as conn:
-                conn.executemany(
-                    "INSERT INTO misses VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                    "hits = hits + excluded.hits, last_seen = excluded.last_seen",
-                    [(k, n, now, now) for k, n in pending.items()])
+            try:
+                self._write(pending)
+            except BaseException:
+                with self._lock:  # nothing is lost: the next flush tries again
+                    for key, (hits, clients) in pending.items():
+                        old_hits, old_clients = self._pending.get(key, (0, set()))
+                        self._pending[key] = (old_hits + hits, old_clients | clients)
+                raise
+
+    def _write(self, pending: dict[str, tuple[int, set[str]]]) -> None:
+        now = time.time()
+        with self._connect() as conn:
+            conn.execute("DELETE FROM misses WHERE last_seen < ?", (now - self.expire_after,))
+            conn.execute("DELETE FROM miss_clients WHERE key NOT IN (SELECT key FROM misses)")
+            known = {k for (k,) in conn.execute(
+                f"SELECT key FROM misses WHERE key IN ({','.join('?' * len(pending))})", list(pending))} \
+                if len(pending) < 30_000 else {k for (k,) in conn.execute("SELECT key FROM misses")}
+            room = self.max_keys - conn.execute("SELECT COUNT(*) FROM misses").fetchone()[0]
+            rows = []
+            for key, (hits, clients) in pending.items():
+                if key not in known:
+                    if room <= 0:
+                        self.refused_full += 1
+                        continue
+                    room -= 1
+                rows.append((key, hits, now, now))
+            conn.executemany(
+                "INSERT INTO misses (key, hits, first_seen, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT(key) "
+                "DO UPDATE SET hits = hits + excluded.hits, last_seen = excluded.last_seen", rows)
+            kept = [r[0] for r in rows]
+            conn.executemany("INSERT OR IGNORE INTO miss_clients VALUES (?, ?)",
+                             [(key, client) for key in kept for client in pending[key][1]])
+            conn.executemany("UPDATE misses SET clients = (SELECT COUNT(*) FROM miss_clients c WHERE c.key = ?) "
+                             "WHERE key = ?", [(key, key) for key in kept])
 
     def pending(self, limit: int | None = None) -> list[tuple[str, int]]:
+        """(key, hits), most distinct clients first, then most hits, then oldest."""
         self.flush()
         with self._connect() as conn:
-            sql = "SELECT key, hits FROM misses ORDER BY hits DESC, first_seen"
-            return conn.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+            sql = ("SELECT key, hits FROM misses WHERE last_seen >= ? "
+                   "ORDER BY clients DESC, hits DESC, first_seen, key")
+            return conn.execute(sql + (f" LIMIT {int(limit)}" if limit else ""),
+                                (time.time() - self.expire_after,)).fetchall()
+
+    def clients(self, key: str) -> int:
+        self.flush()
+        with self._connect() as conn:
+            row = conn.execute("SELECT clients FROM misses WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else 0
 
     def done(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
         with self._connect() as conn:
             conn.executemany("DELETE FROM misses WHERE key = ?", [(k,) for k in keys])
+            conn.executemany("DELETE FROM miss_clients WHERE key = ?", [(k,) for k in keys])

@@ -11,10 +11,22 @@ from collections.abc import Iterable
 from typing import Protocol
 
 
+class SnapshotReader(Protocol):
+    """One pinned snapshot: every read sees the same version."""
+
+    version: str | None
+
+    def get(self, key: str) -> str | None: ...
+
+
 class KnowledgeStore(Protocol):
     """Read side, used on the request path."""
 
+    problem: str | None  # why the live snapshot is not the newest one, when it is not
+
     def get(self, key: str) -> str | None: ...
+
+    def view(self) -> SnapshotReader: ...
 
     def version(self) -> str | None: ...
 
@@ -34,7 +46,13 @@ class SnapshotWriter(Protocol):
 
 
 class MissQueue(Protocol):
-    def add(self, key: str) -> None: ...
+    """Misses for the refresh job, ranked by distinct clients, capped in size, expiring when not asked again."""
+
+    refused_full: int  # new keys refused because the queue was full
+
+    def add(self, key: str, client: str = "-") -> None: ...
+
+    def held(self) -> int: ...
 
     def flush(self) -> None: ...
 
