@@ -74,3 +74,12 @@ def test_parquet_nulls_and_nans_are_quarantined(tmp_path):
     units = load_units(path, MetricsConfig(), q)
     assert _quarantined(q) == {(2, "sales"): "missing_value", (3, "variant"): "bad_variant"}
     assert units.unit_id.tolist() == ["1", "2"]
+
+
+def test_a_pre_column_without_a_mean_metric_is_listed_as_ignored(tmp_path):
+    path = tmp_path / "units.parquet"
+    pq.write_table(pa.table({"unit_id": ["a", "b"], "variant": ["control", "treatment"], "clicks": [1, 2],
+                             "views": [3, 4], "ctr__pre": [0.1, 0.2]}), path)
+    units = load_units(path, MetricsConfig(ratios={"ctr": Ratio(numerator="clicks", denominator="views")}),
+                       Quarantine())
+    assert units.pre == {} and units.ignored_columns == ["ctr__pre"]  # CUPED is for mean metrics only

@@ -44,15 +44,19 @@ def analyze_cmd(table: Path = TABLE, config: Optional[Path] = CONFIG, json_out: 
                 correction: Optional[str] = typer.Option(None, help="holm | bh | bonferroni (overrides the config)."),
                 alpha: Optional[float] = typer.Option(None, min=0.0001, max=0.5, help="Overrides the config."),
                 quarantine: Optional[Path] = typer.Option(
-                    None, help="Write quarantined rows here (Parquet); default <table>.quarantine.parquet."),
+                    None, help="Write quarantined rows here (Parquet); default <ws>/experiment/quarantine.parquet "
+                               "with -w, else <table>.quarantine.parquet."),
                 workspace: Optional[Path] = WORKSPACE) -> None:
     """Per metric: effect, relative effect, interval, p-value, adjusted p-value; SRM gate (exit 3)."""
     from intentkg.experiment.stage import run_analyze, to_json
 
     settings = _config(config, correction, alpha)
-    out = quarantine or table.with_name(table.name.split(".")[0] + ".quarantine.parquet")
+    out = quarantine
+    if out is None:  # the workspace stage keeps it; else beside the input
+        out = None if workspace else table.with_name(table.name.split(".")[0] + ".quarantine.parquet")
     readout = run_analyze(table, settings, config_file=config, experiment=experiment, exposures=exposures,
                           workspace=workspace, quarantine_out=out)
+    out = out or workspace / "experiment" / "quarantine.parquet"
     if json_out:
         typer.echo(to_json(readout.as_dict()))
     else:

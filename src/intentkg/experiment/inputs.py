@@ -149,6 +149,7 @@ def load_units(path: str | Path, config: MetricsConfig, quarantine: Quarantine,
         plain = [n for n in candidates if n in needed or n in named or _looks_numeric(table.column(n))]
         ignored = [n for n in candidates if n not in plain]
     metrics = [m for m in plain] + [r for r in config.ratios if config.metrics is None or r in config.metrics]
+    ignored += [n for n in table.column_names if n.endswith(PRE_SUFFIX) and n[: -len(PRE_SUFFIX)] not in plain]
     if not metrics:
         raise InputError("no metric columns: every column other than unit_id, variant and experiment_id "
                          "is empty or text", file=file, hint="add numeric metric columns (docs/experiment.md)")

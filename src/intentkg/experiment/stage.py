@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from intentkg.errors import InputError
 from intentkg.experiment.analyze import Readout, analyze, select_experiment
 from intentkg.experiment.config import MetricsConfig
 from intentkg.experiment.exposures import exposure_arms
@@ -126,10 +127,14 @@ def _finite(value: Any) -> Any:
 def _write_parquet(table: pa.Table, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write the quarantine table: {exc}", file=str(path),
+                         hint="pass --quarantine PATH in a writable folder, or -w WORKSPACE") from exc
 
 
 def _plain(value: Any) -> Any:

@@ -39,7 +39,8 @@ def exposure_folder(workspace: str | Path) -> Path:
 
 class ExposureLog:
     """Thread-safe buffer; ``flush`` writes what is buffered as one part file (the server flushes on its
-    background tick and at shutdown; a full buffer flushes at once)."""
+    background tick and at shutdown, where a failure is logged and counted by its health; a full
+    buffer flushes at once). A failed write keeps the rows for the next flush."""
 
     def __init__(self, folder: str | Path, max_rows: int = 50_000):
         self.folder = Path(folder)
@@ -67,12 +68,17 @@ class ExposureLog:
                 rows, self._rows = self._rows, []
             if not rows:
                 return None
-            self.folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             name = f"part-{stamp}-{self._run}-{next(self._seq):06d}.parquet"
             tmp = self.folder / f".{name}.tmp"
-            pq.write_table(pa.Table.from_pylist(rows, schema=EXPOSURE_SCHEMA), tmp, compression="zstd")
-            os.replace(tmp, self.folder / name)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(pa.Table.from_pylist(rows, schema=EXPOSURE_SCHEMA), tmp, compression="zstd")
+                os.replace(tmp, self.folder / name)
+            except OSError:
+                with self._lock:  # keep them for the next flush rather than lose them
+                    self._rows[:0] = rows
+                raise
             return self.folder / name
 
 
