@@ -5,6 +5,7 @@ import json
 import pyarrow as pa
 import pytest
 
+from intentkg.errors import IntentkgError
 from intentkg.workspace import Workspace
 from intentkg.workspace.fingerprint import sha256_file
 
@@ -75,3 +76,74 @@ def test_failed_stage_keeps_previous_tables_out_of_sight_and_says_why(tmp_path):
         assert not run.skipped
         run.write("products", _products(1))
     assert ws.manifest("s").status == "complete"
+
+
+def test_a_failed_rerun_makes_the_stage_unreadable_until_it_runs_again(tmp_path):
+    """Old code: the failed re-run left the previous products readable and `down` read them as fresh."""
+    ws = Workspace(tmp_path)
+    with ws.run("up", config={"v": 1}) as run:
+        run.write("products", _products(2))
+    with pytest.raises(RuntimeError):
+        with ws.run("up", config={"v": 2}) as run:
+            raise RuntimeError("boom")
+    assert ws.committed("up").status == "complete"  # the previous outputs are kept on disk ...
+    for read in (lambda: ws.read("up", "products"), lambda: ws.run("down", config={}, inputs=["up"])):
+        with pytest.raises(IntentkgError, match=r"stage 'up' .* last run failed \(RuntimeError: boom\).*Re-run"):
+            read()  # ... but no one reads them
+    with ws.run("up", config={"v": 1}) as run:  # the previous settings: their outputs stand, skipped
+        assert run.skipped
+    assert ws.read("up", "products").num_rows == 2 and ws.attempt("up") is None
+
+
+def test_a_second_concurrent_run_of_a_stage_is_refused(tmp_path):
+    """Old code: both runs wrote the same .incoming folder and left the stage corrupt."""
+    ws = Workspace(tmp_path)
+    with ws.run("kg", config={}) as first:
+        first.write("products", _products(1))
+        with pytest.raises(IntentkgError, match=r"stage 'kg' .* is being run by pid \d+.*one run of a stage at a time"):
+            with ws.run("kg", config={}, force=True):
+                pass
+        assert ws.manifest("kg").status == "running"
+    assert ws.manifest("kg").status == "complete" and ws.read("kg", "products").num_rows == 1
+
+
+def test_skip_verifies_output_hashes(tmp_path):
+    """Old code: skipped whenever the files existed, whatever they held."""
+    ws = Workspace(tmp_path)
+    with ws.run("s", config={}) as run:
+        run.write("products", _products(3))
+        run.write_json("summary.json", {"rows": 3})
+    manifest = ws.manifest("s")
+    assert manifest.outputs["summary.json"].rows is None
+    assert manifest.outputs["summary.json"].sha256 == sha256_file(tmp_path / "s" / "summary.json")
+    (tmp_path / "s" / "summary.json").write_text('{"rows": 99}')
+    with ws.run("s", config={}) as run:
+        assert not run.skipped
+        run.write("products", _products(3))
+        run.write_json("summary.json", {"rows": 3})
+    assert json.loads((tmp_path / "s" / "summary.json").read_text()) == {"rows": 3}
+    with ws.run("s", config={}) as run:
+        assert run.skipped
+
+
+def test_outputs_a_rerun_no_longer_writes_are_removed(tmp_path):
+    ws = Workspace(tmp_path)
+    with ws.run("s", config={"v": 1}) as run:
+        run.write("products", _products(1))
+        run.write_json("old.json", {})
+    with ws.run("s", config={"v": 2}) as run:
+        run.write("products", _products(2))
+    assert not (tmp_path / "s" / "old.json").exists() and set(ws.manifest("s").outputs) == {"products"}
+
+
+def test_amend_replaces_a_file_output_without_rerunning(tmp_path):
+    ws = Workspace(tmp_path)
+    with ws.run("filter", config={}) as run:
+        run.write("products", _products(1))
+    before = ws.manifest("filter")
+    ws.amend("filter", {"operating_point.json": '{"min": 1}'}, extra={"operating_point": {"min": 1}})
+    after = ws.manifest("filter")
+    assert after.fingerprint == before.fingerprint and after.extra["operating_point"] == {"min": 1}
+    assert after.outputs["operating_point.json"].sha256 == sha256_file(tmp_path / "filter" / "operating_point.json")
+    with ws.run("filter", config={}) as run:
+        assert run.skipped

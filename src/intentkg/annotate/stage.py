@@ -8,8 +8,6 @@ which labels it saw and is skipped when nothing changed.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +164,5 @@ def run_export(workspace: str | Path | Workspace, force: bool = False) -> Manife
                                "final_labels": report["final_labels"]})
             run.extra["snapshot_sha256"] = content
             run.extra["kappa"] = {q: s["kappa"] for q, s in report["questions"].items()}
-            target = ws.stage_dir(EXPORT_STAGE) / "agreement.json"
-            tmp = target.with_name(f".agreement.json.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-            tmp.replace(target)
+            run.write_json("agreement.json", report)
     return ws.manifest(EXPORT_STAGE)  # type: ignore[return-value]

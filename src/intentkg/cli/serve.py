@@ -24,10 +24,14 @@ def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, pr
     """Tier 1: knowledge for the head queries and every product of the KG, as a new snapshot."""
     from intentkg.serve.refresh import precompute
     from intentkg.serve.runtime import open_store
+    from intentkg.serve.snapshot_run import snapshot_run
     from intentkg.serve.tier1 import tier1_items
 
     _, writer, _ = open_store(workspace, redis, prefix)
-    version, n = precompute(writer, tier1_items(workspace, top_queries, per_key))
+    with snapshot_run(workspace, "precompute", {"top_queries": top_queries, "per_key": per_key,
+                                                "store": "redis" if redis else "sqlite"}) as run:
+        version, n = precompute(writer, tier1_items(workspace, top_queries, per_key))
+        run.extra["snapshot"] = {"version": version, "keys": n}
     console.print(f"snapshot {version}: {n:,} keys ({'redis ' + redis if redis else workspace / 'serve'})")
 
 
@@ -80,12 +84,19 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
                 config: Optional[Path] = typer.Option(
                     None, help="Generation/filter config for on-demand knowledge (see docs/serve.md).")) -> None:
     """Tier 2 (daily, from cron): generate and filter knowledge for queued misses, swap in a new snapshot."""
+    from dataclasses import asdict
+
     from intentkg.serve.fill import make_fill
     from intentkg.serve.refresh import refresh
     from intentkg.serve.runtime import open_store
+    from intentkg.serve.snapshot_run import on_demand_inputs, snapshot_run
 
     _, writer, queue = open_store(workspace, redis, prefix)
-    result = refresh(writer, queue, make_fill(workspace, config), limit, min_clients)
+    with snapshot_run(workspace, "refresh", {"limit": limit, "min_clients": min_clients,
+                                             "store": "redis" if redis else "sqlite"},
+                      on_demand_inputs(workspace, config)) as run:
+        result = refresh(writer, queue, make_fill(workspace, config), limit, min_clients)
+        run.extra["snapshot"] = asdict(result)
     if result.junk or result.too_few_clients:
         console.print(f"dropped {result.junk:,} junk keys from the queue; {result.too_few_clients:,} keys wait for "
                       f"more clients")

@@ -16,7 +16,6 @@ folder ``<ws>/critic/``::
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -119,7 +118,7 @@ def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | N
         if not run.skipped:
             rows = pq.read_table(ws.table_path(EXPORT_STAGE, "labels")).to_pylist()
             splits = assign_splits(rows, config.split, config.split_seed)
-            staging = run.tmp / "critic"
+            staging = run.tmp  # every part is an output of the run, committed with its manifest
             results, predictions = {}, []
             for task in config.tasks:
                 results[task], preds = _train_task(task, rows, splits, config, template, staging)
@@ -138,19 +137,15 @@ def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | N
                 "split": {"fractions": list(config.split), "seed": config.split_seed, "grouped_by": "head",
                           "counts": {s: sum(v == s for v in splits.values()) for s in ("train", "dev", "test")}},
                 "annotations": {"snapshot_sha256": snapshot_hash, "rows": len(rows),
-                                "source": str(ws.table_path(EXPORT_STAGE, "labels"))},
+                                "source": ws.stored(ws.table_path(EXPORT_STAGE, "labels"))},
             }
-            (staging / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+            run.write_json(META_FILE, meta)
             training = pa.Table.from_pylist([dict(r, split=splits[r["candidate_id"]]) for r in rows])
-            pq.write_table(training, staging / "training_labels.parquet", compression="zstd")
+            run.write("training_labels", training, schema=training.schema)
             run.write("critic_predictions", pa.Table.from_pylist(predictions, schema=PREDICTIONS), schema=PREDICTIONS)
-            for name in (*config.tasks, META_FILE, "training_labels.parquet"):
-                target = run.folder / name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                (staging / name).replace(target)
             for task in config.tasks:
-                run.add_model("critic", f"{meta['critic_id']}/{task}", run.folder / task / "model.safetensors")
+                run.register(task)
+                run.add_model("critic", f"{meta['critic_id']}/{task}", staging / task / "model.safetensors")
             run.counts.update({t: {"roc_auc": results[t]["metrics"]["test"]["roc_auc"],
                                    "f1_at_threshold": results[t]["metrics"]["test_at_threshold"]["f1"],
                                    "threshold": results[t]["threshold"]["threshold"]} for t in config.tasks})

@@ -14,13 +14,13 @@ setting, or after a crash, only encodes texts not seen before.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from intentkg import atomic_file
 from intentkg.progress import bar
 
 Compute = Callable[[list[str]], np.ndarray]
@@ -75,10 +75,8 @@ class EmbeddingCache:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         for suffix, array in ((".vec.npy", vectors), (".keys.npy", key_array)):
             final = self.folder / f"{name}{suffix}"
-            tmp = self.folder / f".{name}{suffix}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as handle:
+            with atomic_file.replacing(final) as tmp, open(tmp, "wb") as handle:
                 np.save(handle, array, allow_pickle=False)
-            tmp.replace(final)
         self._add_shard(key_array, vectors)
 
     # -- the one call ----------------------------------------------------------------------

@@ -12,7 +12,6 @@ sources) and ``manifest.json``. Embeddings are cached in ``<ws>/.cache/embedding
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ def cache_root(ws: Workspace) -> Path:
 
 def read_results(workspace: str | Path | Workspace, stage: str = "eval-esci") -> dict[str, Any] | None:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    path = ws.stage_dir(stage) / RESULTS_FILE
+    path = ws.output_path(stage, RESULTS_FILE)
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -65,27 +64,21 @@ def _knowledge_table(data: EsciData, knowledge: Knowledge) -> pa.Table:
     })
 
 
-def _write_json(path: Path, value: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=float))
-    tmp.replace(path)
-
-
 def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: bool = False) -> dict[str, Any]:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     data = load_esci(config.data)
     parts = splits(data, config)  # fails early, before any model loads, when a split is empty
-    has_kg = (ws.stage_dir("kg") / "nodes.parquet").exists()
+    has_kg = (ws.read_dir("kg") / "nodes.parquet").exists() if ws.manifest("kg") else False
     if config.knowledge.kg and not has_kg:
         raise IntentkgError(f"workspace {ws.root} has no KG: build one (`intentkg build -w {ws.root}`), point "
                             f"-w at a workspace that has one, or run with --no-kg --on-demand")
-    inputs: list[str | Path] = [*data.files, *(["kg"] if config.knowledge.kg else [])]
+    # the KG lookup also reads ingest's behaviours (leave-own-out, hidden test queries): declared too
+    inputs: list[str | Path] = [*data.files, *(["kg", "ingest"] if config.knowledge.kg else [])]
     if config.knowledge.on_demand:
         inputs += [s for s in ("generate", "filter") if ws.manifest(s) is not None]
         if config.knowledge.on_demand_config:
             inputs.append(Path(config.knowledge.on_demand_config))
     stage = config.stage
-    force = force or not (ws.stage_dir(stage) / RESULTS_FILE).exists()
     with ws.run(stage, config=config.model_dump(mode="json"), inputs=inputs, force=force) as run:
         if run.skipped:
             return read_results(ws, stage) or {}
@@ -110,8 +103,7 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
             "embedding_cache": {"hits": run.counts["embedding_cache_hits"],
                                 "misses": run.counts["embedding_cache_misses"]},
         }
-        run.folder.mkdir(parents=True, exist_ok=True)
-        _write_json(run.folder / RESULTS_FILE, document)
+        run.write_json(RESULTS_FILE, document)
     return document
 
 

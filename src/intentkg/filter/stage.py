@@ -15,7 +15,6 @@ the fingerprint: changing them re-prints the funnel from the stored scores witho
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -58,11 +57,11 @@ def _inputs(ws: Workspace) -> tuple[Path, Path | None, Path | None, list]:
 
 def _with_generated_relations(ws: Workspace, config: FilterConfig) -> FilterConfig:
     """Accept the relations the generate stage was configured with (its extra_relations, relations_file)."""
-    manifest = ws.manifest("generate")
-    if manifest is None or config.rules.relations is None:
+    generated = ws.stage_config("generate")  # paths in it anchored where the workspace is now
+    if not generated or config.rules.relations is None:
         return config
-    names = list((manifest.config.get("extra_relations") or {}).keys())
-    relations_file = manifest.config.get("relations_file")
+    names = list((generated.get("extra_relations") or {}).keys())
+    relations_file = generated.get("relations_file")
     if relations_file:
         try:
             import yaml
@@ -90,16 +89,14 @@ def _connect(config: FilterConfig, scratch: Path) -> duckdb.DuckDBPyConnection:
 
 
 def save_operating_point(ws: Workspace, point: Thresholds) -> None:
-    """The default operating point of this workspace (read by `intentkg report` and `view`)."""
-    folder = ws.stage_dir(STAGE)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{OPERATING_POINT}.{os.getpid()}"
-    tmp.write_text(json.dumps(point.model_dump(mode="json"), indent=2), encoding="utf-8")
-    os.replace(tmp, folder / OPERATING_POINT)
+    """The default operating point of this workspace (read by `intentkg report` and `view`): an output
+    of the filter stage, replaced without re-scoring through the same atomic commit."""
+    value = point.model_dump(mode="json")
+    ws.amend(STAGE, {OPERATING_POINT: json.dumps(value, indent=2)}, extra={"operating_point": value})
 
 
 def load_operating_point(ws: Workspace) -> Thresholds:
-    path = ws.stage_dir(STAGE) / OPERATING_POINT
+    path = ws.output_path(STAGE, OPERATING_POINT)
     if path.exists():
         return Thresholds.model_validate_json(path.read_text(encoding="utf-8"))
     manifest = ws.manifest(STAGE)

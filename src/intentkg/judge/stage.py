@@ -9,8 +9,6 @@ is ``judge/judgements.parquet``: one row per candidate with score, reason, statu
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -89,7 +87,6 @@ def run_judge(workspace: str | Path | Workspace, config: JudgeConfig | None = No
                       "request_key": v.request_key, "error": v.error, "model_id": info.model_id} for v in verdicts]
             run.write("judgements", pa.Table.from_pylist(table, schema=JUDGEMENTS), schema=JUDGEMENTS)
             run.counts.update(stats)
-            (ws.stage_dir(STAGE) / "agreement.json").unlink(missing_ok=True)
             if on == "annotated":
                 critic_path = ws.table_path("critic", "critic_predictions")
                 critic = pq.read_table(critic_path).to_pylist() if critic_path.exists() else None
@@ -99,11 +96,7 @@ def run_judge(workspace: str | Path | Workspace, config: JudgeConfig | None = No
                                "copied_example": copied_example_share(verdicts)})
                 run.extra["agreement"] = {q: {k: report[q][k] for k in ("n", "roc_auc", "kendall_tau")}
                                           for q in ("plausibility", "typicality")}
-                target = ws.stage_dir(STAGE) / "agreement.json"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".agreement.json.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-                tmp.replace(target)
+                run.write_json("agreement.json", report)
     finally:
         if own:
             backend.close()

@@ -100,6 +100,11 @@ def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = No
             "nodes_by_kind": {str(k): int(v) for k, v in kinds.items()}, "edges": edge_rows,
             "hierarchy": hierarchy_stats,
         })
+        if not edge_rows:
+            from intentkg.progress import console
+
+            console.print(f"build: no candidate passed the operating point ({applied}); the KG is empty",
+                          highlight=False)
         run.extra["operating_point"] = {**config.operating_point.model_dump(), "applied": applied,
                                         "threshold_source": config.threshold_source}
         critics = [r[0] for r in duck.run(con, "SELECT DISTINCT critic_id FROM k WHERE critic_id IS NOT NULL")]
@@ -184,6 +189,12 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
             TO {duck.quote_path(target / "part-0.parquet")}
             (FORMAT PARQUET, COMPRESSION zstd, ROW_GROUP_SIZE {config.row_group_size})
         """.replace("?", "'" + relation.replace("'", "''") + "'"))
+    if not rows:  # an empty KG is a valid KG: one empty partition keeps the table's schema for readers
+        import pyarrow.parquet as pq
+
+        empty = folder / "relation=none"
+        empty.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.schema([f for f in EDGES if f.name != "relation"]).empty_table(), empty / "part-0.parquet")
     return int(rows)
 
 

@@ -9,6 +9,7 @@ import html
 import json
 from pathlib import Path
 
+from intentkg import atomic_file
 from intentkg.kg.export import load_kg
 from intentkg.workspace import Workspace
 
@@ -100,5 +101,4 @@ def write_explorer(workspace: Workspace | str | Path, out: Path | None = None) -
     page = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>intentkg explorer: "
             f"{html.escape(str(ws.root))}</title></head><body style=\"font-family: sans-serif; margin: 2em\">"
             f"<h2>intentkg KG explorer</h2>{explorer_section(ws)}</body></html>")
-    out.write_text(page, encoding="utf-8")
-    return out
+    return atomic_file.write_text(out, page)  # replaces a planted link, never writes through it

@@ -41,7 +41,7 @@ def query_node(query: str) -> str:
 class KnowledgeGraph:
     def __init__(self, workspace: str | Path | Workspace):
         ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        folder = ws.stage_dir("kg")
+        folder = ws.read_dir("kg")  # refuses a kg whose last build failed
         if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
             raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {ws.root}` first")
         self.con = duck.connect()

@@ -73,7 +73,7 @@ class KnowledgeLookup:
         self.ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
         self.config = config or LookupConfig()
         self.embed = embed
-        folder = self.ws.stage_dir("kg")
+        folder = self.ws.read_dir("kg")  # refuses a kg whose last build failed
         if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
             raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {self.ws.root}` first")
         self.con = duck.connect()

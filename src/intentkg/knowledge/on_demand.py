@@ -65,8 +65,7 @@ def _generate_config(ws: Workspace, config: Path | str | None):
 
     data = _section(config, "generate")
     if data is None:
-        manifest = ws.manifest("generate")
-        data = {k: v for k, v in (manifest.config if manifest else {}).items() if k in GenerateConfig.model_fields}
+        data = {k: v for k, v in ws.stage_config("generate").items() if k in GenerateConfig.model_fields}
     try:
         generate = GenerateConfig.model_validate(data)
     except Exception as exc:
@@ -80,8 +79,8 @@ def _filter_config(ws: Workspace, config: Path | str | None):
 
     data = _section(config, "filter")
     if data is None:
-        manifest = ws.manifest("filter")
-        data = {k: v for k, v in (manifest.config if manifest else {}).items() if k in FilterConfig.model_fields}
+        # workspace paths (the critic) anchored where the workspace is now: a moved copy uses its own
+        data = {k: v for k, v in ws.stage_config("filter").items() if k in FilterConfig.model_fields}
         try:
             data["thresholds"] = load_operating_point(ws).model_dump(mode="json")
         except Exception:  # no saved operating point: the filter's defaults

@@ -14,6 +14,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+from intentkg import atomic_file
 from intentkg.errors import ConfigError
 
 GEMMA = "gemma3-270m"
@@ -41,12 +42,8 @@ def gemma_path() -> Path:
         if file_hash(target) == gemma.EXPECTED_SHA256:
             return target
         target.unlink()  # corrupt or foreign file: assemble again
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
+    with atomic_file.replacing(target) as tmp:  # never a half-written model where the next run looks
         gemma.assemble(tmp, overwrite=True)  # verifies the sha256 of the assembled file
-        os.replace(tmp, target)  # never leave a half-written model where the next run looks
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 

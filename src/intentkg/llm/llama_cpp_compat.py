@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from intentkg import atomic_file
 from intentkg.llm.model_files import cache_dir
 
 _patch_lock = threading.Lock()
@@ -70,10 +71,7 @@ def extra_buffers_ok(model_path: str | Path) -> bool:
         ok = False
     known[tag] = ok
     try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        tmp = record.with_name(f".{record.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(known, indent=1), encoding="utf-8")
-        os.replace(tmp, record)
+        atomic_file.write_json(record, known, indent=1)
     except OSError:
         pass
     return ok

@@ -13,6 +13,7 @@ import os
 import threading
 from pathlib import Path
 
+from intentkg import atomic_file
 from intentkg.workspace.fingerprint import sha256_file
 
 _lock = threading.Lock()
@@ -40,10 +41,7 @@ def _load() -> dict[str, str]:
 def _save(index: dict[str, str]) -> None:
     path = _index_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(index, indent=0, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_file.write_json(path, index, indent=0, sort_keys=True)
     except OSError:
         pass  # a read-only cache only costs time
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from intentkg import atomic_file
 from intentkg.errors import IntentkgError
 from intentkg.report.html import esc, page
 from intentkg.report.registry import ReportContext, sections
@@ -34,7 +34,5 @@ def build_report(workspace: Workspace | str | Path, out: str | Path | None = Non
     target.parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     text = page(f"intentkg report: {ws.root.name}", f"{ws.root} · generated {stamp} · seed {seed}", parts)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_file.write_text(target, text)
     return target

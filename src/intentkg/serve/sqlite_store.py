@@ -13,7 +13,6 @@ be opened, readers keep answering from the last good one and say why in ``proble
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -21,6 +20,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+
+from intentkg import atomic_file
 
 KEEP_SNAPSHOTS = 3
 MAX_QUEUED_KEYS = 100_000  # misses waiting for the refresh; new keys beyond are refused and counted
@@ -112,26 +113,21 @@ class SQLiteSnapshotWriter:
         version = new_version()
         snapshots = self.folder / "snapshots"
         snapshots.mkdir(parents=True, exist_ok=True)
-        tmp = snapshots / f".{version}.sqlite.tmp"
-        conn = sqlite3.connect(tmp)
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
-        batch: list[tuple[str, str]] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= 10_000:
-                conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", batch)
-                batch.clear()
-        conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", batch)
-        conn.commit()
-        conn.close()
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, snapshots / f"{version}.sqlite")
-        pointer = self.folder / f".CURRENT.{os.getpid()}.tmp"
-        pointer.write_text(version)
-        os.replace(pointer, self.folder / "CURRENT")  # the atomic swap
+        with atomic_file.replacing(snapshots / f"{version}.sqlite", fsync=True) as tmp:
+            conn = sqlite3.connect(tmp)
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+            batch: list[tuple[str, str]] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= 10_000:
+                    conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", batch)
+                    batch.clear()
+            conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", batch)
+            conn.commit()
+            conn.close()
+        atomic_file.write_text(self.folder / "CURRENT", version, fsync=True)  # the atomic swap
         self._prune(snapshots)
         return version
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,21 @@ def sha256_file(path: str | Path) -> str:
 
 
 def sha256_path(path: str | Path) -> str:
-    """Hash a file, or every file under a folder (names and contents, in sorted order)."""
+    """Hash a file, or every file under a folder (names and contents, in sorted order).
+
+    Links inside a folder count by where they point (their text), never by what they point at, so
+    hashing a folder never reads outside it."""
     path = Path(path)
     if path.is_file():
         return sha256_file(path)
     digest = hashlib.sha256()
-    for child in sorted(p for p in path.rglob("*") if p.is_file()):
+    entries = []
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            entries.append(Path(folder) / name)
+    for child in sorted(entries):
         digest.update(str(child.relative_to(path)).encode())
-        digest.update(sha256_file(child).encode())
+        digest.update(("link:" + os.readlink(child)).encode() if child.is_symlink() else sha256_file(child).encode())
     return digest.hexdigest()
 
 

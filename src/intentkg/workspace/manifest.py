@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intentkg import __version__
+from intentkg import __version__, atomic_file
 
 MANIFEST_NAME = "manifest.json"
 
@@ -33,7 +32,7 @@ class ModelRef:
 @dataclass
 class OutputRef:
     path: str  # relative to the stage folder
-    rows: int
+    rows: int | None  # None for a file or folder that is not a table (results.json, a model folder)
     sha256: str
 
 
@@ -50,6 +49,7 @@ class Manifest:
     counts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    workspace_paths: list[str] = field(default_factory=list)  # JSON pointers of config paths stored relative
     started_at: str = ""
     finished_at: str = ""
     seconds: float = 0.0
@@ -70,12 +70,7 @@ class Manifest:
 
     def write(self, folder: Path) -> Path:
         """Write atomically: a reader never sees half a manifest."""
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / MANIFEST_NAME
-        tmp = folder / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        os.replace(tmp, target)
-        return target
+        return atomic_file.write_text(folder / MANIFEST_NAME, self.to_json())
 
 
 def read_manifest(folder: Path) -> Manifest | None:

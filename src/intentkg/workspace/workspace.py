@@ -1,55 +1,141 @@
-"""A workspace is a folder with one sub-folder per stage: Parquet tables plus manifest.json.
+"""A workspace is a folder with one sub-folder per stage: its outputs plus manifest.json.
 
     ws = Workspace("my-ws")
     with ws.run("ingest", config=cfg, inputs=[Path("examples.parquet")]) as run:
         if not run.skipped:
-            run.write("products", products_table)
+            run.write("products", products_table)      # a table, batch by batch
+            run.write_json("summary.json", {...})       # any other output goes through the run too
             run.counts["rows_in"] = 1234
 
-A run whose config, inputs and intentkg version match a complete manifest is skipped. Tables are
-written to a hidden temporary folder and moved into place only when the stage completes, so a
-crashed stage never leaves half a table where the next stage would read it.
+A run holds the stage's lock (a second concurrent run stops with a clear message), writes every
+output aside and commits them all at once with the manifest (:mod:`intentkg.workspace.commit`).
+A run is skipped when its config, inputs and intentkg version match the committed manifest and
+every output still has the hash recorded there. A stage whose last run failed or was interrupted
+is not read by any other stage (the error says how to re-run it).
 """
 
 from __future__ import annotations
 
-import shutil
-import time
-from datetime import datetime, timezone
+import os
 from pathlib import Path
 from typing import Any, Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from intentkg import __version__
+from intentkg import atomic_file
 from intentkg.errors import IntentkgError
-from intentkg.schemas import TABLES, conform
+from intentkg.workspace import commit as commits
+from intentkg.workspace.attempt import Attempt, StageLock, is_locked, read_attempt
 from intentkg.workspace.fingerprint import hash_json, sha256_file, sha256_path
-from intentkg.workspace.manifest import InputRef, Manifest, ModelRef, OutputRef, read_manifest
+from intentkg.workspace.manifest import MANIFEST_NAME, InputRef, Manifest, OutputRef, read_manifest
+from intentkg.workspace.paths import anchored_config, confined, to_stored
+from intentkg.workspace.stage_run import StageRun, check_name, fresh_folder
 
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+RECOVERY_WAIT_S = 60.0  # how long a reader waits for a commit in progress to finish
+RERUN = {"ingest": "intentkg ingest ... -w {ws}", "generate": "intentkg generate -w {ws}",
+         "filter": "intentkg filter -w {ws}", "kg": "intentkg build -w {ws}",
+         "critic": "intentkg train-critic -w {ws}", "annotate": "intentkg annotate export -w {ws}",
+         "sample": "intentkg annotate sample -w {ws}", "judge": "intentkg judge -w {ws}",
+         "eval-esci": "intentkg eval esci -w {ws}"}
 
 
 class Workspace:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
+    # -- where things are -------------------------------------------------------------
     def stage_dir(self, stage: str) -> Path:
         return self.root / stage
 
-    def manifest(self, stage: str) -> Manifest | None:
-        return read_manifest(self.stage_dir(stage))
+    def stored(self, path: str | Path) -> str:
+        """How ``path`` is recorded: relative to the workspace root when inside it."""
+        return to_stored(self.root, path)
 
     def stages(self) -> list[str]:
         if not self.root.exists():
             return []
-        return sorted(p.name for p in self.root.iterdir() if (p / "manifest.json").exists())
+        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir()
+                      and any((p / name).exists() for name in (MANIFEST_NAME, ".attempt.json", commits.JOURNAL)))
+
+    # -- manifests and the state of a stage --------------------------------------------
+    def recover(self, stage: str) -> bool:
+        """Finish a commit that a killed process left half done (waits for one in progress)."""
+        folder = self.stage_dir(stage)
+        if not commits.pending(folder):
+            return False
+        with StageLock(folder, stage).acquire(wait=RECOVERY_WAIT_S):
+            return commits.complete(folder, stage)
+
+    def committed(self, stage: str) -> Manifest | None:
+        """The manifest of the outputs in place (whatever happened to later attempts)."""
+        self.recover(stage)
+        return read_manifest(self.stage_dir(stage))
+
+    def attempt(self, stage: str) -> Attempt | None:
+        """The latest run that did not complete (running, failed or interrupted), if any."""
+        return read_attempt(self.stage_dir(stage))
+
+    def manifest(self, stage: str) -> Manifest | None:
+        """The committed manifest; its ``status`` is ``failed``/``interrupted``/``running`` (with
+        ``error``) when the latest run of the stage did not complete."""
+        manifest = self.committed(stage)
+        attempt = self.attempt(stage)
+        if attempt is None:
+            return manifest
+        status = self._attempt_status(stage, attempt)
+        if manifest is None:
+            return Manifest(stage=stage, status=status, fingerprint=attempt.fingerprint, config=attempt.config,
+                            config_hash=attempt.config_hash, started_at=attempt.started_at,
+                            finished_at=attempt.finished_at or "", error=attempt.error)
+        manifest.status, manifest.error = status, attempt.error or f"{status} run started {attempt.started_at}"
+        return manifest
+
+    def _attempt_status(self, stage: str, attempt: Attempt) -> str:
+        if attempt.status == "failed":
+            return "failed"
+        return "running" if is_locked(self.stage_dir(stage)) else "interrupted"
+
+    def require(self, stage: str) -> None:
+        """Refuse to read a stage whose latest run failed or was interrupted. While a run is in progress
+        the outputs of the previous one are read: they stay whole until the new ones replace them all."""
+        self.recover(stage)
+        attempt = self.attempt(stage)
+        if attempt is None:
+            legacy = read_manifest(self.stage_dir(stage))  # a failed manifest written by older intentkg
+            if legacy is not None and legacy.status != "complete":
+                attempt = Attempt("failed", legacy.fingerprint, legacy.config, legacy.config_hash,
+                                  legacy.started_at, -1, "", error=legacy.error or legacy.status)
+            else:
+                return
+        status = self._attempt_status(stage, attempt)
+        if status == "running":
+            return
+        how = attempt.command or RERUN.get(stage, f"the command that writes stage {stage!r}").format(ws=self.root)
+        why = f"failed ({attempt.error})" if status == "failed" else \
+            f"was interrupted (started {attempt.started_at}, never finished)"
+        raise IntentkgError(f"stage {stage!r} of workspace {self.root}: its last run {why}, so its outputs are not "
+                            f"read. Re-run it: `{how}` (or run it with its previous settings to keep those)")
+
+    # -- reading outputs --------------------------------------------------------------
+    def output_path(self, stage: str, name: str) -> Path:
+        """The path of output ``name`` as the manifest records it, confined to the workspace."""
+        manifest = self.committed(stage)
+        recorded = manifest.outputs[name].path if manifest and name in manifest.outputs else name
+        return confined(self.root, self.stage_dir(stage), recorded, f"stage {stage!r} output {name!r}")
 
     def table_path(self, stage: str, table: str) -> Path:
+        """Where table ``table`` of ``stage`` is; refuses a stage whose latest run did not complete."""
+        self.require(stage)
+        manifest = read_manifest(self.stage_dir(stage))
+        if manifest is not None and table in manifest.outputs:
+            return self.output_path(stage, table)
         return self.stage_dir(stage) / f"{table}.parquet"
+
+    def read_dir(self, stage: str) -> Path:
+        """The folder of a stage's outputs, for readers that open several of them (the KG)."""
+        self.require(stage)
+        return self.stage_dir(stage)
 
     def read(self, stage: str, table: str) -> pa.Table:
         path = self.table_path(stage, table)
@@ -68,150 +154,70 @@ class Workspace:
             if manifest is None or manifest.status != "complete":
                 continue
             for name, out in manifest.outputs.items():
-                found.setdefault(name, []).append(self.stage_dir(stage) / out.path)
+                if out.rows is not None:
+                    found.setdefault(name, []).append(self.output_path(stage, name))
         return found
 
+    def changed_outputs(self, manifest: Manifest) -> list[str]:
+        """Outputs of a committed manifest that are missing or no longer have their recorded hash."""
+        changed = []
+        for name, out in manifest.outputs.items():
+            path = confined(self.root, self.stage_dir(manifest.stage), out.path, f"stage {manifest.stage!r}")
+            if not os.path.lexists(path) or path.is_symlink() or sha256_path(path) != out.sha256:
+                changed.append(name)
+        return changed
+
+    def stage_config(self, stage: str) -> dict[str, Any]:
+        """The config a stage ran with, its workspace paths anchored where the workspace is now."""
+        manifest = self.committed(stage)
+        if manifest is None:
+            return {}
+        return anchored_config(self.root, manifest.config, manifest.workspace_paths)
+
+    # -- inputs -----------------------------------------------------------------------
     def input_ref(self, item: str | Path) -> InputRef:
         """Fingerprint an input: a stage name of this workspace, or a file or folder."""
-        if isinstance(item, str) and (self.stage_dir(item) / "manifest.json").exists():
-            manifest = self.manifest(item)
+        if isinstance(item, str) and (self.stage_dir(item) / MANIFEST_NAME).exists():
+            self.require(item)
+            manifest = self.committed(item)
             assert manifest is not None
+            changed = self.changed_outputs(manifest)
+            if changed:
+                raise IntentkgError(
+                    f"stage {item!r} of workspace {self.root}: {', '.join(changed)} changed since the stage wrote "
+                    f"{'it' if len(changed) == 1 else 'them'}; re-run it with --force "
+                    f"(`{RERUN.get(item, 'intentkg ' + item).format(ws=self.root)} --force`)")
             outputs = {k: v.sha256 for k, v in manifest.outputs.items()}
             return InputRef(kind="stage", name=item, sha256=hash_json(outputs))
+        if isinstance(item, str) and self.attempt(item) is not None:
+            self.require(item)  # a first run that failed: say so rather than "does not exist"
         path = Path(item)
         if not path.exists():
             raise IntentkgError(f"input {path} does not exist")
         size = path.stat().st_size if path.is_file() else None
-        return InputRef(kind="file", name=str(path), sha256=sha256_path(path), bytes=size)
+        return InputRef(kind="file", name=self.stored(path), sha256=sha256_path(path), bytes=size)
 
+    # -- writing ----------------------------------------------------------------------
     def run(self, stage: str, *, config: dict[str, Any], inputs: Iterable[str | Path] = (),
             force: bool = False) -> "StageRun":
         return StageRun(self, stage, config=config, inputs=[self.input_ref(i) for i in inputs], force=force)
 
-
-class StageRun:
-    """One execution of a stage: collects outputs, counts and timings, then writes the manifest."""
-
-    def __init__(self, workspace: Workspace, stage: str, *, config: dict[str, Any],
-                 inputs: list[InputRef], force: bool):
-        self.workspace, self.stage = workspace, stage
-        self.config, self.inputs = config, inputs
-        self.config_hash = hash_json(config)
-        self.fingerprint = hash_json(
-            {"config": self.config_hash, "inputs": [i.sha256 for i in inputs], "version": __version__}
-        )
-        self.folder = workspace.stage_dir(stage)
-        self.tmp = self.folder / ".incoming"
-        self.counts: dict[str, Any] = {}
-        self.timings: dict[str, float] = {}
-        self.extra: dict[str, Any] = {}
-        self.models: list[ModelRef] = []
-        self._writers: dict[str, tuple[pq.ParquetWriter, pa.Schema, list[int]]] = {}
-        self._folders: dict[str, int] = {}  # partitioned outputs written by other tools (DuckDB COPY)
-        previous = read_manifest(self.folder)
-        self.previous = previous
-        self.skipped = (
-            not force
-            and previous is not None
-            and previous.status == "complete"
-            and previous.fingerprint == self.fingerprint
-            and all((self.folder / o.path).exists() for o in previous.outputs.values())
-        )
-        self._started = 0.0
-
-    # -- context management -------------------------------------------------------------
-    def __enter__(self) -> "StageRun":
-        self._started = time.perf_counter()
-        self._started_at = _now()
-        if self.skipped:
-            from intentkg.progress import console
-
-            console.print(f"stage {self.stage}: config and inputs unchanged since {self.previous.finished_at}, "
-                          f"skipped (use --force to re-run)", highlight=False)
-        else:
-            if self.tmp.exists():
-                shutil.rmtree(self.tmp)
-            self.tmp.mkdir(parents=True)
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.skipped:
-            return
-        for writer, _, _ in self._writers.values():
-            writer.close()
-        manifest = Manifest(
-            stage=self.stage, status="complete" if exc is None else "failed",
-            fingerprint=self.fingerprint, config=self.config, config_hash=self.config_hash,
-            inputs=self.inputs, models=self.models, counts=self.counts, timings=self.timings,
-            extra=self.extra, started_at=self._started_at, finished_at=_now(),
-            seconds=round(time.perf_counter() - self._started, 3),
-        )
-        if exc is not None:
-            manifest.error = f"{exc_type.__name__}: {exc}"
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            manifest.write(self.folder)
-            return
-        for name, (_, _, rows) in self._writers.items():
-            src = self.tmp / f"{name}.parquet"
-            dst = self.folder / f"{name}.parquet"
-            src.replace(dst)
-            manifest.outputs[name] = OutputRef(path=dst.name, rows=rows[0], sha256=sha256_file(dst))
-        for name, rows in self._folders.items():
-            dst = self.folder / name
-            if dst.exists():
-                shutil.rmtree(dst)
-            (self.tmp / name).replace(dst)
-            manifest.outputs[name] = OutputRef(path=name, rows=rows, sha256=sha256_path(dst))
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        manifest.write(self.folder)
-
-    # -- writing ------------------------------------------------------------------------
-    def write(self, table: str, data: pa.Table | pa.RecordBatch, schema: pa.Schema | None = None) -> None:
-        """Append rows to an output table; may be called once per batch."""
-        if self.skipped:
-            raise IntentkgError(f"stage {self.stage!r} was skipped; it must not write")
-        if table not in self._writers:
-            schema = schema or (TABLES[table].schema if table in TABLES else data.schema)
-            path = self.tmp / f"{table}.parquet"
-            writer = pq.ParquetWriter(path, schema, compression="zstd")
-            self._writers[table] = (writer, schema, [0])
-        writer, schema, rows = self._writers[table]
-        if isinstance(data, pa.RecordBatch):
-            data = pa.Table.from_batches([data])
-        if data.num_rows:
-            if table in TABLES and schema == TABLES[table].schema:
-                data = conform(data, table)  # fills optional columns, checks required ones
-            writer.write_table(data.select(schema.names).cast(schema))
-            rows[0] += data.num_rows
-
-    def folder_output(self, table: str) -> Path:
-        """A folder to write a partitioned table into (e.g. with DuckDB COPY ... PARTITION_BY);
-        call :meth:`register_folder` with its row count once written."""
-        return self.tmp / table
-
-    def register_folder(self, table: str, rows: int) -> None:
-        self._folders[table] = rows
-
-    def ensure(self, table: str, schema: pa.Schema | None = None) -> None:
-        """Make sure ``table`` exists in the output even when no rows were written."""
-        if table not in self._writers:
-            spec_schema = schema or TABLES[table].schema
-            self.write(table, spec_schema.empty_table(), schema=spec_schema)
-
-    def add_model(self, role: str, model_id: str, file: str | Path | None = None) -> None:
-        digest = sha256_file(file) if file and Path(file).is_file() else None
-        self.models.append(ModelRef(role=role, model_id=model_id, file=str(file) if file else None, sha256=digest))
-
-    def time(self, step: str) -> "_Timer":
-        return _Timer(self.timings, step)
-
-
-class _Timer:
-    def __init__(self, timings: dict[str, float], step: str):
-        self.timings, self.step = timings, step
-
-    def __enter__(self):
-        self._t = time.perf_counter()
-
-    def __exit__(self, *exc):
-        self.timings[self.step] = round(self.timings.get(self.step, 0.0) + time.perf_counter() - self._t, 3)
+    def amend(self, stage: str, files: dict[str, bytes | str], extra: dict[str, Any] | None = None) -> Manifest:
+        """Replace small file outputs of a committed stage without re-running it (the filter's saved
+        operating point): same lock, same atomic commit, hashes recorded in the manifest."""
+        folder = self.stage_dir(stage)
+        self.require(stage)
+        with StageLock(folder, stage).acquire(wait=RECOVERY_WAIT_S):
+            commits.complete(folder, stage)
+            manifest = read_manifest(folder)
+            if manifest is None:
+                raise IntentkgError(f"stage {stage!r} of workspace {self.root} has not run yet; run it first")
+            incoming = fresh_folder(folder / commits.INCOMING)
+            for name, data in files.items():
+                check_name(name)
+                atomic_file.write_bytes(incoming / name, data.encode() if isinstance(data, str) else data)
+                manifest.outputs[name] = OutputRef(path=name, rows=None, sha256=sha256_file(incoming / name))
+            manifest.extra.update(extra or {})
+            manifest.write(incoming)
+            commits.commit(folder, stage, list(files), [], finishes_run=False)
+            return manifest

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from intentkg import atomic_file
 from intentkg.annotate.questions import NAMES
 from intentkg.annotate.store import Store
 from intentkg.errors import InputError
@@ -81,12 +82,11 @@ def export_rows(store: Store) -> list[dict[str, Any]]:
 def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix == ".parquet":
-        pq.write_table(pa.Table.from_pylist(rows), tmp, compression="zstd")
-    else:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    with atomic_file.replacing(path) as tmp:
+        if path.suffix == ".parquet":
+            pq.write_table(pa.Table.from_pylist(rows), tmp, compression="zstd")
+        else:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path

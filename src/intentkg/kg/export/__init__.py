@@ -26,7 +26,7 @@ FORMATS: dict[str, tuple[Callable, Callable]] = {
 
 def load_kg(workspace: Workspace | str | Path) -> tuple[pa.Table, pa.Table]:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    folder = ws.stage_dir("kg")
+    folder = ws.read_dir("kg")  # refuses a kg whose last build failed
     if not (folder / "nodes.parquet").exists():
         raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {ws.root}` first")
     nodes = pq.read_table(folder / "nodes.parquet")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from intentkg import atomic_file
 from intentkg.schemas import EDGES, NODES
 
 LIST_COLUMNS = ("behavior_ids", "candidate_ids")
@@ -26,7 +27,8 @@ def write(nodes: pa.Table, edges: pa.Table, out: Path) -> list[Path]:
         graph.add_edge(row["head"], row["tail"], key=row["edge_id"],
                        **_clean({k: v for k, v in row.items() if k not in ("head", "tail")}))
     path = out / "kg.graphml"
-    nx.write_graphml(graph, path)
+    with atomic_file.replacing(path) as tmp:
+        nx.write_graphml(graph, tmp)
     return [path]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from intentkg import atomic_file
 from intentkg.schemas import EDGES, NODES
 
 NODE_HEADER = ["node_id:ID", ":LABEL", "text", "category", "parent_id", "support:long"]
@@ -28,13 +29,13 @@ def _cell(value) -> str:
 
 def write(nodes: pa.Table, edges: pa.Table, out: Path) -> list[Path]:
     node_path, edge_path = out / "nodes.csv", out / "relationships.csv"
-    with open(node_path, "w", encoding="utf-8", newline="") as handle:
+    with atomic_file.replacing(node_path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(NODE_HEADER)
         for n in nodes.to_pylist():
             writer.writerow([n["node_id"], n["kind"], n["text"], _cell(n["category"]), _cell(n["parent_id"]),
                              n["support"]])
-    with open(edge_path, "w", encoding="utf-8", newline="") as handle:
+    with atomic_file.replacing(edge_path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(EDGE_HEADER)
         for e in edges.to_pylist():

@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote
 
 import pyarrow as pa
 
+from intentkg import atomic_file
 from intentkg.schemas import EDGES, NODES
 
 BASE = "https://intentkg.org/kg/"
@@ -65,7 +66,8 @@ def write(nodes: pa.Table, edges: pa.Table, out: Path) -> list[Path]:
         for candidate in e["candidate_ids"]:
             graph.add((edge, ikg.candidate, Literal(candidate)))
     path = out / "kg.ttl"
-    graph.serialize(destination=path, format="turtle")
+    with atomic_file.replacing(path) as tmp:
+        graph.serialize(destination=tmp, format="turtle")
     return [path]
 
 

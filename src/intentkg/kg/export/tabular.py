@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from intentkg import atomic_file
 from intentkg.schemas import EDGES, NODES
 
 LIST_COLUMNS = ("behavior_ids", "candidate_ids")
@@ -17,7 +18,7 @@ def write_jsonl(nodes: pa.Table, edges: pa.Table, out: Path) -> list[Path]:
     paths = []
     for name, table in (("nodes", nodes), ("edges", edges)):
         path = out / f"{name}.jsonl"
-        with open(path, "w", encoding="utf-8") as handle:
+        with atomic_file.replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             for row in table.to_pylist():
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         paths.append(path)
@@ -36,7 +37,7 @@ def write_csv(nodes: pa.Table, edges: pa.Table, out: Path) -> list[Path]:
     paths = []
     for name, table in (("nodes", nodes), ("edges", edges)):
         path = out / f"{name}.csv"
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+        with atomic_file.replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(table.column_names)
             for row in table.to_pylist():
