@@ -28,6 +28,6 @@ def test_candidate_traces_to_behaviour_products_and_input_rows(tmp_path):
     assert node.parents[0].table == "behaviors"
     assert {p.row["product_id"] for p in node.parents[0].parents} == {"P1", "P2"}
     files = node.input_files()
-    assert (str(tmp_path / "pairs.csv"), 1) in files
-    assert (str(tmp_path / "products.csv"), 1) in files and (str(tmp_path / "products.csv"), 2) in files
+    assert (str(tmp_path / "pairs.csv"), 2) in files  # file line numbers: line 1 is the header
+    assert (str(tmp_path / "products.csv"), 2) in files and (str(tmp_path / "products.csv"), 3) in files
     assert trace(ws, "no-such-id") is None
