@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from intentkg import atomic_file
 from intentkg.errors import InputError
 from intentkg.experiment.analyze import Readout, analyze, select_experiment
 from intentkg.experiment.config import MetricsConfig
@@ -64,7 +64,7 @@ def run_analyze(table: Path, config: MetricsConfig, *, config_file: Path | None 
             run.counts.update({"units": int(len(loaded.units.unit_id)), "quarantined": len(loaded.quarantine),
                                "comparisons": len(readout.effects)})
             run.extra["srm_passed"] = readout.srm.passed
-            write_json(run.folder / READOUT_FILE, readout.as_dict())
+            run.write_text(READOUT_FILE, to_json(readout.as_dict()))  # an output of the run, in its manifest
     return readout
 
 
@@ -81,7 +81,7 @@ def run_prune(table: Path, config: MetricsConfig, *, threshold: float, max_decis
             run.write("quarantine", quarantine.table())
             run.counts.update({"metrics": len(result.metrics), "clusters": len(result.clusters),
                                "components_95": result.components_95, "quarantined": len(quarantine)})
-            write_json(run.folder / PRUNING_FILE, result.as_dict())
+            run.write_text(PRUNING_FILE, to_json(result.as_dict()))
     return result, quarantine
 
 
@@ -107,13 +107,6 @@ def to_json(document: Any, indent: int | None = 2) -> str:
     return json.dumps(_finite(document), indent=indent, default=_plain, allow_nan=False)
 
 
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(to_json(document), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -127,11 +120,9 @@ def _finite(value: Any) -> Any:
 def _write_parquet(table: pa.Table, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        with atomic_file.replacing(path) as tmp:
+            pq.write_table(table, tmp)
     except OSError as exc:
         raise InputError(f"cannot write the quarantine table: {exc}", file=str(path),
                          hint="pass --quarantine PATH in a writable folder, or -w WORKSPACE") from exc

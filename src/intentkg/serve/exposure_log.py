@@ -11,7 +11,6 @@ partial, also for control units, who were not shown it).
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from intentkg import atomic_file
 
 EXPOSURE_SCHEMA = pa.schema([
     pa.field("ts", pa.timestamp("ms", tz="UTC"), nullable=False),
@@ -70,11 +71,9 @@ class ExposureLog:
                 return None
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             name = f"part-{stamp}-{self._run}-{next(self._seq):06d}.parquet"
-            tmp = self.folder / f".{name}.tmp"
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                pq.write_table(pa.Table.from_pylist(rows, schema=EXPOSURE_SCHEMA), tmp, compression="zstd")
-                os.replace(tmp, self.folder / name)
+                with atomic_file.replacing(self.folder / name) as tmp:  # a hidden temporary until complete
+                    pq.write_table(pa.Table.from_pylist(rows, schema=EXPOSURE_SCHEMA), tmp, compression="zstd")
             except OSError:
                 with self._lock:  # keep them for the next flush rather than lose them
                     self._rows[:0] = rows
