@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers.annotate_helpers import MARKUP_TITLE, csrf_of, item_of, make_store
+from helpers.annotate_helpers import MARKUP_TITLE, csrf_of, item_of, log_in, make_store
 
 from intentkg.annotate.app import create_app
 
@@ -18,7 +18,7 @@ def setup(tmp_path):
 
     def login(name: str) -> TestClient:
         client = TestClient(app)
-        r = client.post("/login", data={"token": tokens[name]}, follow_redirects=False)
+        r = log_in(client, tokens[name])
         assert r.status_code == 303
         assert "httponly" in r.headers["set-cookie"].lower() and "samesite=strict" in r.headers["set-cookie"].lower()
         return client
@@ -38,7 +38,7 @@ def _answer(client: TestClient, **override) -> str:
 def test_login_required_and_bad_token(setup):
     _, _, anon = setup
     assert anon.get("/annotate", follow_redirects=False).headers["location"] == "/login"
-    r = anon.post("/login", data={"token": "nope"})
+    r = log_in(anon, "nope")
     assert r.status_code == 401 and "Unknown or revoked token" in r.text
 
 

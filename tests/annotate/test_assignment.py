@@ -90,3 +90,53 @@ def test_audit_needs_a_final_label_and_a_fresh_pair_of_eyes(tmp_path):
     assert q.audit(users["res"], "c000", dict(YES, relevance=False)).ok
     assert q.next_audit(users["boss"]) is None  # one audit per item
     assert q.progress(users["ann1"])["audited"] == 1
+
+
+def test_a_blind_answer_is_refused_kept_aside_and_takes_no_slot(tmp_path):
+    """Old code stored an answer for any item id: ann3's blind answer took the last slot of an item ann1
+    and ann2 held, and ann2's answer was then refused as 'full' and lost."""
+    store, users, _ = make_store(tmp_path, n=1)
+    q = Queue(store)
+    item = q.next_item(users["ann1"])
+    assert q.next_item(users["ann2"]).item_id == item.item_id
+    blind = q.submit(users["ann3"], item.item_id, YES)
+    assert blind.status == "not_assigned" and "not given to you" in blind.message
+    assert [(r["item_id"], r["annotator"], r["reason"].split(":")[0]) for r in store.refused_answers()] == [
+        (item.item_id, "ann3", "not_assigned")]
+    assert q.submit(users["ann1"], item.item_id, YES).status == "stored"
+    assert q.submit(users["ann2"], item.item_id, NO_TYPICAL).status == "stored"
+    assert sorted(a.annotator for a in store.answers()) == ["ann1", "ann2"]
+
+
+def test_an_expired_hold_still_counts_until_someone_else_takes_the_place(tmp_path):
+    store, users, _ = make_store(tmp_path, n=1)
+    q = Queue(store, hold_seconds=0)
+    item = q.next_item(users["ann1"])
+    assert q.submit(users["ann1"], item.item_id, YES).status == "stored"  # expired, but nobody took the place
+    q.next_item(users["ann2"]), q.next_item(users["ann3"])  # both want the last place
+    assert q.submit(users["ann2"], item.item_id, YES).status == "stored"
+    late = q.submit(users["ann3"], item.item_id, NO_TYPICAL)
+    assert late.status == "full" and "expired" in late.message
+    kept = store.refused_answers()
+    assert [(r["annotator"], r["typicality"]) for r in kept] == [("ann3", 0)]  # kept aside, with its values
+
+
+def test_undo_after_both_answers_says_nothing_about_the_other_answer(tmp_path):
+    """Old code: undo worked on an item whose two answers agreed and was refused ("resolved since") on one
+    whose answers disagreed and was resolved, so undo revealed how the other annotator had answered."""
+
+    def undo_after(other_answer, folder):
+        store, users, _ = make_store(folder, n=1)
+        q = Queue(store)
+        item = q.next_item(users["ann1"])
+        assert q.next_item(users["ann2"]).item_id == item.item_id
+        q.submit(users["ann1"], item.item_id, YES)
+        q.submit(users["ann2"], item.item_id, other_answer)
+        dispute = q.next_dispute(users["res"])
+        if dispute is not None:
+            assert q.resolve(users["res"], item.item_id, {"typicality": True}).ok
+        result = q.undo(users["ann1"])
+        return result.status, result.message
+
+    agreed, resolved = undo_after(YES, tmp_path / "agree"), undo_after(NO_TYPICAL, tmp_path / "disagree")
+    assert agreed == resolved and agreed[0] == "forbidden"

@@ -6,7 +6,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from helpers.annotate_helpers import csrf_of, item_of, running_server
+from helpers.annotate_helpers import csrf_of, item_of, log_in, running_server
 
 from helpers.annotate_helpers import make_items
 
@@ -22,7 +22,7 @@ def _annotate_until_done(base: str, token: str) -> list[tuple[str, str]]:
     """Answer items until none is left; each answer is posted REPEATS times at once (double clicks)."""
     outcomes = []
     with httpx.Client(base_url=base, timeout=60) as client, ThreadPoolExecutor(REPEATS) as pool:
-        assert client.post("/login", data={"token": token}).status_code == 303
+        assert log_in(client, token).status_code == 303
         while True:
             page = client.get("/annotate").text
             item = item_of(page)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intentkg.annotate.store import Store
-from intentkg.annotate.tokens import authenticate, create_user, csrf_token, list_users, revoke_user, token_hash
+from intentkg.annotate.sessions import csrf_for
+from intentkg.annotate.tokens import authenticate, create_user, list_users, revoke_user, token_hash
 from intentkg.errors import ConfigError
 
 
@@ -23,7 +24,7 @@ def test_create_authenticate_revoke(tmp_path):
     revoke_user(store, "ann1")
     assert authenticate(store, new) is None
     assert list_users(store)[0]["revoked_at"]
-    assert csrf_token(new) != new and len(csrf_token(new)) == 32
+    assert csrf_for(new) != new and len(csrf_for(new)) == 32
 
 
 @pytest.mark.parametrize("name,role", [("bad name", "annotator"), ("<b>", "annotator"), ("ok", "boss")])

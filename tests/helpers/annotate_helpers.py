@@ -32,6 +32,13 @@ def make_store(folder: Path, n: int = 6) -> tuple[Store, dict, dict]:
     return store, {name: authenticate(store, t) for name, t in tokens.items()}, tokens
 
 
+def log_in(client, token: str):
+    """Log in through the form as a browser does (the form's CSRF value, then the token); the response."""
+    form = re.search(r'name="csrf" value="([^"]*)"', client.get("/login").text)
+    return client.post("/login", data={"token": token, "csrf": form.group(1) if form else ""},
+                       follow_redirects=False)
+
+
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 

@@ -3,15 +3,17 @@
 Pages: /login, / (progress), /annotate, /resolve, /audit (one item at a time, five yes/no
 questions, keyboard shortcuts, undo), /agreement (admins). Every page is rendered by Jinja2 with
 autoescaping, so titles, queries and tails — untrusted text — are always escaped; a strict
-Content-Security-Policy allows only our own script file. Forms carry a per-person CSRF value and
-cookies are HttpOnly and SameSite=Strict.
+Content-Security-Policy allows only our own script file. Logging in exchanges the token for a
+server-side session (:mod:`intentkg.annotate.sessions`): the cookie holds a random session id,
+HttpOnly, SameSite=Strict and Secure over TLS. Every form, /login and /logout included, carries a
+CSRF value; failed logins are rate-limited per client address.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
+import secrets
 import time
 from importlib import resources
 from pathlib import Path
@@ -24,15 +26,23 @@ from intentkg.annotate.assignment import Queue
 from intentkg.annotate.display import relation_phrase
 from intentkg.annotate.questions import NAMES, QUESTIONS, parse_answer
 from intentkg.annotate.store import Store
-from intentkg.annotate.tokens import User, authenticate, csrf_token
+from intentkg.annotate.sessions import (SESSION_SECONDS, csrf_for, csrf_ok, end_session, login_blocked_for,
+                                        record_failure, session_user, start_session)
+from intentkg.annotate.tokens import User, authenticate
 
-COOKIE = "intentkg_annotate"
+COOKIE = "intentkg_session"
+LOGIN_COOKIE = "intentkg_login"  # pre-login CSRF secret (double submit)
 MESSAGES = {
     "stored": "Saved.", "duplicate": "That answer was already saved.", "undone": "Undone: answer it again.",
     "conflict": "You already answered that item; press u to undo it first.",
-    "full": "That item got its answers from others meanwhile; here is the next one.",
-    "missing": "Nothing to undo.", "forbidden": "Not allowed.", "locked": "That item was resolved since; it cannot be undone.",
+    "full": "Your answer was not counted: that item got its answers from others meanwhile (it is kept aside "
+            "for the admins). Here is the next one.",
+    "not_assigned": "Your answer was not counted: that item was not given to you (it is kept aside for the "
+                    "admins). Answer the item shown here.",
+    "missing": "Nothing to undo.", "forbidden": "Not allowed.",
+    "locked": "That item has all its answers now; it cannot be undone (ask a resolver).",
     "incomplete": "Answer every question (y or n) before submitting.", "bad-token": "Unknown or revoked token.",
+    "stale-login": "The login form expired; try again.",
 }
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -55,6 +65,21 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def plain_http_warning(host: str, tls: bool) -> str | None:
+    """A warning when the app would send tokens and session cookies in clear text beyond this machine."""
+    import ipaddress
+
+    if tls or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"warning: serving on {host} over plain HTTP: tokens and session cookies cross the network "
+            f"unencrypted. Put a TLS proxy in front, or pass --ssl-certfile/--ssl-keyfile.")
+
+
 def _static(name: str) -> str:
     return resources.files("intentkg.annotate").joinpath("static", name).read_text(encoding="utf-8")
 
@@ -68,23 +93,30 @@ def create_app(store: Store | str | Path, *, per_item: int = 2, title: str = "in
     assets = {name: _static(name) for name in ("annotate.js", "annotate.css")}
 
     def page(template: str, request: Request, user: User | None, status: int = 200, **context) -> HTMLResponse:
-        token = request.cookies.get(COOKIE, "")
+        session = request.cookies.get(COOKIE, "")
         msg = MESSAGES.get(request.query_params.get("msg", ""), "")
-        html = env.get_template(template).render(user=user, csrf=csrf_token(token) if user else "", message=msg,
+        html = env.get_template(template).render(user=user, csrf=csrf_for(session) if user else "", message=msg,
                                                  questions=QUESTIONS, title=title, **context)
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
     def current(request: Request) -> User | None:
-        return authenticate(store, request.cookies.get(COOKIE))
+        return session_user(store, request.cookies.get(COOKIE))
 
     def redirect(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303, headers=HEADERS)
 
     def checked(request: Request, csrf: str) -> User | None:
         user = current(request)
-        if user is None or not hmac.compare_digest(csrf, csrf_token(request.cookies.get(COOKIE, ""))):
+        if user is None or not csrf_ok(request.cookies.get(COOKIE), csrf):
             return None
         return user
+
+    def client_address(request: Request) -> str:
+        return request.client.host if request.client else "-"
+
+    def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(name, value, httponly=True, samesite="strict", max_age=max_age,
+                            secure=request.url.scheme == "https")
 
     def values_from(form: dict[str, str], only: list[str] | None = None) -> dict[str, bool | None] | None:
         values = {}
@@ -118,21 +150,42 @@ def create_app(store: Store | str | Path, *, per_item: int = 2, title: str = "in
     def healthz() -> JSONResponse:
         return JSONResponse({"ok": True, "items": store.count_items()})
 
+    def login_page(request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
+        secret = secrets.token_urlsafe(24)
+        response = page("login.html", request, None, status=status, error=error, login_csrf=csrf_for(secret))
+        set_cookie(response, request, LOGIN_COOKIE, secret, max_age=3600)
+        return response
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
-        return page("login.html", request, None, error=None)
+        return login_page(request)
 
     @app.post("/login")
-    def login(request: Request, token: str = Form("")) -> Response:
-        token = token.strip()
-        if authenticate(store, token) is None:
-            return page("login.html", request, None, status=401, error=MESSAGES["bad-token"])
+    def login(request: Request, token: str = Form(""), csrf: str = Form("")) -> Response:
+        if not csrf_ok(request.cookies.get(LOGIN_COOKIE), csrf):
+            return login_page(request, 403, MESSAGES["stale-login"])
+        client = client_address(request)
+        wait = login_blocked_for(store, client)
+        if wait:
+            response = login_page(request, 429, f"Too many failed logins from your address; try again in "
+                                                f"{math.ceil(wait / 60)} minutes.")
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            return response
+        user = authenticate(store, token.strip())
+        if user is None:
+            record_failure(store, client)
+            return login_page(request, 401, MESSAGES["bad-token"])
+        end_session(store, request.cookies.get(COOKIE))  # a new session id at every login
         response = redirect("/")
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=14 * 24 * 3600)
+        set_cookie(response, request, COOKIE, start_session(store, user.name), max_age=SESSION_SECONDS)
+        response.delete_cookie(LOGIN_COOKIE)
         return response
 
     @app.post("/logout")
-    def logout() -> Response:
+    def logout(request: Request, csrf: str = Form("")) -> Response:
+        if checked(request, csrf) is None:
+            return PlainTextResponse("log in again (missing or stale form token)", status_code=403)
+        end_session(store, request.cookies.get(COOKIE))
         response = redirect("/login")
         response.delete_cookie(COOKIE)
         return response

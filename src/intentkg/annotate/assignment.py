@@ -3,7 +3,9 @@
 Every decision runs inside one ``BEGIN IMMEDIATE`` transaction, so two people asking for work at
 the same moment never both take the last open slot of an item. An annotator holds an item from
 the moment it is shown until it is answered; a hold older than ``hold_seconds`` is released so a
-closed browser tab does not block the item for ever.
+closed browser tab does not block the item for ever. A person can answer only an item given to
+them (held, or held once and not taken by others since); every refused answer is kept in
+``refused_answers`` with its reason, and the person is told why.
 
 Blindness: nothing here returns another person's answers to an annotator. Only :meth:`dispute`
 (for resolvers who did not answer the item themselves) shows the two answers.
@@ -23,9 +25,12 @@ PER_ITEM = 2
 HOLD_SECONDS = 30 * 60
 
 
+REFUSALS_KEPT = ("not_assigned", "full", "forbidden")  # refused answers stored in refused_answers
+
+
 @dataclass
 class Result:
-    status: str  # stored | duplicate | conflict | full | missing | forbidden
+    status: str  # stored | duplicate | conflict | full | not_assigned | missing | forbidden
     message: str = ""
 
     @property
@@ -95,13 +100,40 @@ class Queue:
                 same = all((None if mine[q] is None else bool(mine[q])) == values.get(q) for q in NAMES)
                 return Result("duplicate" if same else "conflict",
                               "already stored" if same else "you already answered this item; use undo to change it")
-            problem = self._check_role(con, user, item_id, role)
+            problem = self._check_role(con, user, item_id, role) or self._check_assignment(con, user, item_id, role)
             if problem:
+                if problem.status in REFUSALS_KEPT:  # the answer is kept aside, never silently dropped
+                    con.execute(f"INSERT INTO refused_answers (item_id, annotator, role, {', '.join(NAMES)}, reason, "
+                                f"created_at) VALUES (?, ?, ?, {', '.join('?' for _ in NAMES)}, ?, ?)",
+                                (item_id, user.name, role,
+                                 *[None if values.get(q) is None else int(values[q]) for q in NAMES],
+                                 f"{problem.status}: {problem.message}", now()))
                 return problem
             self.store.insert_answer(con, Answer(item_id, user.name, role, values, seconds=seconds))
             con.execute("DELETE FROM assignments WHERE item_id = ? AND annotator = ? AND role = ?",
                         (item_id, user.name, role))
         return Result("stored")
+
+    def _check_assignment(self, con: sqlite3.Connection, user: User, item_id: str, role: str) -> Result | None:
+        """Only what was given to this person may be answered; a hold counts until it expires."""
+        held = con.execute("SELECT assigned_at FROM assignments WHERE item_id = ? AND annotator = ? AND role = ?",
+                           (item_id, user.name, role)).fetchone()
+        if held is None:
+            return Result("not_assigned", "this item was not given to you; answer the item your page shows")
+        if role != "annotator" or held["assigned_at"] > _cutoff(self.hold_seconds):
+            return None
+        # the hold expired: the answer still counts if nobody took the slot meanwhile
+        taken = con.execute(
+            "SELECT (SELECT COUNT(*) FROM answers WHERE item_id = :item AND role = 'annotator') + "
+            "(SELECT COUNT(*) FROM assignments a WHERE a.item_id = :item AND a.role = 'annotator' "
+            "AND a.annotator <> :me AND a.assigned_at > :cutoff AND NOT EXISTS (SELECT 1 FROM answers x "
+            "WHERE x.item_id = a.item_id AND x.annotator = a.annotator AND x.role = 'annotator'))",
+            {"item": item_id, "me": user.name, "cutoff": _cutoff(self.hold_seconds)}).fetchone()[0]
+        if taken >= self.per_item:
+            con.execute("DELETE FROM assignments WHERE item_id = ? AND annotator = ? AND role = 'annotator'",
+                        (item_id, user.name))
+            return Result("full", "your hold on this item expired and others took its places meanwhile")
+        return None
 
     def _check_role(self, con: sqlite3.Connection, user: User, item_id: str, role: str) -> Result | None:
         if role == "annotator":
@@ -131,10 +163,12 @@ class Queue:
                               "ORDER BY answer_id DESC LIMIT 1", (user.name,)).fetchone()
             if row is None:
                 return Result("missing", "nothing to undo")
+            # once the item has all its annotator answers, undo is refused whatever happened next, so
+            # the refusal says nothing about the other answer (a resolution would reveal a disagreement)
             if row["role"] == "annotator" and con.execute(
-                    "SELECT 1 FROM answers WHERE item_id = ? AND role IN ('resolver', 'auditor')",
-                    (row["item_id"],)).fetchone():
-                return Result("forbidden", "that item has been resolved or audited since; ask a resolver to change it")
+                    "SELECT COUNT(*) FROM answers WHERE item_id = ? AND role = 'annotator'",
+                    (row["item_id"],)).fetchone()[0] >= self.per_item:
+                return Result("forbidden", "that item has all its answers now; ask a resolver to change yours")
             con.execute("DELETE FROM answers WHERE answer_id = ?", (row["answer_id"],))
             con.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?)",
                         (row["item_id"], user.name, row["role"], now()))

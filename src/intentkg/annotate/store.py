@@ -7,7 +7,8 @@ twice. Each call opens its own short-lived connection; nothing is shared between
 
 Tables: ``items`` (what to annotate), ``users`` (token hashes and roles), ``assignments`` (who
 holds which item), ``answers`` (one row per person per item and role: annotator, resolver or
-auditor).
+auditor), ``refused_answers`` (answers the app did not count, with the reason), ``sessions``
+(hashed session ids of logged-in people) and ``login_failures`` (for the login rate limit).
 """
 
 from __future__ import annotations
@@ -75,6 +76,26 @@ CREATE TABLE IF NOT EXISTS answers (
     UNIQUE (item_id, annotator, role)
 );
 CREATE INDEX IF NOT EXISTS answers_item ON answers(item_id);
+-- Answers the app refused (not assigned, hold expired and the item filled meanwhile): kept, never counted.
+CREATE TABLE IF NOT EXISTS refused_answers (
+    refused_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id TEXT NOT NULL,
+    annotator TEXT NOT NULL,
+    role TEXT NOT NULL,
+    {", ".join(f"{q} INTEGER" for q in NAMES)},
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+-- Login sessions: the cookie holds a random id; only its hash is stored.
+CREATE TABLE IF NOT EXISTS sessions (
+    session_sha256 TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+-- Failed logins by client, for the login rate limit.
+CREATE TABLE IF NOT EXISTS login_failures (client TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_client ON login_failures(client, at);
 CREATE INDEX IF NOT EXISTS answers_person ON answers(annotator, role);
 -- The first two annotator answers of every item, side by side.
 CREATE VIEW IF NOT EXISTS pairs AS
@@ -237,6 +258,10 @@ class Store:
         with self.connect() as con:
             rows = con.execute("SELECT * FROM answers WHERE item_id = ? ORDER BY answer_id", (item_id,))
             return [Answer.from_row(r) for r in rows]
+
+    def refused_answers(self) -> list[dict]:
+        with self.connect() as con:
+            return [dict(r) for r in con.execute("SELECT * FROM refused_answers ORDER BY refused_id")]
 
     def meta(self, key: str) -> str | None:
         with self.connect() as con:

@@ -1,14 +1,15 @@
 """Per-person login tokens: created by an admin command, stored only as SHA-256 hashes.
 
 A token is shown once, when it is created; the store keeps its hash, so a copied store file
-does not reveal anyone's token. Roles: ``annotator`` answers items; ``resolver`` also resolves
-disagreements and audits; ``admin`` also sees the agreement page.
+does not reveal anyone's token. The web app exchanges it for a session at login
+(:mod:`intentkg.annotate.sessions`); re-issuing or revoking a token ends its sessions.
+Roles: ``annotator`` answers items; ``resolver`` also resolves disagreements and audits; ``admin``
+also sees the agreement page.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -38,11 +39,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def csrf_token(token: str) -> str:
-    """A per-person value for forms, derived from (never equal to) the login token."""
-    return hmac.new(token.encode("utf-8"), b"intentkg-annotate-csrf", hashlib.sha256).hexdigest()[:32]
-
-
 def create_user(store: Store, name: str, role: str = "annotator", *, replace: bool = False) -> str:
     """Create ``name`` (or give it a new token with ``replace``) and return the new token."""
     if not _NAME.match(name):
@@ -57,6 +53,7 @@ def create_user(store: Store, name: str, role: str = "annotator", *, replace: bo
                               f"(the old one stops working)")
         con.execute("INSERT OR REPLACE INTO users (name, role, token_sha256, created_at, revoked_at) "
                     "VALUES (?, ?, ?, ?, NULL)", (name, role, token_hash(token), now()))
+        con.execute("DELETE FROM sessions WHERE name = ?", (name,))  # the old token's sessions end too
     return token
 
 
@@ -65,6 +62,7 @@ def revoke_user(store: Store, name: str) -> None:
         cur = con.execute("UPDATE users SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (now(), name))
         if cur.rowcount == 0:
             raise ConfigError(f"user {name!r} does not exist or is already revoked")
+        con.execute("DELETE FROM sessions WHERE name = ?", (name,))
 
 
 def authenticate(store: Store, token: str | None) -> User | None:

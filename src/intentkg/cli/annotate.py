@@ -16,6 +16,7 @@ from intentkg.cli.options import FORCE, WORKSPACE
 app = typer.Typer(help="Human annotation: sampling, the web app, agreement, import and export.",
                   no_args_is_help=True)
 console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _store(workspace: Path):
@@ -153,13 +154,21 @@ def revoke(name: str, workspace: Path = WORKSPACE) -> None:
 def serve(workspace: Path = WORKSPACE,
           host: str = typer.Option("127.0.0.1", help="Interface to listen on (use a TLS proxy beyond localhost)."),
           port: int = typer.Option(8000, help="Port."),
-          per_item: int = typer.Option(2, help="Annotators per item.")) -> None:
+          per_item: int = typer.Option(2, help="Annotators per item."),
+          ssl_certfile: Optional[Path] = typer.Option(None, help="TLS certificate (PEM): serve HTTPS."),
+          ssl_keyfile: Optional[Path] = typer.Option(None, help="TLS private key (PEM).")) -> None:
     """Run the annotation web app."""
     import uvicorn
 
-    from intentkg.annotate.app import create_app
+    from intentkg.annotate.app import create_app, plain_http_warning
 
     store = _store(workspace)
-    console.print(f"annotation app for {store.path} ({store.count_items():,} items) on http://{host}:{port}/ "
+    tls = ssl_certfile is not None
+    scheme = "https" if tls else "http"
+    console.print(f"annotation app for {store.path} ({store.count_items():,} items) on {scheme}://{host}:{port}/ "
                   f"- create logins with `intentkg annotate add-user NAME -w {workspace}`", highlight=False)
-    uvicorn.run(create_app(store, per_item=per_item), host=host, port=port, log_level="warning")
+    warning = plain_http_warning(host, tls)
+    if warning:
+        err_console.print(f"[yellow]{warning}[/]", highlight=False)
+    uvicorn.run(create_app(store, per_item=per_item), host=host, port=port, log_level="warning",
+                ssl_certfile=str(ssl_certfile) if tls else None, ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None)
