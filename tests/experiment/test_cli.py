@@ -86,6 +86,12 @@ def test_prune_writes_tiers_that_analyze_reads(tmp_path):
     doc = json.loads(result.output)
     assert {"clusters", "representatives", "components_95", "tiers"} <= set(doc)
     assert any(set(c) >= {"sales", "orders"} for c in doc["clusters"])  # orders is sales / 10 plus noise
+    assert "orders" in doc["representatives"] and "sales" not in doc["representatives"]  # no config: by name
+    config = tmp_path / "metrics.yaml"
+    config.write_text("decision: [sales]\n")
+    with_config = json.loads(runner.invoke(app, ["prune", str(history), "--json", "--threshold", "0.8",
+                                                 "--config", str(config)]).output)
+    assert "sales" in with_config["representatives"] and "orders" not in with_config["representatives"]
     analyzed = runner.invoke(app, ["analyze", str(history), "--experiment", "e1", "--config", str(tiers), "--json"])
     assert analyzed.exit_code == 0, analyzed.output
     families = {m["metric"]: m["family"] for m in json.loads(analyzed.output)["metrics"]}
@@ -108,3 +114,22 @@ def test_several_experiments_need_a_choice(tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(path)])
     assert isinstance(result.exception, InputError)  # the CLI prints it as one line, exit 2
     assert "--experiment" in str(result.exception) and "'experiment_id'" in str(result.exception)
+
+
+def test_three_arms_are_each_compared_with_control_in_one_family(tmp_path):
+    table = experiment_table(n=3000, seed=4)
+    arms = ["control", "knowledge_a", "knowledge_b"]
+    table = table.set_column(table.column_names.index("variant"), "variant",
+                             pa.array([arms[i % 3] for i in range(table.num_rows)]))
+    path = tmp_path / "three.parquet"
+    pq.write_table(table, path)
+    config = tmp_path / "metrics.yaml"
+    config.write_text("arms: [control, knowledge_a, knowledge_b]\ndecision: [sales, orders]\ncorrection: bh\n")
+    result = CliRunner().invoke(app, ["analyze", str(path), "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["srm"]["counts"] == {"control": 1000, "knowledge_a": 1000, "knowledge_b": 1000}
+    assert doc["family"]["size"] == 4 and doc["family"]["method"] == "bh"  # 2 metrics x 2 treatment arms
+    decision = [(m["metric"], m["arm"]) for m in doc["metrics"] if m["family"] == "decision"]
+    assert sorted(decision) == [("orders", "knowledge_a"), ("orders", "knowledge_b"), ("sales", "knowledge_a"),
+                                ("sales", "knowledge_b")]

@@ -90,3 +90,39 @@ def test_arms_on_the_wire_and_in_the_exposure_log(workspace, tmp_path):
     assert doc["quarantine"]["by_reason"] == {"not_exposed": 1}
     sales_row = doc["metrics"][0]
     assert sales_row["significant"] and sales_row["ci_low"] < 4.0 < sales_row["ci_high"]
+
+
+def test_serve_run_with_an_experiment_writes_the_exposure_log(workspace, tmp_path):
+    """The command a deployment runs: `intentkg serve run --experiment ID --knowledge-share S`."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import free_port
+
+    port = free_port()
+    env = dict(os.environ, INTENTKG_NO_PROGRESS="1")
+    process = subprocess.Popen([sys.executable, "-m", "intentkg.cli.main", "serve", "run", "-w", str(workspace.root),
+                                "--port", str(port), "--experiment", "cli-test", "--knowledge-share", "0.3"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError(process.communicate(timeout=5))
+                time.sleep(0.2)
+        arms = {httpx.get(f"http://127.0.0.1:{port}/v1/knowledge/query",
+                          params={"q": "winter camping gear", "unit_id": f"s{i}"}).json()["arm"] for i in range(40)}
+        assert arms == {"control", "treatment"}
+    finally:
+        process.send_signal(signal.SIGINT)  # graceful: the lifespan flushes the log at shutdown
+        process.wait(timeout=30)
+    log = read_exposures(exposure_folder(workspace.root))
+    assert log.num_rows == 40 and set(log.column("knowledge_share").to_pylist()) == {0.3}
+    assert log.column("arm").to_pylist() == [Arms("cli-test", 0.3).assign(f"s{i}").arm for i in range(40)]

@@ -7,7 +7,8 @@
 2. PCA (scikit-learn) on the standardised metrics: the number of components for 95% of the variance.
 3. Clusters: complete-linkage clustering on 1 - |r| cut at 1 - threshold, so every pair of metrics
    in a cluster has |r| >= threshold.
-4. Representative per cluster, by this rule: a metric listed in ``prefer`` wins (first listed); else
+4. Representative per cluster, by this rule: a metric listed in ``prefer`` wins (first listed; the
+   CLI passes ``--prefer`` and then the config's ``decision`` list); else
    the one with the highest mean |r| to the rest of its cluster (it summarises the cluster best);
    ties by name.
 5. Proposed tiers: decision = the representatives of the largest clusters (at most ``max_decision``),
@@ -43,7 +44,8 @@ class Pruning:
     tiers: dict[str, list[str]]
     units: int
     experiments: int
-    rule: str = ("a metric listed in --prefer wins; else the highest mean |r| to the rest of its cluster; ties by name")
+    rule: str = ("a metric given with --prefer, then one of the config's decision metrics, wins; else the highest "
+                 "mean |r| to the rest of its cluster; ties by name")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -41,7 +41,9 @@ def readout_html(doc: dict[str, Any]) -> str:
         parts.append(f"<p>Decision family: {esc(family['size'])} comparison(s), {esc(family['method'])} at alpha "
                      f"{esc(family['alpha'])}, adjusted intervals at {esc(level)}; guardrails "
                      f"each at alpha; exploratory metrics nominal, not corrected.</p>")
-    rows = [(f"{m['metric']} ({m['arm']}, {m['family']})", m["relative_effect"], m["relative_ci_low"],
+    several_arms = len({m["arm"] for m in metrics}) > 1
+    rows = [(f"{m['metric']}{' vs ' + m['arm'] if several_arms else ''} · {m['family']}", m["relative_effect"],
+             m["relative_ci_low"],
              m["relative_ci_high"]) for m in metrics if m.get("relative_effect") is not None
             and m.get("relative_ci_low") is not None]
     if rows:
@@ -51,9 +53,11 @@ def readout_html(doc: dict[str, Any]) -> str:
         parts.append(table(
             ["metric", "arm", "family", "control", "treatment", "effect", "relative", "interval", "p", "p adjusted",
              "significant", "CUPED variance cut"],
-            [(m["metric"], m["arm"], m["family"], m["control_value"], m["treatment_value"], m["effect"],
+            [(m["metric"], m["arm"], m["family"], f"{m['control_value']:.4g}", f"{m['treatment_value']:.4g}",
+              f"{m['effect']:+.4g}",
               _pct(m["relative_effect"]), f"[{m['ci_low']:+.4g}, {m['ci_high']:+.4g}] at {m['ci_level']:.2%}",
-              m["p_value"], "—" if m["p_adjusted"] is None else m["p_adjusted"], m["significant"],
+              f"{m['p_value']:.3g}", "—" if m["p_adjusted"] is None else f"{m['p_adjusted']:.3g}",
+              ("yes" if m["significant"] else "no") + (" (nominal)" if m["family"] == "exploratory" else ""),
               "—" if m["cuped"] is None else f"{100 * m['cuped']:.1f}%") for m in metrics],
             numeric=(3, 4, 5, 8, 9)))
     return "".join(parts)

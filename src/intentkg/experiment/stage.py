@@ -72,6 +72,8 @@ def run_prune(table: Path, config: MetricsConfig, *, threshold: float, max_decis
               config_file: Path | None = None, workspace: Path | None = None) -> tuple[Pruning, Quarantine]:
     quarantine = Quarantine()
     units = load_units(table, config, quarantine)
+    # the config's current decision metrics win their clusters unless --prefer names another
+    prefer = [*prefer, *[m for m in (config.decision or []) if m not in prefer]]
     result = prune(units, threshold=threshold, max_decision=max_decision, guardrails=config.guardrails, prefer=prefer)
     if workspace is not None:
         settings = {"config": config.model_dump(mode="json"), "threshold": threshold, "max_decision": max_decision,

@@ -61,7 +61,8 @@ def forest_plot(rows: list[tuple[str, float, float, float]], title: str, width: 
     high = max(0.0, *(r[3] for r in rows))
     span = (high - low) or 1.0
     low, high = low - 0.05 * span, high + 0.05 * span
-    label_w, right_w, row_h, top = 190, 170, 22, 30
+    label_w = max(190, min(340, 12 + 7 * max(len(str(r[0])) for r in rows)))  # long labels are not clipped
+    right_w, row_h, top = 170, 22, 30
     plot_w = width - label_w - right_w
     height = top + row_h * len(rows) + 24
 
