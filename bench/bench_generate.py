@@ -1,18 +1,22 @@
-"""Benchmark: `intentkg generate` against raw llama-cpp-python, same prompts, parameters and model.
+"""Benchmark: `intentkg generate`, batched and single-stream, against raw llama-cpp-python.
 
-    .venv/bin/python bench/bench_generate.py [--limit 10] [--rounds 3] [--max-tokens 48] [--threads N]
-                                             [--stops none|template] [--no-logprobs]
+    .venv/bin/python bench/bench_generate.py [--limit 16] [--rounds 3] [--max-tokens 48] [--threads N]
+                                             [--parallel 8] [--stops none|template] [--no-logprobs]
 
-Both sides run the bundled Gemma 3 270M (Q4_K_M) on the same machine in one process tree, in
-alternating rounds (raw, intentkg, raw, intentkg, ...) so that background load hits both alike:
+All sides run the bundled Gemma 3 270M (Q4_K_M) on the same machine in one process tree, in
+alternating rounds (raw, single, batched, raw, single, batched, ...) so that background load hits
+them alike:
 
 - raw: one ``Llama`` and a plain loop of ``create_completion(prompt, ...)`` over the prompts intentkg
   renders, in intentkg's execution order, with the same seeds (llama-cpp-python's own KV prefix
   reuse applies). Tokens/s = completion tokens / loop time (model load excluded).
-- intentkg: the real CLI, ``intentkg generate`` in a subprocess on a fresh workspace. Tokens/s is the
-  manifest's ``tokens_per_second`` (completion tokens / time in the generate loop, which includes the
-  request cache, log-prob capture and progress; model load excluded, like raw). The CLI's wall time
+- single: the real CLI, ``intentkg generate --option parallel=1`` (the single-stream backend, as it
+  was before batched decoding) in a subprocess on a fresh workspace. Tokens/s is the manifest's
+  ``tokens_per_second`` (completion tokens / time in the generate loop, which includes the request
+  cache, log-prob capture and progress; model load excluded, like raw). The CLI's wall time
   (process start, imports, model load, parse, Parquet) is reported too.
+- batched: the same CLI with the default batched decoder (``parallel`` sequences decoded together).
+  Goal: batched / single >= 3 (issue 17.6), medians and min-max over rounds.
 
 By default no stop sequences are used (``--stops none``), so every call generates ``--max-tokens``
 tokens on both sides and tokens/s compares equal work: with stops, sampled answers (and so the
@@ -21,7 +25,7 @@ intentkg evaluates prompts in fixed parts for reproducibility. ``--stops templat
 realistic setting.
 
 Then a fully cached re-run (``intentkg generate --force``: every call a cache hit, no model load) is timed.
-The goal is ratio >= 0.95. Not a test: wall-clock timings on a shared machine are noisy, so every round
+The goals: single / raw >= 0.95 (no overhead of our own) and batched / single >= 3. Not a test: wall-clock timings on a shared machine are noisy, so every round
 is printed, with tokens per CPU-second too (llama.cpp runs one compute thread by default here, so CPU
 time measures the work itself and moves much less with other load).
 """
@@ -54,7 +58,9 @@ def cli(ws: Path, args: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--limit", type=int, default=10, help="behaviours (x 2 relations = calls per round)")
+    parser.add_argument("--limit", type=int, default=16, help="behaviours (x 2 relations = calls per round)")
+    parser.add_argument("--parallel", type=int, default=None, help="batched side: sequences decoded together "
+                                                                   "(default: the backend's)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: intentkg's)")
@@ -95,7 +101,7 @@ def main() -> None:
     (root / "bench.yaml").write_text(json.dumps({"sampling": sampling}))  # JSON is YAML
     args += ["--config", str(root / "bench.yaml")]
 
-    backend = LlamaCppBackend(n_threads=threads)
+    backend = LlamaCppBackend(n_threads=threads, parallel=1)  # the prompts and seeds of the single-stream side
     model = backend.info()
     behaviors = select_behaviors(Workspace(base).read("ingest", "behaviors"), config.selection)
     relations = load_schema().select(config.relations)
@@ -116,27 +122,40 @@ def main() -> None:
             tokens += out["usage"]["completion_tokens"]
         return tokens / (time.perf_counter() - started), tokens / (time.process_time() - started_cpu), tokens
 
+    def cli_round(ws: Path, extra: list[str]) -> tuple[float, float, int, float]:
+        shutil.copytree(base, ws)
+        wall = cli(ws, args + extra)
+        counts = Workspace(ws).manifest("generate").counts
+        return (counts["tokens_per_second"], counts["tokens_out"] / counts["generation_cpu_seconds"],
+                counts["tokens_out"], wall)
+
+    batched_opts = ["--option", f"parallel={opts.parallel}"] if opts.parallel else []
     rounds = []
     for r in range(opts.rounds):
         raw_tps, raw_cpu_tps, raw_tokens = raw_round()
-        ws = root / f"round{r}"
-        shutil.copytree(base, ws)
-        wall = cli(ws, args)
-        counts = Workspace(ws).manifest("generate").counts
-        cpu_tps = counts["tokens_out"] / counts["generation_cpu_seconds"]
+        tps, cpu_tps, tokens, wall = cli_round(root / f"round{r}", ["--option", "parallel=1"])
+        b_tps, b_cpu_tps, b_tokens, b_wall = cli_round(root / f"batched{r}", batched_opts)
         rounds.append({"raw_tokens_per_s": round(raw_tps, 2), "raw_tokens_per_cpu_s": round(raw_cpu_tps, 2),
-                       "raw_tokens": raw_tokens, "intentkg_tokens_per_s": counts["tokens_per_second"],
-                       "intentkg_tokens_per_cpu_s": round(cpu_tps, 2), "intentkg_tokens": counts["tokens_out"],
-                       "ratio": round(counts["tokens_per_second"] / raw_tps, 3),
-                       "cpu_ratio": round(cpu_tps / raw_cpu_tps, 3), "intentkg_cli_wall_s": round(wall, 2)})
-        print(f"round {r + 1}: raw {raw_tps:.1f} tok/s ({raw_cpu_tps:.1f}/cpu-s, {raw_tokens} tokens) | intentkg "
-              f"generate {counts['tokens_per_second']:.1f} tok/s ({cpu_tps:.1f}/cpu-s, {counts['tokens_out']} tokens), "
-              f"CLI wall {wall:.1f} s | ratio {rounds[-1]['ratio']:.3f}, cpu ratio {rounds[-1]['cpu_ratio']:.3f}",
-              flush=True)
+                       "raw_tokens": raw_tokens, "intentkg_tokens_per_s": tps,
+                       "intentkg_tokens_per_cpu_s": round(cpu_tps, 2), "intentkg_tokens": tokens,
+                       "batched_tokens_per_s": b_tps, "batched_tokens_per_cpu_s": round(b_cpu_tps, 2),
+                       "batched_tokens": b_tokens,
+                       "ratio": round(tps / raw_tps, 3), "cpu_ratio": round(cpu_tps / raw_cpu_tps, 3),
+                       "batched_ratio": round(b_tps / tps, 3), "batched_cpu_ratio": round(b_cpu_tps / cpu_tps, 3),
+                       "intentkg_cli_wall_s": round(wall, 2), "batched_cli_wall_s": round(b_wall, 2)})
+        print(f"round {r + 1}: raw {raw_tps:.1f} tok/s ({raw_cpu_tps:.1f}/cpu-s, {raw_tokens} tokens) | single "
+              f"{tps:.1f} tok/s ({cpu_tps:.1f}/cpu-s, {tokens} tokens), CLI wall {wall:.1f} s | batched "
+              f"{b_tps:.1f} tok/s ({b_cpu_tps:.1f}/cpu-s, {b_tokens} tokens), CLI wall {b_wall:.1f} s | "
+              f"single/raw {rounds[-1]['ratio']:.3f} (cpu {rounds[-1]['cpu_ratio']:.3f}), batched/single "
+              f"{rounds[-1]['batched_ratio']:.2f} (cpu {rounds[-1]['batched_cpu_ratio']:.2f})", flush=True)
     raw_llm.close()
 
+    def spread(name: str) -> dict:
+        values = [r[name] for r in rounds]
+        return {"median": round(statistics.median(values), 3), "min": min(values), "max": max(values)}
+
     last = root / f"round{opts.rounds - 1}"
-    cached_walls = [cli(last, args + ["--force"]) for _ in range(2)]
+    cached_walls = [cli(last, args + ["--option", "parallel=1", "--force"]) for _ in range(2)]
     counts = Workspace(last).manifest("generate").counts
     assert counts["backend_calls"] == 0 and counts["cache_hits"] == len(calls), counts
     result = {
@@ -144,6 +163,9 @@ def main() -> None:
         "max_tokens": opts.max_tokens, "logprobs": not opts.no_logprobs, "stops": opts.stops, "rounds": rounds,
         "median_ratio": round(statistics.median(r["ratio"] for r in rounds), 3),
         "median_cpu_ratio": round(statistics.median(r["cpu_ratio"] for r in rounds), 3),
+        "batched_over_single": spread("batched_ratio"), "batched_over_single_cpu": spread("batched_cpu_ratio"),
+        "batched_tokens_per_s": spread("batched_tokens_per_s"), "single_tokens_per_s": spread("intentkg_tokens_per_s"),
+        "raw_tokens_per_s": spread("raw_tokens_per_s"), "goal_batched_over_single": 3.0,
         "pooled_ratio": round(sum(r["intentkg_tokens"] for r in rounds)
                               / sum(r["intentkg_tokens"] / r["intentkg_tokens_per_s"] for r in rounds)
                               / (sum(r["raw_tokens"] for r in rounds)

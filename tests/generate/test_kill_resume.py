@@ -1,6 +1,8 @@
 """SIGKILL `intentkg generate` (real Gemma 3 270M through llama.cpp) at several points, then resume.
 
 A resumed run must repeat no finished call and write exactly the candidates of an uninterrupted run.
+It runs the default batched decoder (2 sequences together) with a cache commit every 2 calls, so the
+kills land between batches and inside them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from intentkg.ingest.demo import demo_config
 from intentkg.workspace import Workspace
 
 ARGS = ["--limit", "3", "--relations", "used_for_function,xWant", "--max-tokens", "16", "--seed", "7",
-        "--temperature", "0.8"]
+        "--temperature", "0.8", "--option", "parallel=2", "--batch-size", "2"]
 CALLS = 6
 TIMEOUT = 600
 

@@ -1,4 +1,7 @@
-"""The bundled GGUF models, loaded once per test session and shared by every test that needs one."""
+"""The bundled GGUF models, loaded once per test session and shared by every test that needs one.
+
+These are the single-stream backends (parallel=1); tests/llm/test_llama_cpp_batched.py covers batched decoding.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ QUESTIONS = [
 def gemma():
     from intentkg.llm.llama_cpp import LlamaCppBackend
 
-    backend = LlamaCppBackend(model="gemma3-270m", n_ctx=1024)
+    backend = LlamaCppBackend(model="gemma3-270m", n_ctx=1024, parallel=1)
     backend.load()
     return backend
 
@@ -29,6 +32,6 @@ def gemma():
 def smollm2():
     from intentkg.llm.llama_cpp import LlamaCppBackend
 
-    backend = LlamaCppBackend(model="smollm2-135m-instruct", n_ctx=1024)
+    backend = LlamaCppBackend(model="smollm2-135m-instruct", n_ctx=1024, parallel=1)
     backend.load()
     return backend

@@ -1,6 +1,7 @@
 """The request cache: every finished LLM call, by content, in one SQLite file per workspace.
 
-Key = sha256 of (model id, model file hash, rendered prompt, sampling parameters, seed), so a
+Key = sha256 of (model id, model file hash, rendered prompt, sampling parameters, seed, and the
+backend's decoding mode where it has several that draw different answers), so a
 cached answer is reused whenever exactly that call would be made again, by any run or stage.
 Rows are only ever inserted (``INSERT OR IGNORE``), never updated or deleted, and each batch is
 committed in one transaction (WAL journal, fsync on commit): a run killed at any moment loses at
@@ -47,11 +48,14 @@ def request_key(model: ModelInfo, prompt: str | None, messages: Sequence[dict] |
                 params: SamplingParams) -> str:
     """The content address of one call (the seed is part of ``params``)."""
     rendered = prompt if messages is None else canonical_json(list(messages))
-    return hash_json({
+    content = {
         "model_id": model.model_id, "model_hash": model.model_hash,
         "prompt_kind": "text" if messages is None else "chat", "prompt": rendered,
         "params": params.as_dict(),
-    })
+    }
+    if model.decoding is not None:  # e.g. llama.cpp's batched decoder draws other answers than its single stream
+        content["decoding"] = model.decoding
+    return hash_json(content)
 
 
 def _now() -> str:

@@ -8,10 +8,16 @@ Per-token log-probabilities come from a hook on the sampler: after each draw it 
 next-token logits (before temperature, top-k/p) that llama.cpp still holds and takes the drawn
 token's log-softmax. This avoids ``logits_all=True``, which would keep the whole context's logits
 in memory and slow every prompt down, and leaves the sampler chain exactly as without log-probs.
+
+``parallel`` (default 8) decodes that many sequences together (:mod:`intentkg.llm.llama_cpp_batched`);
+``parallel=1`` is the single-stream path through llama-cpp-python's ``Llama``. The two draw different
+(equally valid) answers, so batched answers carry ``decoding="batched"`` in their request-cache key;
+within batched decoding an answer does not depend on its batch-mates or on ``parallel``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import mmap
 import os
@@ -21,6 +27,7 @@ from typing import Any, Sequence
 
 from intentkg.errors import ConfigError
 from intentkg.llm import bundled
+from intentkg.llm.llama_cpp_batched import BatchedDecoder, ChatPrompts, Job, prompt_cuts
 from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
 from intentkg.llm.model_files import file_hash
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
@@ -107,11 +114,16 @@ class _TokenRecorder:
 @register("llama_cpp")
 class LlamaCppBackend:
     name = "llama_cpp"
-    preferred_batch_size = 1  # one request at a time: each finished call is cached at once
+    preferred_batch_size = 1  # single stream: one request at a time, each finished call is cached at once
 
     def __init__(self, model: str = bundled.GEMMA, n_ctx: int = 2048, n_threads: int | None = None,
                  n_batch: int = 512, n_gpu_layers: int = 0, extra_buffers: str | bool = "auto",
-                 chat: bool | None = None, verbose: bool = False):
+                 chat: bool | None = None, verbose: bool = False, parallel: int = 8):
+        if not isinstance(parallel, int) or parallel < 1:
+            raise ConfigError(f"llama_cpp option parallel={parallel!r}: give a whole number >= 1 (1: single stream)")
+        self.parallel = parallel
+        if parallel > 1:  # batches of 4 x parallel requests: slots stay busy, a kill loses one batch at most
+            self.preferred_batch_size = 4 * parallel
         self.model = model
         self.path = resolve_gguf(model)
         self.n_ctx, self.n_batch, self.n_gpu_layers = n_ctx, n_batch, n_gpu_layers
@@ -119,6 +131,8 @@ class LlamaCppBackend:
         self.extra_buffers, self.verbose = extra_buffers, verbose
         self.chat = gguf_has_chat_template(self.path) if chat is None else bool(chat)
         self._llm = None
+        self._decoder: BatchedDecoder | None = None
+        self._chat_prompts: ChatPrompts | None = None
         self._recorder = _TokenRecorder()
         self._part_tokens: dict[tuple[str, bool], list[int]] = {}
         self._info: ModelInfo | None = None
@@ -127,7 +141,7 @@ class LlamaCppBackend:
         if self._info is None:
             digest = file_hash(self.path)
             self._info = ModelInfo(backend=self.name, model_id=self.model, model_hash=digest, chat=self.chat,
-                                   path=str(self.path))
+                                   path=str(self.path), decoding="batched" if self.parallel > 1 else None)
         return self._info
 
     @property
@@ -155,12 +169,71 @@ class LlamaCppBackend:
             self._llm = llm
         return self._llm
 
+    @property
+    def decoder(self) -> BatchedDecoder:
+        """The batched decoder (``parallel > 1``), loaded on first use.
+
+        Always without llama.cpp's extra (repacked) CPU buffers: their matrix kernels compute a
+        sequence's numbers differently when 1-3 or 4+ sequences share a call, which would make an
+        answer depend on its batch-mates. Batched decoding is compute-bound, so they gain little there.
+        """
+        if self._decoder is None:
+            try:
+                import llama_cpp  # noqa: F401
+            except ImportError as exc:
+                raise ConfigError("the llama_cpp backend needs llama-cpp-python: pip install 'intentkg[llm]'") from exc
+            self._decoder = BatchedDecoder(str(self.path), self.parallel, self.n_ctx, self.n_threads, self.n_batch,
+                                           self.n_gpu_layers, use_extra_buffers=False, verbose=self.verbose)
+        return self._decoder
+
     def load(self) -> None:
         """Load the weights now (otherwise the first ``generate`` does)."""
-        self.llm
+        if self.parallel > 1:
+            self.decoder
+        else:
+            self.llm
 
     def generate(self, requests: Sequence[Request]) -> list[Result]:
+        if self.parallel > 1:
+            return self._generate_batched(requests)
         return [self._one(request) for request in requests]
+
+    def _generate_batched(self, requests: Sequence[Request]) -> list[Result]:
+        """All samples of all requests through the batched decoder; each request's time is its share."""
+        started = time.perf_counter()
+        decoder, jobs, owners, errors = self.decoder, [], [], {}
+        for r, request in enumerate(requests):
+            try:
+                parts, params = self._job_prompt(decoder, request)
+            except (ValueError, RuntimeError) as exc:
+                errors[r] = f"{type(exc).__name__}: {exc}"
+                continue
+            for i in range(request.params.n):
+                jobs.append(Job(parts, params, sample_seed(request.key, i)))
+                owners.append(r)
+        outcomes = decoder.run(jobs)
+        share = (time.perf_counter() - started) / max(1, len(requests))
+        completions: list[list] = [[] for _ in requests]
+        for r, outcome in zip(owners, outcomes):
+            if isinstance(outcome, Exception):
+                errors.setdefault(r, f"{type(outcome).__name__}: {outcome}")
+            else:
+                completions[r].append(outcome)
+        return [Result(q.key, error=errors[r], seconds=share) if r in errors else
+                Result(q.key, completions[r], seconds=share) for r, q in enumerate(requests)]
+
+    def _job_prompt(self, decoder: BatchedDecoder, request: Request) -> tuple[list[list[int]], object]:
+        """A request's prompt as token parts (cut as the single-stream path cuts it) and its parameters."""
+        if request.messages is not None:
+            if self._chat_prompts is None:
+                self._chat_prompts = ChatPrompts(decoder)
+            prompt, stop, added_bos = self._chat_prompts.render(request.messages)
+            params = dataclasses.replace(request.params, stop=tuple(request.params.stop) + tuple(stop))
+            return [decoder.tokenize(prompt, add_bos=not added_bos)], params
+        prompt = request.prompt
+        bounds = [0, *prompt_cuts(prompt, request.prefix_splits), len(prompt)]
+        parts = [self._tokens(decoder, prompt[a:b], first=(a == 0)) for a, b in zip(bounds, bounds[1:])]
+        return parts, request.params
 
     def _one(self, request: Request) -> Result:
         started = time.perf_counter()
@@ -217,10 +290,7 @@ class LlamaCppBackend:
         cache are kept, every other part is one batch. The answer then depends on the request
         only, never on what ran before it, and consecutive prompts still share their prefix.
         """
-        cuts = [c for c in sorted(set(splits)) if 0 < c < len(prompt)]
-        if not cuts:
-            blank = prompt.rfind("\n\n") + 2
-            cuts = [blank] if 2 <= blank < len(prompt) else []
+        cuts = prompt_cuts(prompt, splits)
         if not cuts:
             llm.reset()
             return prompt
@@ -246,7 +316,10 @@ class LlamaCppBackend:
         if key not in self._part_tokens:
             if len(self._part_tokens) > 256:
                 self._part_tokens.clear()
-            self._part_tokens[key] = llm.tokenize(text.encode("utf-8"), add_bos=first, special=True)
+            if isinstance(llm, BatchedDecoder):
+                self._part_tokens[key] = llm.tokenize(text, add_bos=first)
+            else:
+                self._part_tokens[key] = llm.tokenize(text.encode("utf-8"), add_bos=first, special=True)
         return self._part_tokens[key]
 
     @staticmethod
@@ -262,6 +335,9 @@ class LlamaCppBackend:
         return logprobs, offsets
 
     def close(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
         if self._llm is not None:
             try:
                 self._llm.close()

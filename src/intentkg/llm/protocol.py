@@ -101,6 +101,9 @@ class ModelInfo:
     model_hash: str  # sha256 of the model file(s), or a user-given tag for remote servers
     chat: bool  # True when the model has a chat template (instruct model)
     path: str | None = None  # local file or folder the weights came from
+    # How answers are drawn, when that changes them (e.g. "batched" for llama.cpp's batched decoder);
+    # part of the request-cache key when set. None: the backend's only way.
+    decoding: str | None = None
 
 
 @runtime_checkable

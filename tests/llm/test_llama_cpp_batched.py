@@ -1,0 +1,133 @@
+"""Batched decoding in the llama.cpp backend, with the bundled Gemma GGUF (short, bounded calls)."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import pytest
+
+from helpers.llm_models import FEWSHOT_HEAD, QUESTIONS
+from intentkg.errors import ConfigError
+from intentkg.generate.request_cache import request_key
+from intentkg.llm.llama_cpp import LlamaCppBackend
+from intentkg.llm.protocol import Request, SamplingParams
+
+PARAMS = SamplingParams(temperature=0.8, top_p=0.95, max_tokens=8, n=1, seed=5, stop=("\n\n", "Question:", "\n4."))
+# A batch-mate of ~400 tokens: while it runs, every decode step attends over 512 KV cells instead of 256.
+LONG = FEWSHOT_HEAD * 8 + QUESTIONS[0]
+
+
+@lru_cache(maxsize=None)
+def batched(parallel: int) -> LlamaCppBackend:
+    backend = LlamaCppBackend(model="gemma3-270m", n_ctx=1024, parallel=parallel)
+    backend.load()
+    return backend
+
+
+def _requests() -> list[Request]:
+    two = SamplingParams(**{**PARAMS.as_dict(), "stop": PARAMS.stop, "n": 2})
+    requests = [Request(key=f"q{i}", params=PARAMS, prompt=FEWSHOT_HEAD + q) for i, q in enumerate(QUESTIONS)]
+    requests.append(Request(key="two-samples", params=two, prompt=FEWSHOT_HEAD + QUESTIONS[1]))
+    requests.append(Request(key="long", params=PARAMS, prompt=LONG))
+    return requests
+
+
+def _answers(results):
+    assert all(r.error is None for r in results), [r.error for r in results]
+    return [[(c.text, c.finish_reason, c.completion_tokens, c.token_logprobs) for c in r.completions] for r in results]
+
+
+@pytest.fixture(scope="module")
+def together():
+    """All requests in one call of a 4-slot decoder: 5 sequences share decode steps, slots are refilled."""
+    return batched(4).generate(_requests())
+
+
+def test_an_answer_does_not_depend_on_its_batch_mates_slot_history_or_parallel(together):
+    """Bit for bit: alone (after other jobs in its slot), and in reverse order with 2 slots instead of 4
+    (fails with extra buffers on:
+    the repacked kernels compute a sequence differently when 4+ sequences share a step)."""
+    requests = _requests()
+    expected = _answers(together)
+    alone = [_answers(batched(4).generate([r]))[0] for r in requests]
+    assert alone == expected
+    assert _answers(batched(2).generate(requests[::-1]))[::-1] == expected
+    first = together[0].completions[0]
+    assert first.text.strip() and first.finish_reason in ("stop", "length") and 0 < first.completion_tokens <= 8
+    assert together[2].completions[0].text != together[2].completions[1].text or \
+        together[2].completions[0].token_logprobs != together[2].completions[1].token_logprobs  # own seed per sample
+
+
+def test_stops_lengths_and_logprobs_follow_the_single_stream_rules(together):
+    for result in together:
+        for c in result.completions:
+            assert not any(s in c.text for s in PARAMS.stop)
+            assert c.completion_tokens <= PARAMS.max_tokens
+            assert c.finish_reason == "stop" if c.completion_tokens < PARAMS.max_tokens else c.finish_reason in (
+                "stop", "length")  # the last token may complete a stop sequence
+            assert len(c.token_logprobs) == len(c.token_offsets) >= 1 and c.token_offsets[0] == 0
+            assert c.token_offsets == sorted(c.token_offsets) and all(o < len(c.text) for o in c.token_offsets)
+            assert all(lp <= 0 and math.isfinite(lp) for lp in c.token_logprobs)
+    assert together[-1].completions[0].prompt_tokens > 256
+
+
+def test_greedy_answer_and_logprobs_match_llama_cpp_pythons_own():
+    """Against llama-cpp-python's Llama with the same weight layout (no extra buffers: the repacked
+    kernels move this model's log-probs by up to 0.2 nats)."""
+    from llama_cpp import Llama
+
+    from intentkg.llm.llama_cpp_compat import model_params_patch
+
+    backend = batched(2)
+    prompt, params = "The capital of France is", SamplingParams(temperature=0.0, max_tokens=6, stop=())
+    ours = backend.generate([Request(key="greedy", params=params, prompt=prompt)])[0].completions[0]
+    with model_params_patch(False):
+        reference = Llama(model_path=str(backend.path), n_ctx=64, n_threads=1, logits_all=True, verbose=False)
+    try:
+        out = reference.create_completion(prompt, max_tokens=6, temperature=0.0, logprobs=1)["choices"][0]
+    finally:
+        reference.close()
+    assert ours.text == out["text"] and ours.finish_reason == "length"
+    assert ours.token_logprobs == pytest.approx([float(x) for x in out["logprobs"]["token_logprobs"]], abs=1e-4)
+    assert ours.token_offsets == [o - len(prompt) for o in out["logprobs"]["text_offset"]]
+
+
+def test_a_prompt_longer_than_the_context_fails_alone_and_the_rest_are_answered():
+    requests = [Request(key="too-long", params=PARAMS, prompt="word " * 3000), _requests()[0]]
+    results = batched(2).generate(requests)
+    assert results[0].error and "context" in results[0].error and results[0].completions == []
+    assert results[1].error is None and results[1].completions[0].text.strip()
+
+
+def test_batched_answers_have_their_own_cache_keys_and_single_stream_keys_are_unchanged():
+    single = LlamaCppBackend(model="gemma3-270m", parallel=1)
+    assert single.info().decoding is None and single.preferred_batch_size == 1
+    assert batched(4).info().decoding == "batched" and batched(4).preferred_batch_size == 16
+    old = request_key(single.info(), "p", None, PARAMS)
+    assert request_key(batched(4).info(), "p", None, PARAMS) != old
+    assert request_key(batched(2).info(), "p", None, PARAMS) == request_key(batched(4).info(), "p", None, PARAMS)
+    # the single-stream key is the content hash it always was (no decoding field)
+    from intentkg.workspace.fingerprint import hash_json
+    info = single.info()
+    assert old == hash_json({"model_id": info.model_id, "model_hash": info.model_hash, "prompt_kind": "text",
+                             "prompt": "p", "params": PARAMS.as_dict()})
+    with pytest.raises(ConfigError, match="parallel"):
+        LlamaCppBackend(model="gemma3-270m", parallel=0)
+
+
+@pytest.mark.slow
+def test_chat_messages_are_batched_with_the_models_own_template():
+    backend = LlamaCppBackend(model="smollm2-135m-instruct", n_ctx=512, parallel=2)
+    try:
+        messages = ({"role": "system", "content": "Answer with a numbered list of three short phrases."},
+                    {"role": "user", "content": 'A customer bought "tent" and "sleeping bag". Why?'})
+        params = SamplingParams(max_tokens=12, seed=1, temperature=0.7)
+        requests = [Request(key=f"chat{i}", params=params, messages=messages) for i in range(3)]
+        first = backend.generate(requests)
+        again = backend.generate(requests[:1])
+        assert all(r.error is None and r.completions[0].text.strip() for r in first)
+        assert again[0].completions[0].text == first[0].completions[0].text
+        assert "<|im_end|>" not in first[0].completions[0].text
+    finally:
+        backend.close()
