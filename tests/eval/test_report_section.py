@@ -42,3 +42,32 @@ def test_forest_plot_colours_by_interval():
     svg = forest_plot([("up", 0.1, 0.05, 0.2), ("flat", 0.0, -0.1, 0.1), ("down", -0.1, -0.2, -0.05)], "t")
     assert svg.count("<circle") == 3 and "#0969da" in svg and "#cf222e" in svg
     assert forest_plot([], "t") == ""
+
+
+def test_section_shows_the_controls_beside_the_lift(tmp_path):
+    from intentkg.eval.controls import decide
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 4, 200)
+    groups = rng.integers(0, 30, 200).astype(str)
+    without, with_ = [rng.integers(0, 4, 200)], [y]
+    result = {"encoder": "cross", "head": "mlp", "task": "esci",
+              **compare(y, groups, without, with_, ("E", "S", "C", "I"), n_boot=100, keep_replicates=True)}
+    result["_replicates"] = {"without": result.pop("_replicates")}
+    for name in ("shuffled", "filler"):  # a control as good as the knowledge itself: the lift cannot count
+        against = compare(y, groups, with_, with_, ("E", "S", "C", "I"), n_boot=100, keep_replicates=True)
+        result["_replicates"][name] = against.pop("_replicates")
+        result.setdefault("controls", {})[name] = {"score": against["without"], "lift": against["lift"]}
+    doc = _document()
+    doc["results"] = [result]
+    doc["decision"] = decide(doc["results"], ("cross", "mlp", "esci", "macro_f1"))
+    doc["headline"] = headline(doc["results"], ("cross", "mlp", "esci", "macro_f1"))
+    ws = Workspace(tmp_path / "ws")
+    folder = ws.stage_dir("eval-esci")
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(doc, default=float))
+    (folder / "manifest.json").write_text(json.dumps({"stage": "eval-esci", "status": "complete"}))
+    html = render(ReportContext(ws))
+    assert "with − shuffled" in html and "with − filler" in html
+    assert "Controls: shuffled knowledge 1.000" in html and "<b>does not count</b>" in html
+    assert "no (primary)" in html

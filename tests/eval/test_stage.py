@@ -28,7 +28,7 @@ def test_both_encoders_with_and_without_knowledge(eval_ws, esci_dir):
     assert read_results(eval_ws) == json.loads(json.dumps(doc))
     folder = eval_ws.stage_dir("eval-esci")
     predictions = pq.read_table(folder / "predictions.parquet")
-    assert predictions.num_rows == 15 * 2 * 2 * 2  # test pairs x encoders x tasks x settings (1 seed, 1 head)
+    assert predictions.num_rows == 15 * 2 * 2 * 4  # test pairs x encoders x tasks x settings (with, without, 2 controls)
     knowledge = {(r["query"], r["product_id"]): r for r in pq.read_table(folder / "knowledge.parquet").to_pylist()}
     unseen = knowledge[("camping gear for winter trips", "M1")]
     assert "query_nearest" in unseen["sources"] and "query" not in unseen["sources"]

@@ -35,22 +35,52 @@ def headline_line(top: dict) -> str:
     return (f"knowledge lift, {task} {metric} ({top['encoder']}-encoder + {top['head']}, {top['n_queries']} "
             f"queries / {top['n_pairs']} pairs): {top['without']['mean']:.3f} -> {top['with']['mean']:.3f}, "
             f"{top['abs']:+.3f} absolute (95% CI {_ci(top['abs_ci'])}), {_pct(top['rel'])} relative "
-            f"(95% CI {_ci(top['rel_ci'], '{:+.1f}%', 100)})")
+            f"(95% CI {_ci(top['rel_ci'], '{:+.1f}%', 100)}){controls_clause(top)}")
+
+
+def controls_clause(top: dict) -> str:
+    """'; against controls: shuffled ..., filler ...; counts / does not count' (empty without controls)."""
+    decision = top.get("decision") or {}
+    comparisons = decision.get("comparisons") or {}
+    parts = [f"{name} {c['score']['mean']:.3f} (with - {name} {c['lift']['abs']:+.3f} "
+             f"{_ci(comparisons.get(name, {}).get('ci') or c['lift']['abs_ci'])})"
+             for name, c in (top.get("controls") or {}).items()]
+    if not parts:
+        return ""
+    verdict = ("the lift COUNTS: it beats without knowledge and both controls (every interval excludes 0)"
+               if decision.get("counts") else "the lift does NOT count: an interval against without knowledge or "
+                                              "a control includes 0 or lies below it")
+    kind = "primary, declared before the run" if decision.get("primary") else "secondary, Holm-adjusted"
+    return f"; controls: {'; '.join(parts)}; {verdict} ({kind})"
 
 
 def print_results(document: dict) -> None:
     table = Table(title="ESCI: frozen encoders, without vs with knowledge in the input (95% bootstrap CI over "
                         "queries)")
-    for column in ("encoder + head", "task", "metric", "without", "with", "lift [95% CI]", "relative"):
+    for column in ("encoder + head", "task", "metric", "without", "with", "lift [95% CI]", "relative",
+                   "with - shuffled", "with - filler", "counts"):
         table.add_column(column, justify="left" if column in ("encoder + head", "task", "metric") else "right")
     for r in document["results"]:
         for metric in ("macro_f1", "micro_f1"):
             lift = r["lift"][metric]
+            decision = r.get("decision") or {}
+            decided = decision.get("metric") == metric
+            against = []
+            for name in ("shuffled", "filler"):
+                control = (r.get("controls") or {}).get(name)
+                ci = (decision.get("comparisons", {}).get(name, {}).get("ci") if decided else None)
+                against.append("n/a" if control is None else
+                               f"{control['lift'][metric]['abs']:+.3f} {_ci(ci or control['lift'][metric]['abs_ci'])}")
+            ci = decision.get("comparisons", {}).get("without", {}).get("ci") if decided else None
+            verdict = ("" if not decided else ("yes" if decision.get("counts") else "no")
+                       + (" (primary)" if decision.get("primary") else " (Holm)"))
             table.add_row(f"{r['encoder']} + {r['head']}", TASK_NAMES.get(r["task"], r["task"]),
                           metric.replace("_f1", "-F1"), f"{r['without'][metric]['mean']:.3f}",
-                          f"{r['with'][metric]['mean']:.3f}", f"{lift['abs']:+.3f} {_ci(lift['abs_ci'])}",
-                          _pct(lift["rel"]))
+                          f"{r['with'][metric]['mean']:.3f}", f"{lift['abs']:+.3f} {_ci(ci or lift['abs_ci'])}",
+                          _pct(lift["rel"]), *against, verdict)
     console.print(table)
+    console.print("Intervals: 95% for the primary comparison (declared before the run) and for micro-F1; "
+                  "Holm-adjusted for the other macro-F1 comparisons (docs/eval.md).", highlight=False)
     evaluated = "all" if document.get("mode") == "folds" else document["config"]["data"]["test_split"]
     cov = document["coverage"].get(evaluated, {})
     if cov:
@@ -87,6 +117,13 @@ def esci(
     unseen: str = typer.Option("own", help="Keep evaluated queries out of their own knowledge: own, test, all "
                                            "or none (docs/eval.md)."),
     on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
+    on_demand_scope: str = typer.Option("missing", help="--on-demand for queries without an exact KG hit "
+                                                        "(missing) or for every evaluated query (unseen)."),
+    catalogue: bool = typer.Option(True, "--catalogue/--no-catalogue",
+                                   help="Product-side knowledge from `intentkg catalogue`, when the workspace has it."),
+    relation: list[str] = typer.Option([], "--relation", help="Keep only facts of this relation (repeatable)."),
+    controls: bool = typer.Option(True, "--controls/--no-controls",
+                                  help="Also score the shuffled-knowledge and filler controls."),
     on_demand_config: Optional[Path] = typer.Option(
         None, help="YAML with generate:/filter: sections for --on-demand (default: the workspace's own)."),
     finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),
@@ -117,10 +154,11 @@ def esci(
                                 train_split=train_split, test_split=test_split, folds=folds,
                                 max_queries=max_queries, product_fields=product_field),
             knowledge=KnowledgeConfig(kg=kg, top_k=top_k, nearest=nearest, min_similarity=min_similarity,
-                                      unseen=unseen, on_demand=on_demand,
+                                      unseen=unseen, on_demand=on_demand, on_demand_scope=on_demand_scope,
+                                      catalogue=catalogue, relations=list(dict.fromkeys(relation)) or None,
                                       on_demand_config=str(on_demand_config) if on_demand_config else None),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
-            seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage,
+            seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage, controls=controls,
             finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs))
     except Exception as exc:
         from pydantic import ValidationError
@@ -151,3 +189,37 @@ def show(workspace: Path = typer.Argument(Path("workspace"), help="Workspace fol
         print_results(document)
     elif document.get("headline"):
         console.print(headline_line(document["headline"]), highlight=False, soft_wrap=True)
+
+
+@app.command("ablation")
+def ablation(
+    data: Path = typer.Argument(..., help="Folder with shopping_queries_dataset_{examples,products}.parquet."),
+    workspace: Path = WORKSPACE,
+    source_set: list[str] = typer.Option(["product-only", "query-only", "behaviour", "all"], "--set",
+                                         help="Source sets to compare (repeatable)."),
+    relation: list[str] = typer.Option([], "--relation", help="Also one row per relation kept alone (repeatable)."),
+    version: str = typer.Option("large", help="large, small or all."),
+    encoder: list[str] = typer.Option(["cross"], help="bi and/or cross (repeatable)."),
+    head: list[str] = typer.Option(["mlp"], help="logreg and/or mlp (repeatable)."),
+    task: list[str] = typer.Option(["esci"], help="esci and/or substitute (repeatable)."),
+    seeds: int = typer.Option(3, help="Head seeds."),
+    bootstrap: int = typer.Option(1000, help="Bootstrap replicates over queries."),
+    on_demand_config: Optional[Path] = typer.Option(None, help="YAML with generate:/filter: sections for on-demand."),
+    force: bool = FORCE,
+) -> None:
+    """One evaluation per knowledge source set (product-only, query-only, behaviour, all), with controls."""
+    from intentkg.eval.ablation import markdown, run_ablation
+    from intentkg.eval.config import EvalConfig, KnowledgeConfig
+    from intentkg.eval.esci_data import EsciDataConfig
+    from intentkg.eval.sources import ABLATION
+
+    unknown = [s for s in source_set if s not in ABLATION]
+    if unknown:
+        raise ConfigError(f"eval ablation: unknown --set {', '.join(unknown)}; choose from {', '.join(ABLATION)}")
+    config = EvalConfig(data=EsciDataConfig(path=data, version=version),
+                        knowledge=KnowledgeConfig(on_demand_config=str(on_demand_config) if on_demand_config else None),
+                        encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)),
+                        tasks=list(dict.fromkeys(task)), seeds=seeds, n_boot=bootstrap,
+                        primary=(encoder[0], head[0], task[0], "macro_f1"))
+    rows = run_ablation(workspace, config, source_set, relation, force=force)
+    typer.echo(markdown(rows))

@@ -67,12 +67,15 @@ def esci(path: Path = typer.Argument(..., help="Folder with shopping_queries_dat
          labels: str = typer.Option("E", help="ESCI labels that count as a purchase, e.g. E or E,S."),
          locale: Optional[list[str]] = typer.Option(None, help="Keep only these product_locale values."),
          split: str = typer.Option("train", help="Splits to read (comma list); 'all' for every split."),
+         all_products: bool = typer.Option(False, "--all-products", help="Keep every catalogue product (for "
+                                           "`intentkg catalogue`), not only those in the kept examples."),
          workspace: Path = WORKSPACE, force: bool = FORCE, keep_pii: bool = NO_PII,
          seed: int = SEED, min_support: int = MIN_SUPPORT, quota: Optional[int] = QUOTA,
          max_behaviors: Optional[int] = MAX_BEHAVIORS) -> None:
     """Ingest the Shopping Queries Dataset (ESCI) as search_buy behaviours."""
     source = EsciSource(path=path, labels=[x.strip() for x in labels.split(",") if x.strip()],
-                        locales=locale or None, splits=None if split == "all" else split.split(","))
+                        locales=locale or None, splits=None if split == "all" else split.split(","),
+                        all_products=all_products)
     _run(IngestConfig(sources=[source], scrub_pii=not keep_pii,
                       sampling=_sampling(seed, min_support, quota, max_behaviors, None)), workspace, force)
 

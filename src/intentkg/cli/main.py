@@ -17,6 +17,7 @@ from intentkg.cli import judge as judge_cli
 from intentkg.cli import train_critic as train_critic_cli
 from intentkg.cli import eval as eval_cli
 from intentkg.cli import experiment as experiment_cli
+from intentkg.cli import catalogue as catalogue_cli
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -41,6 +42,7 @@ cli.command("train-critic")(train_critic_cli.train_critic)
 cli.command("judge")(judge_cli.judge)
 cli.add_typer(eval_cli.app, name="eval")
 cli.add_typer(experiment_cli.app, name="experiment")
+cli.command("catalogue")(catalogue_cli.catalogue)
 
 
 @cli.callback(invoke_without_command=True)

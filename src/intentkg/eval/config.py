@@ -32,6 +32,9 @@ class KnowledgeConfig(_Strict):
     on_demand_scope: Literal["missing", "unseen"] = Field(
         "missing", description="missing: queries without an exact KG hit (after hiding); unseen: every "
                                "evaluation query")
+    catalogue: bool = Field(True, description="add product-side knowledge from the catalogue stage "
+                                              "(`intentkg catalogue`), when the workspace has one")
+    relations: list[str] | None = Field(None, description="keep only facts of these relations (None: all)")
     on_demand_config: str | None = Field(
         None, description="YAML with generate: / filter: sections for on-demand knowledge; default: the "
                           "workspace's own generate and filter configuration (docs/knowledge.md)")
@@ -61,5 +64,9 @@ class EvalConfig(_Strict):
     device: str = "cpu"
     threads: int | None = Field(None, ge=1, description="torch threads; None: all cores unless the machine is busy")
     finetune: FinetuneConfig = FinetuneConfig()
-    primary: tuple[str, str, str, str] = ("cross", "mlp", "esci", "macro_f1")
+    primary: tuple[str, str, str, str] = Field(
+        ("cross", "mlp", "esci", "macro_f1"),
+        description="the primary comparison (encoder, head, task, metric), declared before the run; every other "
+                    "one is secondary and Holm-adjusted")
+    controls: bool = Field(True, description="also score the shuffled-knowledge and filler controls (docs/eval.md)")
     stage: str = Field("eval-esci", description="workspace folder the results go to")

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from intentkg.eval.config import SETTINGS, TASKS, EvalConfig
+from intentkg.eval.controls import CONTROLS
 from intentkg.eval.esci_data import EsciData
 from intentkg.eval.heads import deterministic, fit_predict
 from intentkg.eval.metrics import compare
@@ -62,23 +63,32 @@ def run_heads(features: dict[tuple[str, str], np.ndarray], data: EsciData, confi
     labels = data.pairs.column("label").to_pylist()
     groups = np.array(data.pairs.column("query_id").to_pylist(), dtype=object)[evaluated]
     encoders = [e for e in config.encoders if (e, "without") in features]
+    settings = [s for s in (*SETTINGS, *CONTROLS) if all((e, s) in features for e in encoders)]
     jobs = [(e, t, h) for e in encoders for t in config.tasks for h in config.heads]
-    fits = sum(1 if deterministic(h) else config.seeds for _, _, h in jobs) * len(SETTINGS) * len(parts)
+    fits = sum(1 if deterministic(h) else config.seeds for _, _, h in jobs) * len(settings) * len(parts)
     results, tables = [], []
     with bar("training heads", total=fits, unit="fits") as progress:
         for encoder, task, head in jobs:
             y = task_targets(labels, task)
-            predictions: dict[str, list[np.ndarray]] = {s: [] for s in SETTINGS}
+            predictions: dict[str, list[np.ndarray]] = {s: [] for s in settings}
             for seed in range(config.seeds):
-                for setting in SETTINGS:
+                for setting in settings:
                     if deterministic(head) and seed > 0:
                         predictions[setting].append(predictions[setting][0])
                         continue
                     predictions[setting].append(_predict(features[(encoder, setting)], y, parts, head, seed))
                     progress.advance(len(parts))
             scored = compare(y[evaluated], groups, predictions["without"], predictions["with"], TASKS[task],
-                             n_boot=config.n_boot, seed=0)
-            results.append({"encoder": encoder, "head": head, "task": task, **scored})
+                             n_boot=config.n_boot, seed=0, keep_replicates=True)
+            result = {"encoder": encoder, "head": head, "task": task, **scored}
+            replicates = {"without": result.pop("_replicates")}
+            for control in (s for s in settings if s in CONTROLS):  # same replicates (seed 0): paired
+                against = compare(y[evaluated], groups, predictions[control], predictions["with"], TASKS[task],
+                                  n_boot=config.n_boot, seed=0, keep_replicates=True)
+                replicates[control] = against.pop("_replicates")
+                result.setdefault("controls", {})[control] = {"score": against["without"], "lift": against["lift"]}
+            result["_replicates"] = replicates  # popped by controls.decide; never written
+            results.append(result)
             tables.append(prediction_table(data, evaluated, encoder, head, task, y, predictions))
     return results, pa.concat_tables(tables) if tables else PREDICTIONS.empty_table()
 

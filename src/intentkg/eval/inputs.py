@@ -76,6 +76,13 @@ def gather_knowledge(ws: Workspace, data: EsciData, config: EvalConfig,
             extra = generated.get(query_key(q))
             if extra:
                 k.query = best_first([f for f in k.query if f.source != "query_nearest"] + extra)
+    if kcfg.catalogue or kcfg.relations is not None:
+        from intentkg.eval.sources import add_catalogue, keep_relations
+
+        if kcfg.catalogue:
+            stats["catalogue"] = add_catalogue(ws, pairs, products)
+        if kcfg.relations is not None:
+            keep_relations(pairs, kcfg.relations)
     template = KnowledgeTemplate(top_k=kcfg.top_k)
     result = Knowledge(pairs, [template.query_text(k.query) for k in pairs],
                        [template.product_text(k.product) for k in pairs],

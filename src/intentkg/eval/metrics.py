@@ -75,8 +75,9 @@ def _replicate_weights(n_groups: int, n_boot: int, seed: int) -> np.ndarray:
 
 
 def compare(y_true: np.ndarray, groups: np.ndarray, without: Sequence[np.ndarray], with_: Sequence[np.ndarray],
-            labels: Sequence[str], n_boot: int = 1000, seed: int = 0) -> dict:
-    """Scores of both settings (one prediction array per seed each) and the lift, with intervals."""
+            labels: Sequence[str], n_boot: int = 1000, seed: int = 0, keep_replicates: bool = False) -> dict:
+    """Scores of both settings (one prediction array per seed each) and the lift, with intervals;
+    ``keep_replicates``: also ``_replicates`` (metric -> the lift's bootstrap values, not JSON)."""
     n_classes = len(labels)
     present = np.zeros(n_classes, dtype=bool)
     present[np.unique(y_true)] = True
@@ -102,6 +103,7 @@ def compare(y_true: np.ndarray, groups: np.ndarray, without: Sequence[np.ndarray
                         "ci": _ci(boot[name][f"f1_{labels[c]}"])} for c in np.flatnonzero(present)}
         out[name] = summary
     lift: dict = {}
+    replicates: dict[str, np.ndarray] = {}
     for metric in ("macro_f1", "micro_f1", *[f"f1_{labels[c]}" for c in np.flatnonzero(present)]):
         base, new = boot["without"][metric], boot["with"][metric]
         if metric.startswith("f1_"):
@@ -111,6 +113,7 @@ def compare(y_true: np.ndarray, groups: np.ndarray, without: Sequence[np.ndarray
         else:
             point_base, point_new = out["without"][metric]["mean"], out["with"][metric]["mean"]
         diff = new - base
+        replicates[metric] = diff
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = np.where(base > 0, diff / np.where(base > 0, base, 1), np.nan)
         lift[metric] = {"abs": point_new - point_base, "abs_ci": _ci(diff),
@@ -118,5 +121,7 @@ def compare(y_true: np.ndarray, groups: np.ndarray, without: Sequence[np.ndarray
                         "rel_ci": _ci(rel) if np.isfinite(rel).any() else None,
                         "p_positive": float(np.mean(diff > 0))}
     out["lift"] = lift
+    if keep_replicates:
+        out["_replicates"] = {m: replicates[m] for m in ("macro_f1", "micro_f1")}
     out["n_pairs"], out["n_queries"], out["n_boot"] = int(len(y_true)), int(len(np.unique(groups))), n_boot
     return out

@@ -26,6 +26,18 @@ def _ci(interval, pct: bool = False, signed: bool = True) -> str:
     return f"[{interval[0]:+.3f}, {interval[1]:+.3f}]"
 
 
+def _controls_paragraph(top: dict) -> str:
+    controls, decision = top.get("controls") or {}, top.get("decision") or {}
+    if not controls:
+        return ""
+    comparisons = decision.get("comparisons", {})
+    items = [f"{esc(name)} knowledge {c['score']['mean']:.3f} (with − {esc(name)} <b>{c['lift']['abs']:+.3f}</b> "
+             f"{esc(_ci(comparisons.get(name, {}).get('ci') or c['lift']['abs_ci']))})" for name, c in controls.items()]
+    verdict = ("<b>counts</b>: it beats without knowledge and both controls" if decision.get("counts") else
+               "<b>does not count</b>: an interval against without knowledge or a control includes 0")
+    return f"<p>Controls: {'; '.join(items)}. The lift {verdict}.</p>"
+
+
 def _stage_results(ctx: ReportContext) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for stage in ctx.workspace.stages():
@@ -47,6 +59,7 @@ def _one(stage: str, doc: dict[str, Any]) -> str:
             f"<b>{top['abs']:+.3f}</b> absolute (95% CI {esc(_ci(top['abs_ci']))}), "
             f"{rel} relative (95% CI "
             f"{esc(_ci(top['rel_ci'], True))}); {top['n_queries']} queries, {top['n_pairs']} pairs.</p>")
+        parts.append(_controls_paragraph(top))
     labels = [f"{r['encoder']} + {r['head']} · {TASKS.get(r['task'], r['task'])}" for r in results]
     parts.append('<div class="grid"><div>' + forest_plot(
         [(lab, r["lift"]["macro_f1"]["abs"], *r["lift"]["macro_f1"]["abs_ci"]) for lab, r in zip(labels, results)],
@@ -59,13 +72,28 @@ def _one(stage: str, doc: dict[str, Any]) -> str:
         for metric in ("macro_f1", "micro_f1"):
             lift = r["lift"][metric]
             without, with_ = r["without"][metric], r["with"][metric]
+            decision = r.get("decision") or {}
+            decided = decision.get("metric") == metric
+            comparisons = decision.get("comparisons", {}) if decided else {}
+            against = []
+            for name in ("shuffled", "filler"):
+                control = (r.get("controls") or {}).get(name)
+                against.append("—" if control is None else f"{control['lift'][metric]['abs']:+.3f} "
+                               f"{_ci(comparisons.get(name, {}).get('ci') or control['lift'][metric]['abs_ci'])}")
+            verdict = "—" if not decided else ("yes" if decision.get("counts") else "no") + (
+                " (primary)" if decision.get("primary") else " (Holm)")
             rows.append([lab, metric, f"{without['mean']:.3f} {_ci(without['ci'], signed=False)}",
                          f"{with_['mean']:.3f} {_ci(with_['ci'], signed=False)}",
-                         f"{lift['abs']:+.3f} {_ci(lift['abs_ci'])}",
+                         f"{lift['abs']:+.3f} {_ci(comparisons.get('without', {}).get('ci') or lift['abs_ci'])}",
                          "—" if lift["rel"] is None else f"{100 * lift['rel']:+.1f}% {_ci(lift['rel_ci'], True)}",
-                         f"{lift['p_positive']:.2f}", len(r["without"][metric]["seeds"])])
-    parts.append(table(["model · task", "metric", "without [95% CI]", "with [95% CI]", "lift [95% CI]",
-                        "relative [95% CI]", "share of replicates > 0", "seeds"], rows, numeric=(6, 7)))
+                         *against, verdict, f"{lift['p_positive']:.2f}", len(r["without"][metric]["seeds"])])
+    parts.append(table(["model · task", "metric", "without [95% CI]", "with [95% CI]", "lift [CI]",
+                        "relative [95% CI]", "with − shuffled [CI]", "with − filler [CI]", "counts",
+                        "share of replicates > 0", "seeds"], rows, numeric=(9, 10)))
+    parts.append('<p class="muted">Intervals: 95% for the primary comparison (declared before the run) and '
+                 "micro-F1; Holm-adjusted (step-down level) for the other macro-F1 comparisons. A lift counts only "
+                 "when its intervals against without knowledge, shuffled knowledge and same-length filler all "
+                 "exclude 0.</p>")
     per_class = []
     for lab, r in zip(labels, results):
         for label, score in r["without"]["per_class_f1"].items():

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from intentkg.errors import IntentkgError
 from intentkg.eval.config import SETTINGS, EvalConfig
+from intentkg.eval.controls import control_inputs, decide, headline_controls
 from intentkg.eval.esci_data import EsciData, load_esci
 from intentkg.eval.experiment import run_heads, splits
 from intentkg.eval.inputs import Knowledge, bi_texts, cross_texts, gather_knowledge
@@ -49,7 +50,7 @@ def headline(results: list[dict], primary: tuple[str, str, str, str]) -> dict | 
     lift = chosen["lift"][metric]
     return {"encoder": chosen["encoder"], "head": chosen["head"], "task": chosen["task"], "metric": metric,
             "without": chosen["without"][metric], "with": chosen["with"][metric], **lift,
-            "n_pairs": chosen["n_pairs"], "n_queries": chosen["n_queries"]}
+            "n_pairs": chosen["n_pairs"], "n_queries": chosen["n_queries"], **headline_controls(chosen, metric)}
 
 
 def _knowledge_table(data: EsciData, knowledge: Knowledge) -> pa.Table:
@@ -86,7 +87,7 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
 
         with torch_threads(config.threads) as threads:
             run.extra["torch_threads"] = threads
-            results, predictions, knowledge, encoders = _compute(ws, run, data, config, parts)
+            results, predictions, knowledge, encoders, decision = _compute(ws, run, data, config, parts)
         run.write("predictions", predictions)
         run.write("knowledge", _knowledge_table(data, knowledge))
         top = headline(results, config.primary)
@@ -96,7 +97,7 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
                            "embedding_cache_misses": sum(c.misses for c in caches)})
         run.extra["headline"] = top
         document = {
-            "headline": top, "results": results, "data": data.counts,
+            "headline": top, "decision": decision, "results": results, "data": data.counts,
             "files": [str(f) for f in data.files or ()], "coverage": knowledge.coverage,
             "knowledge_stats": knowledge.stats, "examples": _examples(data, knowledge),
             "config": config.model_dump(mode="json"), "mode": "folds" if config.data.folds > 1 else "split",
@@ -116,7 +117,7 @@ def _examples(data: EsciData, knowledge: Knowledge, n: int = 5) -> list[dict]:
 
 
 def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
-             parts) -> tuple[list[dict], pa.Table, Knowledge, list]:
+             parts) -> tuple[list[dict], pa.Table, Knowledge, list, dict]:
     """Knowledge, features for both settings, heads (and the optional fine-tuned variant)."""
     from intentkg.eval.features import BiEncoder, CrossEncoder
 
@@ -127,10 +128,13 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
     with run.time("knowledge"):
         knowledge = gather_knowledge(ws, data, config, bi.embed if bi is not None else None)
     features, cross = {}, None
+    controls = control_inputs(data, knowledge, config) if config.controls else {}
     if "bi" in config.encoders:
         with run.time("features_bi"):
             for setting in SETTINGS:
                 features[("bi", setting)] = bi.features(*bi_texts(data, knowledge, setting))  # type: ignore[union-attr]
+            for name, control in controls.items():
+                features[("bi", name)] = bi.features(*bi_texts(data, control, "with"))  # type: ignore[union-attr]
     if "cross" in config.encoders:
         with run.time("features_cross"):
             cross = CrossEncoder(config.cross_model, config.device, cache_root(ws),
@@ -138,8 +142,11 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
             run.add_model("cross_encoder", cross.model_id, cross.weights_file)
             for setting in SETTINGS:
                 features[("cross", setting)] = cross.features(cross_texts(data, knowledge, setting))
+            for name, control in controls.items():
+                features[("cross", name)] = cross.features(cross_texts(data, control, "with"))
     with run.time("heads"):
         results, predictions = run_heads(features, data, config)
+        decision = decide(results, config.primary)
     if config.finetune.enabled:
         from intentkg.eval.finetune import finetune_compare
 
@@ -147,4 +154,4 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
             ft_results, ft_predictions = finetune_compare(data, knowledge, config, parts)
             results.extend(ft_results)
             predictions = pa.concat_tables([predictions, ft_predictions])
-    return results, predictions, knowledge, [m for m in (bi, cross) if m is not None]
+    return results, predictions, knowledge, [m for m in (bi, cross) if m is not None], decision

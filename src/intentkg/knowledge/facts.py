@@ -8,6 +8,7 @@ A :class:`Fact` is one (relation, intention) with a score and the place it came 
 ``query_on_demand``       generated for the query on demand and kept by the filters
 ``product``               an intention edge of the exact product node
 ``product_nearest``       an edge of the KG product whose title is nearest by embedding
+``product_catalogue``     generated from the catalogue product alone (its type), kept by the filters
 ========================  =========================================================================
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SOURCES = ("query", "query_nearest", "query_on_demand", "product", "product_nearest")
+SOURCES = ("query", "query_nearest", "query_on_demand", "product", "product_nearest", "product_catalogue")
 
 
 @dataclass(frozen=True)

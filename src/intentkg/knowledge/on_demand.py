@@ -24,7 +24,6 @@ stages' config formats; a ``backend`` object may be passed to reuse a loaded mod
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -32,9 +31,8 @@ import pyarrow as pa
 import yaml
 
 from intentkg.errors import ConfigError
-from intentkg.kg.canonical import canonical, node_id
 from intentkg.knowledge.facts import Fact, best_first
-from intentkg.knowledge.lookup import edge_score
+from intentkg.knowledge.scratch import generate_and_filter, kept_tails, variant_template
 from intentkg.query_key import query_key
 from intentkg.schemas import conform
 from intentkg.workspace import Workspace
@@ -93,18 +91,7 @@ def _filter_config(ws: Workspace, config: Path | str | None):
 
 def query_only_template(name: str, folder: Path) -> Path:
     """A copy of template ``name`` (packaged or a path) whose search behaviour names no product."""
-    from intentkg.generate.prompts import template_path
-
-    path = template_path(name)
-    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    spec["behavior"]["search_buy"] = QUERY_ONLY_BEHAVIOR
-    spec["name"] = f"{spec['name']}_query_only"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{spec['name']}.yaml"
-    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
-    if not out.exists() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
-    return out
+    return variant_template(name, folder, QUERY_ONLY_BEHAVIOR, "query_only")
 
 
 def _ingest(scratch: Workspace, queries: list[str]) -> None:
@@ -120,10 +107,6 @@ def _ingest(scratch: Workspace, queries: list[str]) -> None:
 def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | str | None = None,
                          stats: dict | None = None, backend: Any = None, per_query: int = 20) -> list[list[Fact]]:
     """Facts for each query (same order), generated and filtered now; ``[]`` where nothing survived."""
-    from intentkg.filter.stage import run_filter
-    from intentkg.filter.view import verdicts
-    from intentkg.generate.stage import run_generate
-
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     keys = [query_key(q) for q in queries]
     unique = sorted(set(k for k in keys if k))
@@ -132,46 +115,13 @@ def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | 
     scratch = Workspace(ws.root / SCRATCH)
     generate = _generate_config(ws, config)
     filter_config = _filter_config(ws, config)
-    own = backend is None
-    if own:
-        from intentkg.llm import registry
-
-        backend = registry.create(generate.backend.name, model=generate.backend.model, **generate.backend.options)
-    try:
-        template = generate.template
-        if template == "auto":
-            template = "qa_chat" if backend.info().chat else "qa_fewshot"
-        generate = generate.model_copy(update={"template": str(query_only_template(template, scratch.root))})
-        _ingest(scratch, unique)
-        run_generate(generate, scratch, backend=backend)
-    finally:
-        if own:
-            backend.close()
-    run_filter(scratch, filter_config, quiet=True)
-    candidates = scratch.read("generate", "candidates").select(["candidate_id", "behavior_id", "relation", "tail"])
-    scores = scratch.read("filter", "scores")
-    view = verdicts(scores, filter_config.thresholds)
-    kept_ids = {c for c, k in zip(view.column("candidate_id").to_pylist(), view.column("kept").to_pylist()) if k}
-    score_of = {r["candidate_id"]: r for r in scores.select(["candidate_id", "plausibility", "dup_count"]).to_pylist()}
-    query_of = {behavior_id(q): q for q in unique}
-    grouped: dict[tuple[str, str, str], list[tuple[float | None, int, str]]] = defaultdict(list)
-    for row in candidates.to_pylist():
-        if row["candidate_id"] not in kept_ids or not row["tail"] or row["behavior_id"] not in query_of:
-            continue
-        key = canonical(row["tail"])
-        if key:
-            s = score_of.get(row["candidate_id"], {})
-            grouped[(query_of[row["behavior_id"]], row["relation"], key)].append(
-                (s.get("plausibility"), 1 + int(s.get("dup_count") or 0), row["tail"]))
-    facts: dict[str, list[Fact]] = defaultdict(list)
-    for (query, relation, key), found in grouped.items():
-        plaus = [p for p, _, _ in found if p is not None]
-        support = sum(n for _, n, _ in found)
-        text = sorted(t for _, _, t in found)[0]
-        facts[query].append(Fact(relation, text, edge_score(sum(plaus) / len(plaus) if plaus else None, support),
-                                 SOURCE, node_id("intention", key)))
+    generate_and_filter(scratch, generate, filter_config, query_only_template, lambda: _ingest(scratch, unique),
+                        backend)
+    by_query, counts = kept_tails(scratch, filter_config.thresholds, {behavior_id(q): q for q in unique})
+    facts = {q: [Fact(t.relation, t.text, t.score, SOURCE, t.intention_id) for t in tails]
+             for q, tails in by_query.items()}
     if stats is not None:
-        stats.update({"queries": len(unique), "candidates": candidates.num_rows, "kept": len(kept_ids),
+        stats.update({"queries": len(unique), **counts,
                       "queries_with_facts": sum(1 for q in unique if facts.get(q)),
                       "generator": f"{generate.backend.name}:{generate.backend.model}"})
     return [best_first(facts.get(k, []), per_query) for k in keys]

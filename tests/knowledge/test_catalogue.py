@@ -1,0 +1,66 @@
+"""Product-side knowledge from the catalogue alone, with the bundled Gemma 3 270M (llama.cpp) and
+the bundled MiniLM for the title clusters."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from helpers.kg_workspace import make_workspace
+from helpers.llm_models import gemma
+
+from intentkg.knowledge.catalogue import (SCRATCH, SOURCE, CatalogueConfig, catalogue_facts, group_types,
+                                          product_only_template, run_catalogue)
+
+CONFIG = """
+generate:
+  backend: {name: llama_cpp, model: gemma3-270m}
+  sampling: {temperature: 0.0, max_tokens: 32, seed: 0}
+filter:
+  completeness: {scorer: generation}
+  similarity: {enabled: false}
+  dedup: {semantic: false}
+  thresholds: {min_completeness: null, max_input_similarity: null, min_plausibility: null}
+"""
+
+
+def test_product_only_template_names_only_the_product(tmp_path):
+    from intentkg.generate.prompts import load_template
+    from intentkg.generate.relations import load_schema
+
+    template = load_template(str(product_only_template("qa_fewshot", tmp_path)))
+    relation = load_schema(None, {}).select(["used_for_function"])[0]
+    prompt = template.render(relation, "search_buy", "a query the prompt must not show", "Arctic Air Mattress").prompt
+    assert prompt.endswith('Question: A customer bought "Arctic Air Mattress". What is the product used for?\n'
+                           "Answer: The product is used for\n1.")
+    assert "a query the prompt must not show" not in prompt
+
+
+def test_titles_cluster_into_types_with_the_real_embedder():
+    products = pa.table({"product_id": ["T1", "M1", "S1", "B1", "B2"],
+                         "title": ["Trailblazer 4-Season Dome Tent for winter camping",
+                                   "Camping Air Mattress for tents", "Winter Camping Mummy Sleeping Bag",
+                                   "Newborn Baby Swaddle Blanket", "Gentle Baby Lotion for Newborn Skin"]})
+    types = group_types(products, CatalogueConfig(types=2))
+    of = dict(zip(products.column("product_id").to_pylist(), types["type_of"]))
+    assert of["T1"] == of["M1"] == of["S1"] != of["B1"] == of["B2"]
+    assert len(types["text"]) == 2 and types["clustered"] == 5
+    assert all(0 < s <= 1 for s in types["similarity"])
+    # at most one type per product: a large budget asks about every product itself
+    assert len(group_types(products, CatalogueConfig(types=10))["text"]) == 5
+
+
+def test_catalogue_knowledge_for_every_product_type(tmp_path):
+    ws = make_workspace(tmp_path / "ws")  # its products have a product_type: one prompt per type
+    config_file = tmp_path / "gen.yaml"
+    config_file.write_text(CONFIG)
+    config = CatalogueConfig(relations=["used_for_function"], on_demand_config=str(config_file))
+    counts = run_catalogue(ws, config, backend=gemma())
+    assert counts["products"] == 5 and counts["types"] == 5 and counts["prompts"] == 5
+    candidates = pq.read_table(ws.root / SCRATCH / "generate" / "candidates.parquet")
+    assert {h.split(" -> ")[-1] for h in candidates.column("head").to_pylist()} == {
+        "tent", "air mattress", "sleeping bag", "swaddle", "lotion"}
+    facts = catalogue_facts(ws)
+    assert counts["products_with_facts"] == len(facts) > 0
+    for product_id, found in facts.items():
+        assert found and all(f.source == SOURCE and f.relation == "used_for_function" for f in found)
+        assert all(f.intention_id.startswith("intention:") for f in found)
+    again = run_catalogue(ws, config, backend=gemma())  # unchanged: skipped
+    assert again == counts and ws.manifest("catalogue").status == "complete"
