@@ -81,8 +81,11 @@ def test_cli_prints_the_lift(eval_ws, esci_dir):
     assert result.exit_code == 0, result.output
     assert "knowledge lift, ESCI 4-class" in result.output and "95% CI" in result.output
     assert "coverage" in result.output
+    assert "with - shuffled" in result.output and "with - filler" in result.output  # the table's columns
     shown = CliRunner().invoke(cli, ["eval", "show", str(eval_ws.root), "--stage", "eval-esci-cli"])
     assert shown.exit_code == 0 and "knowledge lift" in shown.output
+    assert "controls: shuffled" in shown.output and "filler" in shown.output
+    assert ("the lift COUNTS" in shown.output) != ("the lift does NOT count" in shown.output)  # one verdict
     missing = CliRunner().invoke(cli, ["eval", "show", str(eval_ws.root), "--stage", "nothing-here"])
     assert missing.exit_code != 0
 

@@ -23,7 +23,6 @@ def catalogue(
     force: bool = FORCE,
 ) -> None:
     """Generate + filter knowledge for each product type of ws/ingest/products (no behaviour, no label)."""
-    from intentkg.knowledge.budget import expected_minutes
     from intentkg.knowledge.catalogue import CatalogueConfig, run_catalogue
 
     cfg = CatalogueConfig(types=types or None, relations=list(dict.fromkeys(relation)),
@@ -34,8 +33,8 @@ def catalogue(
     n_products = ws.read("ingest", "products").num_rows
     prompts = min(n_products, cfg.types or n_products) * len(cfg.relations)
     console.print(f"catalogue: {n_products} products in at most {min(n_products, cfg.types or n_products)} types x "
-                  f"{len(cfg.relations)} relations = {prompts} prompts; expected {expected_minutes(prompts)} "
-                  f"(answers already in the request cache cost nothing)", highlight=False)
+                  f"{len(cfg.relations)} relations = at most {prompts} prompts (the generate step says how many "
+                  f"are not cached yet and how long they take)", highlight=False)
     counts = run_catalogue(ws, cfg, force=force)
     console.print(f"catalogue: {counts.get('facts', 0)} facts for {counts.get('products_with_facts', 0)} of "
                   f"{counts.get('products', 0)} products ({counts.get('types_with_facts', 0)} of "

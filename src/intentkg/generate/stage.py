@@ -100,6 +100,11 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
     stats = {"requests": len(unique), "cache_hits": len(known), "backend_calls": 0, "failed_calls": 0,
              "tokens_in": 0, "tokens_out": 0, "completions": 0, "first_error": None, "run_id": run_id}
     seconds = cpu_seconds = 0.0
+    if todo:
+        from intentkg.generate.budget import expected_time
+
+        console.print(f"generate: {len(known)} of {len(unique)} answers cached; "
+                      f"{expected_time(len(todo), config.backend.name, config.backend.model)}", highlight=False)
     if todo and hasattr(backend, "load"):
         with run.time("load_model"):
             backend.load()
