@@ -12,7 +12,6 @@ The table goes to ``<ws>/eval-ablation/ablation.json``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from intentkg.eval.config import EvalConfig
@@ -71,8 +70,7 @@ def run_ablation(workspace: str | Path | Workspace, base: EvalConfig, sets: list
         rows.append(row(name, run_esci_eval(ws, config, force=force)))
     with ws.run(STAGE, config={"base": base.model_dump(mode="json"), "rows": list(planned)},
                 inputs=[c.stage for c in planned.values() if ws.manifest(c.stage) is not None], force=True) as run:
-        run.folder.mkdir(parents=True, exist_ok=True)
-        (run.folder / "ablation.json").write_text(json.dumps({"rows": rows}, indent=2, default=float))
+        run.write_json("ablation.json", {"rows": rows})
         run.counts["rows"] = len(rows)
     return rows
 

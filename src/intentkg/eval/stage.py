@@ -75,6 +75,8 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
                             f"-w at a workspace that has one, or run with --no-kg --on-demand")
     # the KG lookup also reads ingest's behaviours (leave-own-out, hidden test queries): declared too
     inputs: list[str | Path] = [*data.files, *(["kg", "ingest"] if config.knowledge.kg else [])]
+    if config.knowledge.catalogue and ws.manifest("catalogue") is not None:
+        inputs.append("catalogue")  # product-side knowledge from the catalogue stage
     if config.knowledge.on_demand:
         inputs += [s for s in ("generate", "filter") if ws.manifest(s) is not None]
         if config.knowledge.on_demand_config:

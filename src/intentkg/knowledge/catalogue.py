@@ -165,9 +165,9 @@ def run_catalogue(workspace: str | Path | Workspace, config: CatalogueConfig | N
 def catalogue_facts(workspace: str | Path | Workspace, per_product: int = 20) -> dict[str, list[Fact]] | None:
     """Facts per product id from the catalogue stage, best first; None when the stage has not run."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    path = ws.table_path(STAGE, "facts")
-    if not path.exists():
+    if ws.manifest(STAGE) is None:
         return None
+    path = ws.table_path(STAGE, "facts")  # refuses a catalogue stage whose last run failed
     import pyarrow.parquet as pq
 
     out: dict[str, list[Fact]] = defaultdict(list)
