@@ -30,9 +30,10 @@ def _cli(*args):
 
 def test_analyze_json_has_every_field_and_finds_the_real_effect(experiment_files, tmp_path):
     table, config = experiment_files
-    result = _cli("analyze", table, "--config", config, "--json", "-w", tmp_path / "ws")
-    assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
+    result = CliRunner().invoke(app, ["analyze", str(table), "--config", str(config), "--json", "-w",
+                                      str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
     assert doc["srm"]["passed"] is True and set(doc["srm"]) >= {"p_value", "passed"}
     by_metric = {m["metric"]: m for m in doc["metrics"]}
     assert all(FIELDS <= set(m) for m in doc["metrics"])

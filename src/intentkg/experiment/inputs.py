@@ -14,7 +14,6 @@ quarantine row (file, 1-based row, column, reason, detail):
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +93,9 @@ def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, list[tuple[int, str, 
         problems += [(int(i), "not_finite", repr(values[i])) for i in np.flatnonzero(np.isinf(values))]
         values[np.isinf(values)] = np.nan
         return values, sorted(problems)
+    fast = _parse_clean(column)
+    if fast is not None:
+        return fast
     values = np.full(len(column), np.nan)
     problems = []
     for i, text in enumerate(_text(column)):
@@ -111,6 +113,22 @@ def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, list[tuple[int, str, 
         else:
             problems.append((i, "not_finite", cell))
     return values, problems
+
+
+def _parse_clean(column: pa.ChunkedArray) -> tuple[np.ndarray, list[tuple[int, str, str]]] | None:
+    """Vectorised parse of a text column whose cells are all numbers or empty; None when any cell is
+    something else (then every cell is parsed on its own, to name the bad ones)."""
+    try:
+        text = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
+        empty = pc.is_in(pc.utf8_lower(text), value_set=pa.array(["", "na", "nan", "null", "none"]))
+        values = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), text), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+    missing = pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+    if np.isinf(values).any():
+        return None
+    return values, [(int(i), "missing_value", "") for i in np.flatnonzero(missing)]
 
 
 def _looks_numeric(column: pa.ChunkedArray) -> bool:
@@ -155,33 +173,14 @@ def load_units(path: str | Path, config: MetricsConfig, quarantine: Quarantine,
                          "is empty or text", file=file, hint="add numeric metric columns (docs/experiment.md)")
 
     keep = np.ones(table.num_rows, dtype=bool)
-    units = _text(table.column("unit_id"))
+    unit_ids = _strings(table.column("unit_id"))
     if exposures is None:
-        variants = _text(table.column("variant"))
+        variant_ids = _strings(table.column("variant"))
     else:
-        variants = _variants_from_log(units, rows, file, exposures, quarantine, keep)
-    experiments = _text(table.column("experiment_id")) if "experiment_id" in table.column_names else None
-    arms = config.valid_arms()
-    for i, (unit, variant) in enumerate(zip(units, variants)):
-        if unit is None or not unit.strip():
-            keep[i] = False
-            quarantine.add(file=file, row=int(rows[i]), column="unit_id", reason="missing_unit_id",
-                           detail="the unit has no unit_id; it is left out of every metric")
-        elif variant not in arms and keep[i]:
-            keep[i] = False
-            quarantine.add(file=file, row=int(rows[i]), column="variant", reason="bad_variant",
-                           detail=f"variant {variant!r} is not one of {arms}; the unit is left out "
-                                  f"(declare the arms with `arms:` in the metrics YAML)", raw=variant)
-    scope = [(experiments[i] if experiments else None, units[i]) for i in range(len(units))]
-    counts = Counter(key for key, k in zip(scope, keep) if k)
-    for i, key in enumerate(scope):
-        if keep[i] and counts[key] > 1:
-            keep[i] = False
-            quarantine.add(file=file, row=int(rows[i]), column="unit_id", reason="duplicate_unit",
-                           detail=f"unit_id {key[1]!r} appears {counts[key]} times"
-                                  f"{' in experiment ' + repr(key[0]) if key[0] is not None else ''}; "
-                                  f"every copy is left out (one row per unit)", raw=key[1])
-
+        variant_ids = pa.array(_variants_from_log(unit_ids.to_pylist(), rows, file, exposures, quarantine, keep),
+                               pa.string())
+    experiment_ids = _strings(table.column("experiment_id")) if "experiment_id" in table.column_names else None
+    _check_units(unit_ids, variant_ids, experiment_ids, rows, file, config.valid_arms(), quarantine, keep)
     values: dict[str, np.ndarray] = {}
     columns = [m for m in plain] + sorted(needed - set(plain))
     for name in columns:
@@ -207,10 +206,49 @@ def load_units(path: str | Path, config: MetricsConfig, quarantine: Quarantine,
         data[np.isnan(data)] = fill
         values[pre_name] = data[keep]
         pre[name] = pre_name
-    return Units(file=file, unit_id=np.array(units, dtype=object)[keep], variant=np.array(variants, dtype=object)[keep],
-                 experiment_id=None if experiments is None else np.array(experiments, dtype=object)[keep],
+    return Units(file=file, unit_id=unit_ids.to_numpy(zero_copy_only=False)[keep],
+                 variant=np.array(variant_ids.filter(pa.array(keep)).to_pylist(), dtype=str),
+                 experiment_id=None if experiment_ids is None else experiment_ids.to_numpy(zero_copy_only=False)[keep],
                  rows=rows[keep], values=values, metrics=metrics, ratios=dict(config.ratios), pre=pre,
                  ignored_columns=ignored)
+
+
+def _strings(column: pa.ChunkedArray) -> pa.Array:
+    """One string array (CSV cells come as bytes; ids may be integers in Parquet)."""
+    return pc.cast(column, pa.string()).combine_chunks()
+
+
+def _codes(values: pa.Array) -> np.ndarray:
+    return pc.dictionary_encode(pc.fill_null(values, "")).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _check_units(unit_ids: pa.Array, variant_ids: pa.Array, experiment_ids: pa.Array | None, rows: np.ndarray,
+                 file: str, arms: list[str], quarantine: Quarantine, keep: np.ndarray) -> None:
+    """Quarantine units without an id, with a variant that is not an arm, or that appear twice (all copies)."""
+    no_id = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(unit_ids), ""), True).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(no_id & keep):
+        quarantine.add(file=file, row=int(rows[i]), column="unit_id", reason="missing_unit_id",
+                       detail="the unit has no unit_id; it is left out of every metric")
+    keep &= ~no_id
+    valid = pc.fill_null(pc.is_in(variant_ids, value_set=pa.array(arms, pa.string())), False)
+    for i in np.flatnonzero(keep & ~valid.to_numpy(zero_copy_only=False)):
+        variant = variant_ids[int(i)].as_py()
+        keep[i] = False
+        quarantine.add(file=file, row=int(rows[i]), column="variant", reason="bad_variant", raw=variant,
+                       detail=f"variant {variant!r} is not one of {arms}; the unit is left out "
+                              f"(declare the arms with `arms:` in the metrics YAML)")
+    key = _codes(unit_ids)
+    if experiment_ids is not None:
+        key = _codes(experiment_ids) * (int(key.max(initial=0)) + 1) + key
+    counts = np.bincount(key[keep], minlength=int(key.max(initial=0)) + 1)
+    for i in np.flatnonzero(keep & (counts[key] > 1)):
+        unit = unit_ids[int(i)].as_py()
+        experiment = None if experiment_ids is None else experiment_ids[int(i)].as_py()
+        keep[i] = False
+        quarantine.add(file=file, row=int(rows[i]), column="unit_id", reason="duplicate_unit", raw=unit,
+                       detail=f"unit_id {unit!r} appears {counts[key[i]]} times"
+                              f"{' in experiment ' + repr(experiment) if experiment is not None else ''}; "
+                              f"every copy is left out (one row per unit)")
 
 
 def _variants_from_log(units: list[str | None], rows: np.ndarray, file: str, exposures: ExposureArms,
