@@ -63,12 +63,15 @@ def _prepared(tmp_path_factory, name: str, prepare, run, contents) -> tuple[Path
     return base, contents(reference)
 
 
-def _kill_then_rerun(prepared, tmp_path: Path, kill_at: str, code: str, rerun, contents, status_of: str,
+def _kill_then_rerun(prepared, tmp_path: Path, kill_at: list[str], code: str, rerun, contents, status_of: str,
                      after_kill: str = "interrupted", ws=lambda root: root) -> None:
+    """Run the stage and kill it at each point of ``kill_at`` in turn (a killed run, then a killed re-run,
+    ...), check `intentkg status` after each, then re-run it to the end."""
     base, reference = prepared
     root = _copy(base, tmp_path)
-    killed(_code(code, root), kill_at)
-    assert _status_of(ws(root), status_of) == after_kill  # a decided commit is finished by the first reader
+    for point in kill_at:
+        killed(_code(code, root), point)
+        assert _status_of(ws(root), status_of) == after_kill  # a decided commit is finished by the first reader
     rerun(root)
     assert _status_of(ws(root), status_of) == "complete"
     assert contents(root) == reference
@@ -104,9 +107,9 @@ def filter_base(tmp_path_factory) -> tuple[Path, dict]:
         base, 300, seed=1, logprob_share=1.0), _filter, _filter_contents)
 
 
-@pytest.mark.parametrize("point", ["step:dedup", "write:scores"])
-def test_filter_killed(filter_base, tmp_path, point):
-    _kill_then_rerun(filter_base, tmp_path, f"filter:{point}", FILTER_CODE, _filter, _filter_contents, "filter")
+def test_filter_killed(filter_base, tmp_path):
+    _kill_then_rerun(filter_base, tmp_path, ["filter:step:dedup", "filter:write:scores"], FILTER_CODE, _filter,
+                     _filter_contents, "filter")
 
 
 # -- build -------------------------------------------------------------------------------
@@ -140,7 +143,7 @@ def kg_base(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.mark.parametrize("point", ["step:edges", "commit:moving"])
 def test_build_killed(kg_base, tmp_path, point):
-    _kill_then_rerun(kg_base, tmp_path, f"kg:{point}", BUILD_CODE, _build, _kg_contents, "kg",
+    _kill_then_rerun(kg_base, tmp_path, [f"kg:{point}"], BUILD_CODE, _build, _kg_contents, "kg",
                      "complete" if point.startswith("commit") else "interrupted", ws=lambda root: root / "ws")
 
 
@@ -244,8 +247,8 @@ def eval_base(tmp_path_factory) -> tuple[Path, dict]:
     return _prepared(tmp_path_factory, "eval", prepare, _eval, _eval_contents)
 
 
-@pytest.mark.parametrize("point", ["step:knowledge", "step:heads"])
-def test_eval_killed(eval_base, tmp_path, point):
-    _kill_then_rerun(eval_base, tmp_path, f"eval-esci:{point}", EVAL_CODE, _eval, _eval_contents, "eval-esci",
+def test_eval_killed(eval_base, tmp_path):
+    _kill_then_rerun(eval_base, tmp_path, ["eval-esci:step:knowledge", "eval-esci:step:heads"], EVAL_CODE, _eval,
+                     _eval_contents, "eval-esci",
                      ws=lambda root: root / "kgws" / "ws")
     assert eval_base[1]["inputs"] == ["ingest", "kg"]  # the behaviours the lookup reads are declared

@@ -20,17 +20,14 @@ def _products(n: int) -> pa.Table:
 
 
 def _two_stages(root):
-    """`model` writes a folder inside the workspace; `use` names it in its config and reads it as input."""
+    """`model` writes a file inside the workspace; `use` names it in its config and reads it as input."""
     ws = Workspace(root)
     with ws.run("model", config={}) as run:
-        folder = run.output("weights")
-        folder.mkdir()
-        (folder / "w.bin").write_bytes(b"123")
-        run.register("weights")
-    with ws.run("use", config={"critic": {"path": str(root / "model" / "weights")}},
-                inputs=[root / "model" / "weights"]) as run:
+        run.write("products", _products(1))
+    weights = root / "model" / "products.parquet"
+    with ws.run("use", config={"critic": {"path": str(weights)}}, inputs=[weights]) as run:
         run.write("products", _products(2))
-        run.add_model("critic", "c", root / "model" / "weights" / "w.bin")
+        run.add_model("critic", "c", weights)
     return ws
 
 
@@ -38,10 +35,10 @@ def test_workspace_paths_are_recorded_relative_to_the_root(tmp_path):
     """Old code: recorded `tmp/.../model/weights` as given, so a copy pointed back at the original."""
     _two_stages(tmp_path / "ws")
     manifest = json.loads((tmp_path / "ws" / "use" / "manifest.json").read_text())
-    assert manifest["config"] == {"critic": {"path": "model/weights"}}
+    assert manifest["config"] == {"critic": {"path": "model/products.parquet"}}
+    assert manifest["inputs"][0]["name"] == "model/products.parquet"
+    assert manifest["models"][0]["file"] == "model/products.parquet"
     assert manifest["workspace_paths"] == ["/critic/path"]
-    assert manifest["inputs"][0]["name"] == "model/weights"
-    assert manifest["models"][0]["file"] == "model/weights/w.bin"
 
 
 def test_a_copied_workspace_reads_its_own_files_and_skips_unchanged_stages(tmp_path):
@@ -49,10 +46,10 @@ def test_a_copied_workspace_reads_its_own_files_and_skips_unchanged_stages(tmp_p
     shutil.copytree(tmp_path / "ws", tmp_path / "copy")
     shutil.rmtree(tmp_path / "ws")  # the original is gone: nothing may point back at it
     copy = Workspace(tmp_path / "copy")
-    assert copy.stage_config("use") == {"critic": {"path": str(tmp_path / "copy" / "model" / "weights")}}
-    with copy.run("use", config={"critic": {"path": str(tmp_path / "copy" / "model" / "weights")}},
-                  inputs=[tmp_path / "copy" / "model" / "weights"]) as run:
+    weights = tmp_path / "copy" / "model" / "products.parquet"
+    with copy.run("use", config={"critic": {"path": str(weights)}}, inputs=[weights]) as run:
         assert run.skipped  # same config and inputs, wherever the workspace is
+    assert copy.stage_config("use") == {"critic": {"path": str(weights)}}
     with copy.run("next", config={}, inputs=["use"]) as run:
         run.write("products", copy.read("use", "products"))
     assert copy.manifest("next").status == "complete"

@@ -86,10 +86,10 @@ def test_a_failed_rerun_makes_the_stage_unreadable_until_it_runs_again(tmp_path)
     with pytest.raises(RuntimeError):
         with ws.run("up", config={"v": 2}) as run:
             raise RuntimeError("boom")
-    assert ws.committed("up").status == "complete"  # the previous outputs are kept on disk ...
     for read in (lambda: ws.read("up", "products"), lambda: ws.run("down", config={}, inputs=["up"])):
         with pytest.raises(IntentkgError, match=r"stage 'up' .* last run failed \(RuntimeError: boom\).*Re-run"):
-            read()  # ... but no one reads them
+            read()  # the previous outputs are not read ...
+    assert ws.committed("up").status == "complete"  # ... though they are kept on disk, whole
     with ws.run("up", config={"v": 1}) as run:  # the previous settings: their outputs stand, skipped
         assert run.skipped
     assert ws.read("up", "products").num_rows == 2 and ws.attempt("up") is None
@@ -109,8 +109,14 @@ def test_a_second_concurrent_run_of_a_stage_is_refused(tmp_path):
 
 def test_skip_verifies_output_hashes(tmp_path):
     """Old code: skipped whenever the files existed, whatever they held."""
+    import pyarrow.parquet as pq
+
     ws = Workspace(tmp_path)
     with ws.run("s", config={}) as run:
+        run.write("products", _products(3))
+    pq.write_table(_products(1), tmp_path / "s" / "products.parquet")  # edited after the run
+    with ws.run("s", config={}) as run:
+        assert not run.skipped
         run.write("products", _products(3))
         run.write_json("summary.json", {"rows": 3})
     manifest = ws.manifest("s")

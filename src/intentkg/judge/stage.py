@@ -72,6 +72,8 @@ def run_judge(workspace: str | Path | Workspace, config: JudgeConfig | None = No
         info = backend.info()
         cfg = dict(config.to_dict(), on=on, limit=limit, model_hash=info.model_hash)
         inputs = [EXPORT_STAGE] if on == "annotated" else ["generate"]
+        if on == "annotated" and ws.manifest("critic") is not None:
+            inputs.append("critic")  # its predictions are compared with the judge's: a declared input
         with ws.run(STAGE, config=cfg, inputs=inputs, force=force) as run:
             if run.skipped:
                 return run.previous  # type: ignore[return-value]

@@ -97,8 +97,10 @@ def explorer_section(workspace: Workspace | str | Path) -> str:
 
 def write_explorer(workspace: Workspace | str | Path, out: Path | None = None) -> Path:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    out = out or ws.stage_dir("kg") / "explorer.html"
     page = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>intentkg explorer: "
             f"{html.escape(str(ws.root))}</title></head><body style=\"font-family: sans-serif; margin: 2em\">"
             f"<h2>intentkg KG explorer</h2>{explorer_section(ws)}</body></html>")
+    if out is None:  # the default page is an output of the kg stage: committed and hashed in its manifest
+        ws.amend("kg", {"explorer.html": page})
+        return ws.stage_dir("kg") / "explorer.html"
     return atomic_file.write_text(out, page)  # replaces a planted link, never writes through it
