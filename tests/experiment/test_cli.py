@@ -134,3 +134,18 @@ def test_three_arms_are_each_compared_with_control_in_one_family(tmp_path):
     decision = [(m["metric"], m["arm"]) for m in doc["metrics"] if m["family"] == "decision"]
     assert sorted(decision) == [("orders", "knowledge_a"), ("orders", "knowledge_b"), ("sales", "knowledge_a"),
                                 ("sales", "knowledge_b")]
+
+
+def test_without_the_experiment_extra_the_error_says_what_to_install(monkeypatch, experiment_files):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_statsmodels(name, *args, **kwargs):
+        if name.split(".")[0] == "statsmodels":
+            raise ImportError("No module named 'statsmodels'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_statsmodels)
+    result = CliRunner().invoke(app, ["analyze", str(experiment_files[0])])
+    assert "pip install 'intentkg[experiment]'" in str(result.exception)

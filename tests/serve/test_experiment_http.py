@@ -68,13 +68,16 @@ def test_arms_on_the_wire_and_in_the_exposure_log(workspace, tmp_path):
         assert outside["arm"] is None and outside["entry"]["intentions"]  # no unit: not in the experiment
         bad = client.get("/v1/knowledge/query", params={"q": "winter camping gear", "unit_id": "a b"})
         assert bad.status_code == 400
+        email = client.get("/v1/knowledge/query", params={"q": "winter camping gear", "unit_id": "jane@example.com"})
+        assert email.status_code == 400 and "personal data (EMAIL)" in email.json()["detail"]
+        assert client.get("/v1/knowledge/product/M1", params={"unit_id": "1234567890"}).json()["arm"]
     assert all(len(a) == 1 for a in seen.values())  # a unit keeps its arm
     assert {u: a.pop() for u, a in seen.items()} == {u: arms.assign(u).arm for u in units}
     log_table = read_exposures(exposure_folder(tmp_path / "ws"))  # flushed by the server's tick and shutdown
-    assert log_table.num_rows == 2 * len(units)
+    assert log_table.num_rows == 2 * len(units) + 1  # + the numeric id
     rows = log_table.to_pylist()
     assert {r["outcome"] for r in rows} == {"hit"} and {r["experiment_id"] for r in rows} == {"kg-on-off"}
-    assert {r["key"] for r in rows} == {"q:winter camping gear", "q:winter camping gear p:M1"}
+    assert {r["key"] for r in rows} == {"q:winter camping gear", "q:winter camping gear p:M1", "p:M1"}
 
     # the read-out on what the deployment logged: arms from the log, metrics from elsewhere
     rng = np.random.default_rng(0)
@@ -87,7 +90,7 @@ def test_arms_on_the_wire_and_in_the_exposure_log(workspace, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["srm"]["counts"] == {"control": int((arm == "control").sum()), "treatment": int((arm == "treatment").sum())}
-    assert doc["quarantine"]["by_reason"] == {"not_exposed": 1}
+    assert doc["quarantine"]["by_reason"] == {"not_exposed": 1, "no_metrics": 1}  # 1234567890 has no row
     sales_row = doc["metrics"][0]
     assert sales_row["significant"] and sales_row["ci_low"] < 4.0 < sales_row["ci_high"]
 

@@ -21,6 +21,17 @@ WORKSPACE = typer.Option(None, "--workspace", "-w", help="Also record the result
 SRM_FAILED = 3  # exit status when the sample-ratio-mismatch check fails
 
 
+def _require_extra() -> None:
+    """statsmodels, scipy and scikit-learn come with the ``experiment`` extra, not with a core install."""
+    from intentkg.errors import ConfigError
+
+    for module in ("statsmodels", "scipy", "sklearn"):
+        try:
+            __import__(module)
+        except ImportError as exc:
+            raise ConfigError(f"`intentkg experiment` needs {module}: pip install 'intentkg[experiment]'") from exc
+
+
 def _config(path: Optional[Path], correction: Optional[str], alpha: Optional[float]):
     from intentkg.errors import ConfigError
     from intentkg.experiment.config import load_metrics_config
@@ -48,6 +59,7 @@ def analyze_cmd(table: Path = TABLE, config: Optional[Path] = CONFIG, json_out: 
                                "with -w, else <table>.quarantine.parquet."),
                 workspace: Optional[Path] = WORKSPACE) -> None:
     """Per metric: effect, relative effect, interval, p-value, adjusted p-value; SRM gate (exit 3)."""
+    _require_extra()
     from intentkg.experiment.stage import run_analyze, to_json
 
     settings = _config(config, correction, alpha)
@@ -110,6 +122,7 @@ def prune_cmd(table: Path = typer.Argument(..., help="Historical experiments (se
               out: Optional[Path] = typer.Option(None, help="Write the proposed tiers as a metrics YAML for analyze."),
               workspace: Optional[Path] = WORKSPACE) -> None:
     """Correlation matrix, PCA (components for 95% variance), clusters, representatives and tiers."""
+    _require_extra()
     from intentkg.experiment.stage import run_prune, tiers_yaml, to_json
 
     settings = _config(config, None, None)
@@ -148,6 +161,7 @@ def power_cmd(table: Path = TABLE, config: Optional[Path] = CONFIG, json_out: bo
               expected_true: int = typer.Option(1, min=1, help="True effects expected (BH's per-test level)."),
               experiment: Optional[str] = typer.Option(None, "--experiment", help="experiment_id to use.")) -> None:
     """MDE and units needed per metric, for the whole metric set vs the decision family."""
+    _require_extra()
     from intentkg.experiment.power import power_table
     from intentkg.experiment.stage import load_for_readout, to_json
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException
 
+from intentkg.pii import scrub
 from intentkg.serve.arms import UNIT_ID, Arms, Assignment
 from intentkg.serve.exposure_log import ExposureLog
 
 UNIT_HEADER = "X-Intentkg-Unit"
+PERSONAL = {"EMAIL", "CARD", "SSN", "PHONE"}  # bare digit runs are allowed: numeric account ids are common
 
 
 @dataclass
@@ -25,6 +27,10 @@ class ServingExperiment:
         if not UNIT_ID.match(unit_id):
             raise HTTPException(status_code=400, detail="unit_id must be 1-128 printable ASCII characters "
                                                         "without spaces (a user or session id)")
+        personal = set(scrub(unit_id).found) & PERSONAL
+        if personal:  # the id is stored in the exposure log: it must not be an e-mail address or the like
+            raise HTTPException(status_code=400, detail=f"unit_id looks like personal data ({', '.join(sorted(personal))}); "
+                                                        f"send a pseudonymous user or session id")
         return unit_id, self.arms.assign(unit_id)
 
     def record(self, unit: tuple[str, Assignment], endpoint: str, key: str, outcome: str) -> None:
