@@ -3,11 +3,12 @@ ablation by source, and the controls beside every lift (real bundled MiniLM)."""
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from intentkg.eval.ablation import markdown, run_ablation
 from intentkg.eval.config import EvalConfig, KnowledgeConfig
 from intentkg.eval.esci_data import EsciDataConfig
-from intentkg.eval.stage import run_esci_eval
+from intentkg.eval.stage import read_results, run_esci_eval
 from intentkg.knowledge.catalogue import FACTS, STAGE
 
 
@@ -63,6 +64,14 @@ def test_ablation_by_source(eval_ws, esci_dir):
     assert rows[0]["by_source"] == {"product_catalogue": 0.2}
     assert "product_catalogue" not in rows[1]["by_source"] and rows[1]["coverage"] > 0.5
     assert all(len(r["vs_shuffled_ci"]) == 2 and len(r["vs_filler_ci"]) == 2 for r in rows)
+    # one family: product-only is listed first but 'all' is absent, so product-only is the primary here
+    assert rows[0]["primary"] and rows[0]["adjustment"].startswith("none")
+    assert not rows[1]["primary"] and rows[1]["adjustment"] == "holm"
+    assert all(p is not None for p in rows[1]["p_holm"].values())
+    # the replicates rebuilt from the stored predictions are the ones the evaluation drew itself
+    own = read_results(eval_ws, "eval-esci-product-only")["headline"]["decision"]["comparisons"]
+    assert rows[0]["lift_ci"] == pytest.approx(own["without"]["ci"])
+    assert rows[0]["vs_filler_ci"] == pytest.approx(own["filler"]["ci"])
     table = markdown(rows)
-    assert table.count("\n") == 3 and "| product-only | 20% |" in table
+    assert table.count("\n") == 3 and "| product-only | 20% |" in table and "(primary)" in table
     assert (eval_ws.stage_dir("eval-ablation") / "ablation.json").exists()

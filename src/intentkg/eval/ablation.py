@@ -7,7 +7,10 @@ differs from ``base_config`` only in its knowledge sources (:data:`~intentkg.eva
 product-only = the catalogue stage's facts; query-only = on-demand generation for every evaluated
 query; behaviour = the KG built from the training split's logs; all) or, for the by-relation rows,
 in the one relation kept (all sources). Every run reports its primary lift with both controls.
-The table goes to ``<ws>/eval-ablation/ablation.json``.
+The rows form one family: the ``all`` row is the primary comparison (declared before the runs,
+95% intervals), every other row's three comparisons (against without, shuffled, filler) are
+Holm-adjusted together (:func:`adjust`, from each run's stored predictions). The table goes to
+``<ws>/eval-ablation/ablation.json``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from intentkg.eval.config import EvalConfig
+from intentkg.eval.controls import BASELINES
 from intentkg.eval.sources import ABLATION
 from intentkg.workspace import Workspace
 
@@ -56,6 +60,68 @@ def row(name: str, document: dict) -> dict:
     }
 
 
+def replicates(ws: Workspace, stage: str, encoder: str, head: str, task: str, n_boot: int) -> dict:
+    """The bootstrap differences (with − baseline) of a stored evaluation, from its predictions:
+    the same paired replicates the stage drew (seed 0 over the same queries)."""
+    import numpy as np
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from intentkg.eval.config import TASKS
+    from intentkg.eval.metrics import compare
+
+    table = pq.read_table(ws.table_path(stage, "predictions"))
+    mask = pc.and_(pc.and_(pc.equal(table["encoder"], encoder), pc.equal(table["head"], head)),
+                   pc.equal(table["task"], task))
+    rows = table.filter(mask).sort_by([("setting", "ascending"), ("seed", "ascending"), ("example_id", "ascending")])
+    labels = TASKS[task]
+    index = {label: i for i, label in enumerate(labels)}
+    by: dict[str, dict[int, tuple]] = {}
+    for setting, seed, example, query, truth, predicted in zip(*(rows[c].to_pylist() for c in (
+            "setting", "seed", "example_id", "query_id", "label", "predicted"))):
+        by.setdefault(setting, {}).setdefault(seed, ([], [], [], []))
+        for part, value in zip(by[setting][seed], (example, query, index[truth], index[predicted])):
+            part.append(value)
+    first = next(iter(by["with"].values()))
+    y, groups = np.array(first[2]), np.array(first[1], dtype=object)
+    runs = {s: [np.array(v[3]) for _, v in sorted(seeds.items())] for s, seeds in by.items()}
+    out = {}
+    for baseline in (b for b in BASELINES if b in runs):
+        scored = compare(y, groups, runs[baseline], runs["with"], labels, n_boot=n_boot, seed=0, keep_replicates=True)
+        out[baseline] = scored["_replicates"]
+    return out
+
+
+def adjust(ws: Workspace, planned: dict[str, EvalConfig], rows: list[dict], primary: str) -> dict:
+    """One family over the ablation: ``primary`` (declared before the runs) at 95%, every other row's
+    three comparisons Holm-adjusted together (controls.decide); the rows' intervals and verdicts
+    are replaced by these."""
+    from intentkg.eval.controls import decide
+
+    pseudo = []
+    for r in rows:
+        if "skipped" in r:
+            continue
+        config = planned[r["name"]]
+        encoder, head, task, _ = config.primary
+        pseudo.append({"encoder": r["name"], "head": head, "task": task,
+                       "_replicates": replicates(ws, config.stage, encoder, head, task, config.n_boot)})
+    if not pseudo:
+        return {}
+    head, task, metric = pseudo[0]["head"], pseudo[0]["task"], "macro_f1"
+    summary = decide(pseudo, (primary, head, task, metric))
+    decided = {p["encoder"]: p["decision"] for p in pseudo}
+    for r in rows:
+        decision = decided.get(r["name"])
+        if decision:
+            c = decision["comparisons"]
+            r.update({"lift_ci": c["without"]["ci"], "vs_shuffled_ci": c.get("shuffled", {}).get("ci"),
+                      "vs_filler_ci": c.get("filler", {}).get("ci"), "counts": decision["counts"],
+                      "primary": decision["primary"], "adjustment": decision["adjustment"],
+                      "p_holm": {b: v["p_holm"] for b, v in c.items()}})
+    return summary
+
+
 def run_ablation(workspace: str | Path | Workspace, base: EvalConfig, sets: list[str] | None = None,
                  relations: list[str] | None = None, force: bool = False) -> list[dict]:
     from intentkg.eval.stage import run_esci_eval
@@ -68,9 +134,11 @@ def run_ablation(workspace: str | Path | Workspace, base: EvalConfig, sets: list
             rows.append({"name": name, "skipped": f"no KG in {ws.root}"})
             continue
         rows.append(row(name, run_esci_eval(ws, config, force=force)))
+    primary = "all" if "all" in planned else next(iter(planned))
+    decision = adjust(ws, planned, rows, primary)
     with ws.run(STAGE, config={"base": base.model_dump(mode="json"), "rows": list(planned)},
                 inputs=[c.stage for c in planned.values() if ws.manifest(c.stage) is not None], force=True) as run:
-        run.write_json("ablation.json", {"rows": rows})
+        run.write_json("ablation.json", {"primary": primary, "decision": decision, "rows": rows})
         run.counts["rows"] = len(rows)
     return rows
 
@@ -92,5 +160,5 @@ def markdown(rows: list[dict]) -> str:
         lines.append(f"| {r['name']} | {num(r['coverage'], '{:.0%}')} | {num(r['without'], '{:.3f}')} → "
                      f"{num(r['with'], '{:.3f}')} | {num(r['lift'])} {ci(r['lift_ci'])} | {num(r['vs_shuffled'])} "
                      f"{ci(r['vs_shuffled_ci'])} | {num(r['vs_filler'])} {ci(r['vs_filler_ci'])} | "
-                     f"{'yes' if r['counts'] else 'no'} |")
+                     f"{'yes' if r['counts'] else 'no'}{' (primary)' if r.get('primary') else ''} |")
     return "\n".join(lines)
