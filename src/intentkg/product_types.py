@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from intentkg.text import normalize, singular
 
-_SEGMENT = re.compile(r"\s*(?:[,|;:()\[\]{}/]| - | \u2013 | \u2014 | with | for | by | featuring | includes? )\s*",
+_SEGMENT = re.compile(r"\s*(?:[,|;:()\[\]{}/]| - | \u2013 | \u2014 | with | for | featuring | includes? )\s*",
                       re.IGNORECASE)
 _DROP = frozenset("""
     oz ounce ounces fl ml l liter liters litre litres gallon gallons qt quart quarts lb lbs pound pounds kg g gram

@@ -126,6 +126,14 @@ class RepeatedAnswersConfig(_Strict):
     min_groups: int = Field(3, ge=1, description="distinct product types among their products")
 
 
+class AgreementConfig(_Strict):
+    """Agreement between the samples of one prompt (agreement.py); needs sampling.n >= min_samples."""
+
+    enabled: bool = True
+    min_samples: int = Field(2, ge=2, description="prompts with fewer samples are not checked")
+    min_share: float = Field(0.5, gt=0, le=1, description="share of the samples that must name the tail")
+
+
 class CompletenessConfig(_Strict):
     scorer: Literal["auto", "generation", "llama", "none"] = Field(
         "auto", description="auto: generation log-probs when recorded, else the llama.cpp scorer; "
@@ -189,6 +197,7 @@ class FilterConfig(_Strict):
     rules: RulesConfig = RulesConfig()
     generic: GenericConfig = GenericConfig()
     repeated: RepeatedAnswersConfig = RepeatedAnswersConfig()
+    agreement: AgreementConfig = AgreementConfig()
     completeness: CompletenessConfig = CompletenessConfig()
     similarity: SimilarityConfig = SimilarityConfig()
     dedup: DedupConfig = DedupConfig()

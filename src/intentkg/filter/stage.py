@@ -26,6 +26,7 @@ from intentkg.duck import quote_path
 from intentkg.errors import IntentkgError
 from intentkg.filter import passes
 from intentkg.filter.config import FilterConfig, Thresholds
+from intentkg.filter.agreement import find_unconfirmed
 from intentkg.filter.critic import Critic
 from intentkg.filter.dedup import TailClusters, cluster_tails, duplicate_sql
 from intentkg.filter.funnel import Funnel
@@ -164,6 +165,8 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
         con.register("generic", pa.table({"key": list(generic), "generic_detail": details}, schema=generic_schema))
         repeated = find_repeated_answers(con, rows, config.repeated)
         con.register("repeated", repeated)
+        unconfirmed = find_unconfirmed(con, rows, config.agreement)
+        con.register("unconfirmed", unconfirmed)
     with run.time("completeness"):
         lm = passes.completeness_pass(con, rows, config, scratch / "lm.parquet")
         if lm.get("model_path"):
@@ -197,7 +200,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
         _assemble(run, con, config, rows, scratch, clusters, critic, lm, total, funnel)
     summary = funnel.total()
     run.counts.update({"candidates": int(total), "generic_tails": len(generic),
-                       "repeated_answer_rows": repeated.num_rows,
+                       "repeated_answer_rows": repeated.num_rows, "unconfirmed_rows": unconfirmed.num_rows,
                        "completeness": {k: v for k, v in lm.items() if k != "model_path"},
                        "kept": summary["kept"], "rejected": summary["candidates"] - summary["kept"],
                        "funnel": funnel.to_dict()})
@@ -230,9 +233,10 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
     con.execute(f"""
         CREATE OR REPLACE TABLE base AS
         SELECT r.*, t.tail_idx, c.cluster, c.cluster_text, s.input_similarity, g.generic_detail,
-               rp.detail AS repeated_detail,
+               rp.detail AS repeated_detail, un.detail AS unconfirmed_detail,
                {completeness} AS completeness, {source} AS completeness_source,
-               len(r.flags) + (g.generic_detail IS NOT NULL)::INT + (rp.detail IS NOT NULL)::INT AS n_flags
+               len(r.flags) + (g.generic_detail IS NOT NULL)::INT + (rp.detail IS NOT NULL)::INT
+                 + (un.detail IS NOT NULL)::INT AS n_flags
         FROM read_parquet({quote_path(rows)}) r
         LEFT JOIN tails t ON t.key = r.key
         LEFT JOIN clusters c ON c.tail_idx = t.tail_idx
@@ -240,11 +244,12 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
         LEFT JOIN read_parquet({quote_path(scratch / 'lm.parquet')}) l ON l.relation = r.relation AND l.tail = r.tail
         LEFT JOIN generic g ON g.key = r.key
         LEFT JOIN repeated rp ON rp.row = r.row
+        LEFT JOIN unconfirmed un ON un.row = r.row
     """)
     con.execute(f"CREATE OR REPLACE TABLE dups AS {duplicate_sql('base', config.dedup)}")
     rows_reader = passes.reader(con, """
         SELECT b.row, b.candidate_id, b.kind, b.head, b.relation, b.tail, b.flags, b.details, b.generic_detail,
-               b.repeated_detail,
+               b.repeated_detail, b.unconfirmed_detail,
                b.completeness, b.completeness_source, b.input_similarity, b.cluster_text, b.tail_idx,
                rep.candidate_id AS dup_of, rep.tail_idx AS rep_tail_idx, coalesce(d.dup_count, 0) AS dup_count
         FROM base b LEFT JOIN dups d ON d.row = b.row LEFT JOIN base rep ON rep.row = d.dup_of_row
@@ -269,7 +274,8 @@ def _scores_batch(batch: pa.RecordBatch, clusters: TailClusters, critic: Critic 
     n = batch.num_rows
     flags = batch.column("flags").to_pylist()
     details = batch.column("details").to_pylist()
-    for flag, column in (("generic_tail", "generic_detail"), ("ignores_behavior", "repeated_detail")):
+    for flag, column in (("generic_tail", "generic_detail"), ("ignores_behavior", "repeated_detail"),
+                         ("unconfirmed", "unconfirmed_detail")):
         for i, detail in enumerate(batch.column(column).to_pylist()):
             if detail is not None:
                 flags[i] = [*flags[i], flag]

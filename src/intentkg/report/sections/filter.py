@@ -24,6 +24,7 @@ REASON_HELP = {
     "restates_product": "names the product itself, not something about it",
     "copied_example": "copies a worked answer its prompt showed, with no word of the behaviour",
     "ignores_behavior": "the same whole answer was given for unrelated products",
+    "unconfirmed": "too few of its prompt's samples named it",
     "circular": "restates the purchase instead of a reason",
     "empty_reason": "no content word",
     "malformed_relation": "unknown or malformed relation",
