@@ -152,6 +152,9 @@ class CompletenessConfig(_Strict):
 
 class SimilarityConfig(_Strict):
     enabled: bool = True
+    min_relatedness: float | None = Field(
+        0.2, ge=-1, le=1, description="a tail whose cosine to every source text is below this is "
+                                      "unrelated_to_behavior (null: off)")
     embedder: str = Field("all-MiniLM-L6-v2", description="bundled name or a sentence-transformers folder")
     batch_size: int = Field(128, ge=1)
     chunk_texts: int = Field(8192, ge=64, description="texts embedded per step (progress + memory)")

@@ -114,9 +114,10 @@ class RuleChecker:
             return
         titles = [t for t in ((left_text, right_text) if kind == "co_buy" else (right_text,)) if t]
         sources = stems(" ".join(t for t in (left_text, right_text) if t))
+        singular_words = set(core(normalize(tail)).split())
         for title in titles:
             noun = head_noun(title)
-            if noun and words <= sources and stems(noun) <= words:
+            if noun and words <= sources and noun in singular_words:
                 result.add("restates_product", f"names the product itself ({title_type(title)!r}), "
                                                f"not something about it")
                 return

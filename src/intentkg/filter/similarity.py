@@ -61,3 +61,12 @@ def input_similarity(tails: np.ndarray, tail_index: np.ndarray, sources: np.ndar
         cos = rowwise_cosine(tails, tail_index, sources, index)
         result = np.fmax(result, cos)
     return np.round(result, 4)
+
+
+def unrelated(similarities: list[float | None], floor: float | None) -> list[tuple[int, str]]:
+    """(row, detail) for tails whose best cosine to their behaviour's texts is below ``floor``: the
+    answer ignores the behaviour ("get a tan" for an anti-itch cream). Unknown similarities pass."""
+    if floor is None:
+        return []
+    return [(i, f"cosine to the query and title {s:.2f} < {floor}: about something else")
+            for i, s in enumerate(similarities) if s is not None and s == s and s < floor]

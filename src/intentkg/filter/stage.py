@@ -32,6 +32,7 @@ from intentkg.filter.dedup import TailClusters, cluster_tails, duplicate_sql
 from intentkg.filter.funnel import Funnel
 from intentkg.filter.generic_tails import find_generic_tails
 from intentkg.filter.repeated_answers import find_repeated_answers
+from intentkg.filter.similarity import unrelated
 from intentkg.filter.shown_examples import default_shown
 from intentkg.filter.view import STAGE, iter_view, verdicts
 from intentkg.progress import bar
@@ -280,6 +281,9 @@ def _scores_batch(batch: pa.RecordBatch, clusters: TailClusters, critic: Critic 
             if detail is not None:
                 flags[i] = [*flags[i], flag]
                 details[i] = [*details[i], detail]
+    for i, detail in unrelated(batch.column("input_similarity").to_pylist(), config.similarity.min_relatedness):
+        flags[i] = [*flags[i], "unrelated_to_behavior"]
+        details[i] = [*details[i], detail]
     dup_of = batch.column("dup_of")
     is_dup = ~np.asarray(dup_of.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     dup_kind: list[str | None] = [None] * n

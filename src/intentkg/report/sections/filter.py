@@ -25,6 +25,7 @@ REASON_HELP = {
     "copied_example": "copies a worked answer its prompt showed, with no word of the behaviour",
     "ignores_behavior": "the same whole answer was given for unrelated products",
     "unconfirmed": "too few of its prompt's samples named it",
+    "unrelated_to_behavior": "its embedding is far from the query and title: about something else",
     "circular": "restates the purchase instead of a reason",
     "empty_reason": "no content word",
     "malformed_relation": "unknown or malformed relation",
