@@ -43,7 +43,7 @@ def _table(path: Path, key: str, drop: tuple[str, ...] = ()) -> list[dict]:
 
 
 def _code(template: str, root: Path, **values: str) -> str:
-    for name, value in {"ROOT": repr(str(root)), **values}.items():
+    for name, value in {"ROOT": repr(str(root)), "TESTS": repr(str(Path(__file__).parents[1])), **values}.items():
         template = template.replace(name, value)
     return template
 
@@ -252,3 +252,54 @@ def test_eval_killed(eval_base, tmp_path):
                      _eval_contents, "eval-esci",
                      ws=lambda root: root / "kgws" / "ws")
     assert eval_base[1]["inputs"] == ["ingest", "kg"]  # the behaviours the lookup reads are declared
+
+
+# -- ingest and generate: the commit of the first stages -----------------------------------
+FIRST_CODE = """
+import sys
+sys.path.insert(0, TESTS)
+import helpers.fake_llm  # registers the fake backend
+from helpers.kg_workspace import PAIRS, PRODUCTS, SEARCH
+from intentkg.generate.config import GenerateConfig
+from intentkg.generate.stage import run_generate
+from intentkg.ingest import IngestConfig, run_ingest
+from intentkg.ingest.config import TableSource
+from pathlib import Path
+root = Path(ROOT)
+run_ingest(IngestConfig(sources=[TableSource(role="products", path=root / "products.csv"),
+                                 TableSource(role="co_buy", path=root / "pairs.csv"),
+                                 TableSource(role="search_log", path=root / "search.csv")]), root / "ws")
+run_generate(GenerateConfig.model_validate({"backend": {"name": "fake", "model": "fake-1"},
+                                            "relations": ["used_for_event"], "template": "qa_fewshot"}), root / "ws")
+"""
+
+
+def _first_stages(root: Path) -> None:
+    namespace: dict = {}
+    exec(_code(FIRST_CODE, root), namespace)
+
+
+def _first_contents(root: Path) -> dict:
+    ws = Workspace(root / "ws")
+    # source_file names the input as given: the copy read its own copy of the CSVs
+    return {"behaviors": _table(ws.table_path("ingest", "behaviors"), "behavior_id", drop=("source_file",)),
+            "candidates": _table(ws.table_path("generate", "candidates"), "candidate_id")}
+
+
+@pytest.fixture(scope="module")
+def first_base(tmp_path_factory) -> tuple[Path, dict]:
+    from helpers.kg_workspace import PAIRS, PRODUCTS, SEARCH
+
+    def prepare(base: Path) -> None:
+        base.mkdir(parents=True)
+        for name, text in (("products.csv", PRODUCTS), ("pairs.csv", PAIRS), ("search.csv", SEARCH)):
+            (base / name).write_text(text)
+
+    return _prepared(tmp_path_factory, "first", prepare, _first_stages, _first_contents)
+
+
+@pytest.mark.parametrize("point", ["ingest:write:behaviors", "ingest:commit:moving", "generate:commit:journal"])
+def test_ingest_and_generate_killed(first_base, tmp_path, point):
+    stage, where, _ = point.split(":")
+    _kill_then_rerun(first_base, tmp_path, [point], FIRST_CODE, _first_stages, _first_contents, stage,
+                     "complete" if where == "commit" else "interrupted", ws=lambda root: root / "ws")

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from intentkg import atomic_file
+
 app = typer.Typer(help="Read out the online A/B test of knowledge injection: effects with intervals, SRM check, "
                        "multiple-testing corrections, metric pruning and power.", no_args_is_help=True)
 console = Console()
@@ -129,7 +131,7 @@ def prune_cmd(table: Path = typer.Argument(..., help="Historical experiments (se
     result, quarantine = run_prune(table, settings, threshold=threshold, max_decision=max_decision, prefer=prefer,
                                    config_file=config, workspace=workspace)
     if out is not None:
-        out.write_text(tiers_yaml(result, settings), encoding="utf-8")
+        atomic_file.write_text(out, tiers_yaml(result, settings))
     if json_out:
         doc = result.as_dict()
         doc["quarantine"] = quarantine.summary()

@@ -16,6 +16,7 @@ from typing import Any, Callable, NamedTuple
 
 import yaml
 
+from intentkg import atomic_file
 from intentkg.kg.canonical import canonical, node_id
 from intentkg.knowledge.lookup import edge_score
 from intentkg.workspace import Workspace
@@ -65,7 +66,7 @@ def variant_template(name: str, folder: Path, search_buy: str, suffix: str) -> P
     out = folder / f"{spec['name']}.yaml"
     text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
     if not out.exists() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+        atomic_file.write_text(out, text)
     return out
 
 

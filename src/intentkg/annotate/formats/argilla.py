@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from intentkg import atomic_file
 from intentkg.annotate.display import relation_phrase
 from intentkg.annotate.questions import NAMES, QUESTIONS
 from intentkg.annotate.store import Store
@@ -56,8 +57,8 @@ def export(store: Store, folder: str | Path) -> Path:
     answers = defaultdict(list)
     for a in store.answers(role="annotator"):
         answers[a.item_id].append(a)
-    (folder / "settings.json").write_text(json.dumps(settings(), indent=2), encoding="utf-8")
-    with open(folder / "records.jsonl", "w", encoding="utf-8") as handle:
+    atomic_file.write_json(folder / "settings.json", settings())
+    with atomic_file.replacing(folder / "records.jsonl") as tmp, open(tmp, "w", encoding="utf-8") as handle:
         for item in store.items():
             responses = {q: [{"value": "yes" if a.values[q] else "no", "user_id": a.annotator}
                              for a in answers[item.item_id] if a.values[q] is not None] for q in NAMES}

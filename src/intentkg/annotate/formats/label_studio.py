@@ -14,12 +14,12 @@ Import reads Label Studio's "JSON" export (tasks with ``annotations``, each with
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from intentkg import atomic_file
 from intentkg.annotate.display import relation_phrase
 from intentkg.annotate.formats.argilla import behaviour_text
 from intentkg.annotate.questions import NAMES, QUESTIONS
@@ -62,8 +62,8 @@ def export(store: Store, folder: str | Path) -> Path:
             task["annotations"] = [{"completed_by": {"email": a.annotator}, "result": _result(a.values),
                                     "was_cancelled": False} for a in answers[item.item_id]]
         tasks.append(task)
-    (folder / "label_config.xml").write_text(label_config(), encoding="utf-8")
-    (folder / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    atomic_file.write_text(folder / "label_config.xml", label_config())
+    atomic_file.write_json(folder / "tasks.json", tasks, indent=1)
     return folder
 
 
