@@ -53,3 +53,29 @@ def test_same_effect_interval_and_p_value_as_tea_tasting(both, metric):
     assert effect.relative_effect == pytest.approx(reference.rel_effect_size, rel=1e-6)
     if metric == "orders":
         assert effect.cuped > 0.1  # the covariate explains part of the variance: the interval is narrower
+
+
+def test_ratio_cuped_matches_tea_tasting(tmp_path):
+    data = tt.make_users_data(rng=7, covariates=True, n_users=4000)
+    reference = tt.Experiment(
+        cuped_ratio=tt.RatioOfMeans("orders", "sessions", "orders_covariate", "sessions_covariate"),
+        plain_ratio=tt.RatioOfMeans("orders", "sessions"),
+    ).analyze(data)
+    path = tmp_path / "users.parquet"
+    pq.write_table(pa.table({
+        "unit_id": pc.cast(data.column("user"), pa.string()),
+        "variant": pa.array(np.where(data.column("variant").to_numpy() == 1, "treatment", "control")),
+        "orders": data.column("orders"), "sessions": data.column("sessions"),
+        "orders__pre": data.column("orders_covariate"), "sessions__pre": data.column("sessions_covariate"),
+    }), path)
+    config = MetricsConfig(ratios={"ops": Ratio(numerator="orders", denominator="sessions")})
+    ours = {e.metric: e for e in analyze(load_units(path, config, Quarantine()), config).effects}["ops"]
+    theirs = reference["cuped_ratio"]
+    assert ours.control_value == pytest.approx(theirs.control, rel=1e-9)
+    assert ours.treatment_value == pytest.approx(theirs.treatment, rel=1e-9)
+    width = theirs.effect_size_ci_upper - theirs.effect_size_ci_lower
+    assert ours.interval(0.95) == pytest.approx((theirs.effect_size_ci_lower, theirs.effect_size_ci_upper),
+                                                abs=2e-3 * width)
+    assert ours.p_value == pytest.approx(theirs.pvalue, rel=2e-2)
+    plain = reference["plain_ratio"]
+    assert 0 < ours.cuped < 1 and width < plain.effect_size_ci_upper - plain.effect_size_ci_lower

@@ -11,7 +11,7 @@ import numpy as np
 from intentkg.errors import InputError
 from intentkg.experiment.config import MetricsConfig
 from intentkg.experiment.cuped import cuped_adjust
-from intentkg.experiment.delta import delta_effect
+from intentkg.experiment.delta import delta_cuped_effect, delta_effect
 from intentkg.experiment.effect import Effect
 from intentkg.experiment.inputs import Units
 from intentkg.experiment.multiple_testing import Family, correct
@@ -68,7 +68,11 @@ def metric_effect(units: Units, metric: str, arm: str, control: str) -> Effect |
         c, t = ok & in_c, ok & in_t
         if c.sum() < MIN_UNITS or t.sum() < MIN_UNITS:
             return None
-        effect = delta_effect(metric, arm, (x[c], y[c]), (x[t], y[t]))
+        if metric in units.pre:
+            x_pre, y_pre = units.pre_values(metric)
+            effect = delta_cuped_effect(metric, arm, (x[c], y[c], x_pre[c], y_pre[c]), (x[t], y[t], x_pre[t], y_pre[t]))
+        else:
+            effect = delta_effect(metric, arm, (x[c], y[c]), (x[t], y[t]))
     else:
         y = units.values[metric]
         ok = ~np.isnan(y)
@@ -78,7 +82,7 @@ def metric_effect(units: Units, metric: str, arm: str, control: str) -> Effect |
         reduction = None
         if metric in units.pre:
             both = c | t
-            adjusted, reduction = cuped_adjust(y[both], units.values[units.pre[metric]][both])
+            adjusted, reduction = cuped_adjust(y[both], units.pre_values(metric)[both])
             y = np.full_like(y, np.nan)
             y[both] = adjusted
         effect = welch_effect(metric, arm, y[c], y[t])

@@ -8,7 +8,8 @@ quarantine row (file, 1-based row, column, reason, detail):
 - ``missing_value``, ``not_a_number``, ``not_finite``: the unit is left out of that metric only
   (and of the ratio metrics built on that column);
 - ``missing_pre``: the pre-period value is filled with its mean and the unit stays in (CUPED stays
-  unbiased because the pre period is independent of assignment).
+  unbiased because the pre period is independent of assignment). A ratio metric gets CUPED when its
+  numerator and denominator both have a ``__pre`` column.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Units:
     values: dict[str, np.ndarray]          # every numeric column used (metrics, ratio parts, __pre)
     metrics: list[str]                     # analysed metrics, ratio metrics included
     ratios: dict[str, Ratio] = field(default_factory=dict)
-    pre: dict[str, str] = field(default_factory=dict)  # metric -> its pre-period column
+    pre: dict[str, str] = field(default_factory=dict)  # metric -> its pre-period column ("a__pre/b__pre" for ratios)
     ignored_columns: list[str] = field(default_factory=list)
 
     def metric_values(self, metric: str) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -53,6 +54,13 @@ class Units:
             ratio = self.ratios[metric]
             return self.values[ratio.numerator], self.values[ratio.denominator]
         return self.values[metric]
+
+    def pre_values(self, metric: str) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """A mean metric's pre-period values, or a ratio's pre-period (numerator, denominator)."""
+        if metric in self.ratios:
+            ratio = self.ratios[metric]
+            return self.values[self.pre[ratio.numerator]], self.values[self.pre[ratio.denominator]]
+        return self.values[self.pre[metric]]
 
     def linearised(self, metric: str) -> np.ndarray:
         """Per-unit values whose mean differences carry the metric's signal: the metric itself, or for
@@ -167,7 +175,8 @@ def load_units(path: str | Path, config: MetricsConfig, quarantine: Quarantine,
         plain = [n for n in candidates if n in needed or n in named or _looks_numeric(table.column(n))]
         ignored = [n for n in candidates if n not in plain]
     metrics = [m for m in plain] + [r for r in config.ratios if config.metrics is None or r in config.metrics]
-    ignored += [n for n in table.column_names if n.endswith(PRE_SUFFIX) and n[: -len(PRE_SUFFIX)] not in plain]
+    used = set(plain) | needed
+    ignored += [n for n in table.column_names if n.endswith(PRE_SUFFIX) and n[: -len(PRE_SUFFIX)] not in used]
     if not metrics:
         raise InputError("no metric columns: every column other than unit_id, variant and experiment_id "
                          "is empty or text", file=file, hint="add numeric metric columns (docs/experiment.md)")
@@ -192,7 +201,7 @@ def load_units(path: str | Path, config: MetricsConfig, quarantine: Quarantine,
                                       f"the unit is left out of {name!r} and of ratios built on it")
         values[name] = data[keep]
     pre = {}
-    for name in plain:
+    for name in columns:
         pre_name = name + PRE_SUFFIX
         if pre_name not in table.column_names:
             continue
@@ -206,6 +215,9 @@ def load_units(path: str | Path, config: MetricsConfig, quarantine: Quarantine,
         data[np.isnan(data)] = fill
         values[pre_name] = data[keep]
         pre[name] = pre_name
+    for ratio_name, ratio in config.ratios.items():  # a ratio's CUPED needs both parts' pre-period columns
+        if ratio.numerator in pre and ratio.denominator in pre:
+            pre[ratio_name] = f"{pre[ratio.numerator]}/{pre[ratio.denominator]}"
     return Units(file=file, unit_id=unit_ids.to_numpy(zero_copy_only=False)[keep],
                  variant=np.array(variant_ids.filter(pa.array(keep)).to_pylist(), dtype=str),
                  experiment_id=None if experiment_ids is None else experiment_ids.to_numpy(zero_copy_only=False)[keep],

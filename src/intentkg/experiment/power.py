@@ -18,6 +18,7 @@ import numpy as np
 from statsmodels.stats.power import NormalIndPower
 
 from intentkg.experiment.cuped import cuped_adjust
+from intentkg.experiment.delta import ratio_cuped_theta
 from intentkg.experiment.inputs import Units
 from intentkg.experiment.prune import centred_matrix
 
@@ -83,10 +84,15 @@ def power_table(units: Units, families: dict[str, int], *, alpha: float = 0.05, 
     for j, metric in enumerate(names):
         sd = float(data[:, j].std(ddof=1))
         reduction = None
-        if metric in units.pre:
-            y, x = units.values[metric], units.values[units.pre[metric]]
+        if metric in units.pre and metric in units.ratios:
+            (num, den), (num_pre, den_pre) = units.metric_values(metric), units.pre_values(metric)
+            ok = ~(np.isnan(num) | np.isnan(den))
+            _, reduction = ratio_cuped_theta(num[ok], den[ok], num_pre[ok], den_pre[ok])
+        elif metric in units.pre:
+            y, x = units.values[metric], units.pre_values(metric)
             ok = ~np.isnan(y)
             _, reduction = cuped_adjust(y[ok], x[ok])
+        if reduction is not None:
             sd *= float(np.sqrt(max(0.0, 1 - reduction)))
         if metric in units.ratios:
             num, den = units.metric_values(metric)
