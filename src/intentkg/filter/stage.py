@@ -4,11 +4,13 @@ Reads ``generate/candidates.parquet`` (and ``ingest/behaviors.parquet`` / ``prod
 source texts and product types); writes ``filter/scores.parquet`` (one row per candidate, schema
 ``SCORES``) and ``manifest.json`` whose counts hold the funnel. Passes, in order:
 
-1. rules (per batch) -> 2. generic tails (DuckDB aggregate) -> 3. completeness (generation log-probs
+1. rules (per batch) -> 2. generic tails, repeated answers, sample agreement (DuckDB aggregates)
+-> 3. completeness (generation log-probs
 or llama.cpp) -> 4. embeddings + input similarity -> 5. tail clustering (MinHash LSH + embedding
 LSH) -> 6. duplicates (DuckDB windows) -> 7. critic (per batch) while writing the scores.
 
-Scratch files live in the stage's temporary folder and vanish with it. Thresholds are not part of
+What it reads is in :mod:`.inputs`, the passes in :mod:`.passes` (and one module per whole-set
+check), the scores rows in :mod:`.scores_rows`. Scratch files live in the stage's temporary folder and vanish with it. Thresholds are not part of
 the fingerprint: changing them re-prints the funnel from the stored scores without re-scoring.
 """
 
@@ -18,76 +20,26 @@ import json
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 from rich.console import Console
 
 from intentkg.duck import quote_path
-from intentkg.errors import IntentkgError
 from intentkg.filter import passes
-from intentkg.filter.config import FilterConfig, Thresholds
 from intentkg.filter.agreement import find_unconfirmed
+from intentkg.filter.config import FilterConfig, Thresholds
 from intentkg.filter.critic import Critic
 from intentkg.filter.dedup import TailClusters, cluster_tails, duplicate_sql
 from intentkg.filter.funnel import Funnel
 from intentkg.filter.generic_tails import find_generic_tails
+from intentkg.filter.inputs import connect, stage_inputs, with_generated_relations
 from intentkg.filter.repeated_answers import find_repeated_answers
-from intentkg.filter.similarity import unrelated
+from intentkg.filter.scores_rows import register_clusters, scores_batch, sql_str
 from intentkg.filter.shown_examples import default_shown
 from intentkg.filter.view import STAGE, iter_view, verdicts
 from intentkg.progress import bar
-from intentkg.schemas import BEHAVIORS, PRODUCTS, SCORES
 from intentkg.workspace import Manifest, Workspace
 
 OPERATING_POINT = "operating_point.json"
-
-
-def _inputs(ws: Workspace) -> tuple[Path, Path | None, Path | None, list]:
-    candidates = ws.table_path("generate", "candidates")
-    if not candidates.exists():
-        raise IntentkgError(f"{candidates} is missing: run `intentkg generate -w {ws.root}` first")
-    behaviors = ws.table_path("ingest", "behaviors")
-    products = ws.table_path("ingest", "products")
-    refs: list = []
-    for stage, path in (("generate", candidates), ("ingest", behaviors)):
-        if ws.manifest(stage) is not None:
-            refs.append(stage)
-        elif path.exists():
-            refs.append(path)
-    return candidates, behaviors if behaviors.exists() else None, products if products.exists() else None, refs
-
-
-def _with_generated_relations(ws: Workspace, config: FilterConfig) -> FilterConfig:
-    """Accept the relations the generate stage was configured with (its extra_relations, relations_file)."""
-    generated = ws.stage_config("generate")  # paths in it anchored where the workspace is now
-    if not generated or config.rules.relations is None:
-        return config
-    names = list((generated.get("extra_relations") or {}).keys())
-    relations_file = generated.get("relations_file")
-    if relations_file:
-        try:
-            import yaml
-
-            names += list((yaml.safe_load(Path(relations_file).read_text(encoding="utf-8")) or {})
-                          .get("relations", {}).keys())
-        except (OSError, ValueError, AttributeError):
-            pass
-    extra = [n for n in dict.fromkeys(names) if n not in config.rules.relations
-             and n not in config.rules.extra_relations]
-    if not extra:
-        return config
-    rules = config.rules.model_copy(update={"extra_relations": [*config.rules.extra_relations, *extra]})
-    return config.model_copy(update={"rules": rules})
-
-
-def _connect(config: FilterConfig, scratch: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(scratch / "filter.duckdb"))
-    con.execute(f"SET memory_limit = '{config.duckdb_memory_limit}'")
-    con.execute(f"SET temp_directory = {quote_path(scratch / 'duckdb_tmp')}")
-    con.execute("SET preserve_insertion_order = true")
-    con.register("empty_behaviors", BEHAVIORS.empty_table())
-    con.register("empty_products", PRODUCTS.empty_table())
-    return con
 
 
 def save_operating_point(ws: Workspace, point: Thresholds) -> None:
@@ -118,8 +70,8 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
                quiet: bool = False) -> tuple[Manifest, Funnel]:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     config = config or FilterConfig()
-    candidates, behaviors, products, refs = _inputs(ws)
-    config = _with_generated_relations(ws, config)
+    candidates, behaviors, products, refs = stage_inputs(ws)
+    config = with_generated_relations(ws, config)
     needs_embedder = config.similarity.enabled or config.dedup.semantic
     if needs_embedder:  # the model's files are part of the fingerprint; loading waits until scoring
         from intentkg.embed import bundled_model_path, load_embedder
@@ -153,7 +105,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
            embedder) -> Funnel:
     scratch = run.tmp / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
-    con = _connect(config, scratch)
+    con = connect(config, scratch)
     total = con.execute(f"SELECT count(*) FROM read_parquet({quote_path(candidates)})").fetchall()[0][0]
     rows = scratch / "rows.parquet"
     with run.time("rules"):
@@ -189,7 +141,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
                            scratch / "sim.parquet")
     with run.time("dedup"):
         clusters = cluster_tails(passes.tail_texts(con, tails, "key", 65536), counts, config.dedup, scratch, vectors)
-        _register_clusters(con, clusters, tails)
+        register_clusters(con, clusters, tails)
         run.counts["dedup"] = clusters.stats
     critic = None
     if config.critic.path is not None:
@@ -209,16 +161,6 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     return funnel
 
 
-def _register_clusters(con: duckdb.DuckDBPyConnection, clusters: TailClusters, tails: Path) -> None:
-    keys = con.execute(f"SELECT key FROM read_parquet({quote_path(tails)}) ORDER BY tail_idx").fetchnumpy()["key"]
-    keys = np.asarray(keys, dtype=object)
-    table = pa.table({"tail_idx": np.arange(len(keys), dtype=np.int64), "cluster": clusters.cluster,
-                      "cluster_text": keys[clusters.representative] if len(keys) else pa.array([], pa.string())})
-    con.register("clusters_arrow", table)
-    con.execute("CREATE OR REPLACE TABLE clusters AS SELECT * FROM clusters_arrow")
-    con.execute(f"CREATE OR REPLACE TABLE tails AS SELECT tail_idx, key FROM read_parquet({quote_path(tails)})")
-
-
 def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: Path, scratch: Path,
               clusters: TailClusters, critic: Critic | None, lm: dict, total: int, funnel: Funnel) -> None:
     mode = config.completeness.scorer
@@ -227,8 +169,8 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
     completeness = ("coalesce(r.tail_logprob, l.lm_score)" if use_logprob else "l.lm_score") \
         if mode != "none" else "NULL::DOUBLE"
     source = ("CASE WHEN r.tail_logprob IS NOT NULL THEN 'generation' "
-              f"WHEN l.lm_score IS NOT NULL THEN {_sql_str(lm_model)} END") if use_logprob else \
-        f"CASE WHEN l.lm_score IS NOT NULL THEN {_sql_str(lm_model)} END"
+              f"WHEN l.lm_score IS NOT NULL THEN {sql_str(lm_model)} END") if use_logprob else \
+        f"CASE WHEN l.lm_score IS NOT NULL THEN {sql_str(lm_model)} END"
     if mode == "none":
         source = "NULL::VARCHAR"
     con.execute(f"""
@@ -257,7 +199,7 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
         ORDER BY b.row""", config.batch_rows)
     with bar("filter: critic + write" if critic else "filter: write", total, unit="rows") as progress:
         for batch in rows_reader:
-            scores = _scores_batch(batch, clusters, critic, config)
+            scores = scores_batch(batch, clusters, critic, config)
             run.write("scores", scores)
             view = verdicts(scores, config.thresholds)
             funnel.add(view.append_column("kind", batch.column("kind")).append_column(
@@ -265,72 +207,3 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
             progress.advance(batch.num_rows)
     run.ensure("scores")
 
-
-def _sql_str(value: str | None) -> str:
-    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
-
-
-def _scores_batch(batch: pa.RecordBatch, clusters: TailClusters, critic: Critic | None,
-                  config: FilterConfig) -> pa.Table:
-    n = batch.num_rows
-    flags = batch.column("flags").to_pylist()
-    details = batch.column("details").to_pylist()
-    for flag, column in (("generic_tail", "generic_detail"), ("ignores_behavior", "repeated_detail"),
-                         ("unconfirmed", "unconfirmed_detail")):
-        for i, detail in enumerate(batch.column(column).to_pylist()):
-            if detail is not None:
-                flags[i] = [*flags[i], flag]
-                details[i] = [*details[i], detail]
-    for i, detail in unrelated(batch.column("input_similarity").to_pylist(), config.similarity.min_relatedness):
-        flags[i] = [*flags[i], "unrelated_to_behavior"]
-        details[i] = [*details[i], detail]
-    dup_of = batch.column("dup_of")
-    is_dup = ~np.asarray(dup_of.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    dup_kind: list[str | None] = [None] * n
-    dup_sim = np.full(n, np.nan)
-    if is_dup.any():
-        a = np.asarray(batch.column("tail_idx").to_numpy(zero_copy_only=False))[is_dup].astype(np.int64)
-        b = np.asarray(batch.column("rep_tail_idx").to_numpy(zero_copy_only=False))[is_dup].astype(np.int64)
-        kinds, sims = clusters.similarity(a, b)
-        for j, i in enumerate(np.flatnonzero(is_dup)):
-            dup_kind[i] = kinds[j]
-        dup_sim[is_dup] = sims
-    plausibility = typicality = pa.nulls(n, pa.float64())
-    critic_id = pa.nulls(n, pa.string())
-    if critic is not None:
-        tails = batch.column("tail").to_pylist()
-        mask = np.array([t is not None and t.strip() != "" for t in tails])
-        if config.critic.skip_flagged:
-            mask &= np.array([not f for f in flags])
-        if config.critic.skip_duplicates:
-            mask &= ~is_dup
-        idx = np.flatnonzero(mask)
-        if len(idx):
-            heads, relations = batch.column("head").to_pylist(), batch.column("relation").to_pylist()
-            result = critic.score([heads[i] for i in idx], [relations[i] for i in idx], [tails[i] for i in idx])
-            columns = {}
-            for task in ("plausibility", "typicality"):
-                values = np.full(n, np.nan)
-                if task in result:
-                    values[idx] = result[task]
-                columns[task] = pa.array(values, pa.float64(), mask=np.isnan(values))
-            plausibility, typicality = columns["plausibility"], columns["typicality"]
-            critic_id = pa.array([critic.critic_id if m else None for m in mask], pa.string())
-    return pa.table({
-        "candidate_id": batch.column("candidate_id"),
-        "rule_flags": pa.array(flags, pa.list_(pa.string())),
-        "rule_details": pa.array(details, pa.list_(pa.string())),
-        "completeness": batch.column("completeness"),
-        "completeness_source": batch.column("completeness_source"),
-        "input_similarity": batch.column("input_similarity"),
-        "tail_cluster": batch.column("cluster_text"),
-        "dup_of": dup_of,
-        "dup_kind": pa.array(dup_kind, pa.string()),
-        "dup_similarity": pa.array(dup_sim, pa.float64(), mask=np.isnan(dup_sim)),
-        "dup_count": pa.array(np.asarray(batch.column("dup_count").to_numpy(zero_copy_only=False)), pa.int32()),
-        "plausibility": plausibility,
-        "typicality": typicality,
-        "critic_id": critic_id,
-        "judge_score": pa.nulls(n, pa.float64()),
-        "judge_reason": pa.nulls(n, pa.string()),
-    }, schema=SCORES)
