@@ -149,3 +149,21 @@ def test_without_the_experiment_extra_the_error_says_what_to_install(monkeypatch
     monkeypatch.setattr(builtins, "__import__", no_statsmodels)
     result = CliRunner().invoke(app, ["analyze", str(experiment_files[0])])
     assert "pip install 'intentkg[experiment]'" in str(result.exception)
+
+
+def test_untestable_comparisons_are_listed_not_tested(tmp_path):
+    n = 200
+    path = tmp_path / "edge.parquet"
+    pq.write_table(pa.table({"unit_id": [f"u{i}" for i in range(n)], "variant": ["control", "treatment"] * (n // 2),
+                             "constant": [1.0] * n, "clicks": [0] * n, "views": [0] * n,
+                             "sales": [float(i % 13) for i in range(n)]}), path)
+    config = tmp_path / "edge.yaml"
+    config.write_text("ratios:\n  ctr: {numerator: clicks, denominator: views}\n")
+    result = CliRunner().invoke(app, ["analyze", str(path), "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [m["metric"] for m in doc["metrics"]] == ["sales"]  # before: ctr came out 'significant', p = 0
+    reasons = {s["metric"]: s["reason"] for s in doc["skipped"]}
+    assert set(reasons) == {"constant", "clicks", "views", "ctr"}
+    assert "sums to 0" in reasons["ctr"] and "constant within each arm" in reasons["constant"]
+    assert doc["family"]["size"] == 1

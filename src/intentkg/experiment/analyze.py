@@ -28,7 +28,7 @@ class Readout:
     family: Family | None = None
     quarantine: dict[str, Any] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)  # comparisons with too few units
+    skipped: list[dict[str, str]] = field(default_factory=list)  # comparisons with no test, and why
 
     def as_dict(self) -> dict[str, Any]:
         return {"srm": self.srm.as_dict(), "family": self.family.as_dict() if self.family else None,
@@ -60,14 +60,19 @@ def select_experiment(units: Units, experiment: str | None) -> Units:
                  pre=units.pre, ignored_columns=units.ignored_columns)
 
 
-def metric_effect(units: Units, metric: str, arm: str, control: str) -> Effect | None:
+class Untestable(Exception):
+    """A comparison that has no test: too few units, no variance, or a zero denominator."""
+
+
+def metric_effect(units: Units, metric: str, arm: str, control: str) -> Effect:
+    """Raises Untestable with the reason, which the read-out lists under ``skipped``."""
     in_c, in_t = units.variant == control, units.variant == arm
     if metric in units.ratios:
         x, y = units.metric_values(metric)
         ok = ~(np.isnan(x) | np.isnan(y))
-        c, t = ok & in_c, ok & in_t
-        if c.sum() < MIN_UNITS or t.sum() < MIN_UNITS:
-            return None
+        c, t = _enough(ok & in_c, ok & in_t)
+        if y[c].sum() == 0 or y[t].sum() == 0:
+            raise Untestable(f"the denominator {units.ratios[metric].denominator!r} sums to 0 in an arm")
         if metric in units.pre:
             x_pre, y_pre = units.pre_values(metric)
             effect = delta_cuped_effect(metric, arm, (x[c], y[c], x_pre[c], y_pre[c]), (x[t], y[t], x_pre[t], y_pre[t]))
@@ -76,9 +81,10 @@ def metric_effect(units: Units, metric: str, arm: str, control: str) -> Effect |
     else:
         y = units.values[metric]
         ok = ~np.isnan(y)
-        c, t = ok & in_c, ok & in_t
-        if c.sum() < MIN_UNITS or t.sum() < MIN_UNITS:
-            return None
+        c, t = _enough(ok & in_c, ok & in_t)
+        if np.ptp(y[c]) == 0 and np.ptp(y[t]) == 0:
+            raise Untestable(f"constant within each arm (control {y[c][0]:.6g}, {arm} {y[t][0]:.6g}): no variance "
+                             f"to test against")
         reduction = None
         if metric in units.pre:
             both = c | t
@@ -87,8 +93,16 @@ def metric_effect(units: Units, metric: str, arm: str, control: str) -> Effect |
             y[both] = adjusted
         effect = welch_effect(metric, arm, y[c], y[t])
         effect.cuped = reduction
+    if not np.isfinite(effect.se) or effect.se <= 0 or not np.isfinite(effect.p_value):
+        raise Untestable("no finite standard error (degenerate values)")
     effect.n_missing = int(((~ok) & (in_c | in_t)).sum())
     return effect
+
+
+def _enough(c: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if c.sum() < MIN_UNITS or t.sum() < MIN_UNITS:
+        raise Untestable(f"fewer than {MIN_UNITS} units with a value in an arm")
+    return c, t
 
 
 def analyze(units: Units, config: MetricsConfig, *, check_srm: bool = True) -> Readout:
@@ -101,12 +115,10 @@ def analyze(units: Units, config: MetricsConfig, *, check_srm: bool = True) -> R
     treatments = [a for a in arms if a != config.control]
     for metric in units.metrics:
         for arm in treatments:
-            effect = metric_effect(units, metric, arm, config.control)
-            if effect is not None:
-                readout.effects.append(effect)
-            else:
-                readout.skipped.append({"metric": metric, "arm": arm,
-                                        "reason": f"fewer than {MIN_UNITS} units with a value in an arm"})
+            try:
+                readout.effects.append(metric_effect(units, metric, arm, config.control))
+            except Untestable as why:
+                readout.skipped.append({"metric": metric, "arm": arm, "reason": str(why)})
     families = config.family_of(units.metrics)
     readout.family = correct(readout.effects, families, config.correction, config.alpha)
     return readout
