@@ -63,15 +63,22 @@ def _prepared(tmp_path_factory, name: str, prepare, run, contents) -> tuple[Path
     return base, contents(reference)
 
 
+def _after_kill(point: str) -> str:
+    """What `intentkg status` must say after a kill there: once the journal is written the commit is decided,
+    and the first reader (status itself) finishes it."""
+    decided = ":commit:" in point and not point.endswith(":commit:staged")
+    return "complete" if decided else "interrupted"
+
+
 def _kill_then_rerun(prepared, tmp_path: Path, kill_at: list[str], code: str, rerun, contents, status_of: str,
-                     after_kill: str = "interrupted", ws=lambda root: root) -> None:
+                     ws=lambda root: root) -> None:
     """Run the stage and kill it at each point of ``kill_at`` in turn (a killed run, then a killed re-run,
     ...), check `intentkg status` after each, then re-run it to the end."""
     base, reference = prepared
     root = _copy(base, tmp_path)
     for point in kill_at:
         killed(_code(code, root), point)
-        assert _status_of(ws(root), status_of) == after_kill  # a decided commit is finished by the first reader
+        assert _status_of(ws(root), status_of) == _after_kill(point)
     rerun(root)
     assert _status_of(ws(root), status_of) == "complete"
     assert contents(root) == reference
@@ -108,8 +115,8 @@ def filter_base(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def test_filter_killed(filter_base, tmp_path):
-    _kill_then_rerun(filter_base, tmp_path, ["filter:step:dedup", "filter:write:scores"], FILTER_CODE, _filter,
-                     _filter_contents, "filter")
+    _kill_then_rerun(filter_base, tmp_path, ["filter:step:dedup", "filter:write:scores", "filter:commit:moving"],
+                     FILTER_CODE, _filter, _filter_contents, "filter")
 
 
 # -- build -------------------------------------------------------------------------------
@@ -144,7 +151,7 @@ def kg_base(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.mark.parametrize("point", ["step:edges", "commit:moving"])
 def test_build_killed(kg_base, tmp_path, point):
     _kill_then_rerun(kg_base, tmp_path, [f"kg:{point}"], BUILD_CODE, _build, _kg_contents, "kg",
-                     "complete" if point.startswith("commit") else "interrupted", ws=lambda root: root / "ws")
+                     ws=lambda root: root / "ws")
 
 
 # -- train-critic ------------------------------------------------------------------------
@@ -201,8 +208,7 @@ def test_train_critic_killed(critic_base, tmp_path, point):
     base, model, reference = critic_base
     root = _copy(base, tmp_path)
     killed(_code(CRITIC_CODE, root, MODEL=repr(model)), point)
-    stage, _, where = point.partition(":")
-    assert _status_of(root, stage) == ("interrupted" if where.startswith("write") else "complete")
+    assert _status_of(root, point.split(":")[0]) == _after_kill(point)
     _critic(root, model)
     assert _status_of(root, "critic") == "complete" and _status_of(root, "annotate") == "complete"
     assert _critic_contents(root) == reference
@@ -300,6 +306,5 @@ def first_base(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.mark.parametrize("point", ["ingest:write:behaviors", "ingest:commit:moving", "generate:commit:journal"])
 def test_ingest_and_generate_killed(first_base, tmp_path, point):
-    stage, where, _ = point.split(":")
-    _kill_then_rerun(first_base, tmp_path, [point], FIRST_CODE, _first_stages, _first_contents, stage,
-                     "complete" if where == "commit" else "interrupted", ws=lambda root: root / "ws")
+    _kill_then_rerun(first_base, tmp_path, [point], FIRST_CODE, _first_stages, _first_contents, point.split(":")[0],
+                     ws=lambda root: root / "ws")
