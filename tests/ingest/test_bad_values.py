@@ -116,3 +116,16 @@ def test_parquet_that_is_not_parquet_is_one_clear_line(tmp_path):
     path.write_bytes(b"PAR1 truncated")
     with pytest.raises(InputError, match="p.parquet.*not a readable Parquet file"):
         run_ingest(IngestConfig(sources=[TableSource(role="products", path=path)]), tmp_path / "ws")
+
+
+def test_pair_counts_that_add_up_beyond_int64_are_quarantined(tmp_path):
+    """Old code: a raw DuckDB ConversionException when merging the pair's support aborted the ingest."""
+    (tmp_path / "p.csv").write_text(PRODUCTS)
+    (tmp_path / "c.csv").write_text("left_product_id,right_product_id,support\nP1,P2,9223372036854775000\n"
+                                    "P2,P1,9223372036854775000\nP1,P3,4\n")
+    manifest = run_ingest(IngestConfig(sources=[TableSource(role="products", path=tmp_path / "p.csv"),
+                                                TableSource(role="co_buy", path=tmp_path / "c.csv")]),
+                          tmp_path / "ws")
+    quarantine = pq.read_table(tmp_path / "ws" / "ingest" / "quarantine.parquet").to_pylist()
+    assert [(q["source_row"], q["reason"]) for q in quarantine] == [(2, "out_of_range"), (3, "out_of_range")]
+    assert manifest.counts["behaviors_kept"] == 1

@@ -98,3 +98,34 @@ def test_format_detection():
     assert detect_format(Path("meta_Beauty.jsonl")) == "jsonl"
     with pytest.raises(InputError):
         detect_format(Path("a.xlsx"))
+
+
+def test_stray_quotes_and_multiline_values_across_read_windows(tmp_path, monkeypatch):
+    """After a stray quote the rest is read in windows; records cut by a window end are read again."""
+    from intentkg.ingest import csv_lines
+
+    monkeypatch.setattr(csv_lines, "WINDOW_LINES", 250)
+    records, expected, strays, line = [], [], [], 2
+    for i in range(1500):
+        if i in (40, 400, 401 + 150, 1100):  # strays, each more than 100 lines before the next quote
+            records.append(f'"s{i},x')
+            strays.append(line)
+            line += 1
+        elif i % 7 == 0 and i not in range(30, 160) and i not in range(390, 720) and i not in range(1090, 1220):
+            records.append(f'm{i},"first\nsecond\nthird"')
+            expected.append((line, f"m{i}"))
+            line += 3
+        else:
+            records.append(f"r{i},x")
+            expected.append((line, f"r{i}"))
+            line += 1
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n" + "\n".join(records) + "\n")
+    quarantine = Quarantine()
+    table = load(path, {"a": "a", "b": "b"}, {}, quarantine, "test")
+    got = list(zip(table.column(ROW).to_pylist(), [bytes(v).decode() for v in table.column("a").to_pylist()]))
+    assert got == expected
+    assert [(q["source_row"], q["reason"]) for q in quarantine.table().to_pylist()] == [
+        (s, "unbalanced_quote") for s in strays]
+    ledger = quarantine.files[str(path)]
+    assert ledger["lines"] == line - 1 and ledger["records"] == 1500 and ledger["blank_lines"] == 0

@@ -103,3 +103,16 @@ def test_refresh_never_generates_for_junk_already_queued(tmp_path):
     result = refresh(writer, queue, fill, min_clients=2)
     assert asked == ["q:winter tent"] and result.junk == len(JUNK) and result.too_few_clients == 1
     assert [k for k, _ in queue.pending()] == ["q:rare query"]
+
+
+def test_misses_held_in_memory_are_bounded_while_flushes_fail(tmp_path, monkeypatch):
+    from intentkg.serve import sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "MAX_HELD_KEYS", 10)
+    queue = SQLiteMissQueue(tmp_path)
+    for i in range(25):
+        queue.add(f"q:key {i}", "c1")
+    queue.add("q:key 3", "c2")  # a key already held is still counted
+    assert queue.held() == 10 and queue.refused_full == 15
+    queue.flush()
+    assert queue.clients("q:key 3") == 2 and len(queue.pending()) == 10

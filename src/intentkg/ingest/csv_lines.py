@@ -15,6 +15,7 @@ The ledger of each file (``Quarantine.files``) says where every line went::
 from __future__ import annotations
 
 import csv
+import mmap
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ from intentkg.ingest.quarantine import Quarantine
 ROW = "__row"
 MAX_RECORD_LINES = 100  # a quoted value spanning more lines than this is taken for an unbalanced quote
 MAX_UNBALANCED_QUOTES = 100  # more than this and the file is not CSV with "-quoting: stop with a clear error
+WINDOW_LINES = 50_000  # after a stray quote the rest of the file is parsed this many lines at a time
+assert WINDOW_LINES > 2 * MAX_RECORD_LINES  # a window always holds more than one record
 _BLOCK = 1 << 24
 
 
@@ -52,132 +55,167 @@ def count_lines(path: Path) -> int:
 
 
 def load_csv(path: Path, delimiter: str, quarantine: Quarantine) -> pa.Table:
-    """The file's rows as binary columns named by the header, plus ``__row`` (the file line number)."""
+    """The file's rows as binary columns named by the header, plus ``__row`` (the file line number).
+
+    The whole file is parsed at once; after an unbalanced quote the rest is parsed in windows of
+    ``WINDOW_LINES`` lines (each window's last record, which the cut may have split, is read again
+    at the start of the next), so any number of stray quotes costs one pass over the file.
+    """
     header = read_header(path, delimiter)
     ledger = {"lines": count_lines(path), "header_lines": 1, "blank_lines": 0, "records": 0, "rows": 0,
               "malformed_row": 0, "unbalanced_quote": 0}
+    covered = 0  # lines accounted for by records and stray-quote lines
     pieces: list[pa.Table] = []
-    first_line = 2  # the line the next segment starts on
-    data = pa.memory_map(str(path)).read_buffer()
-    offset = _offset_of_line(data, first_line)
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    data = pa.py_buffer(mapped)
+    line, offset, windowed = 2, _offset_of_line(data, 2), False
     while offset < data.size:
-        table, stray_line, next_line = _segment(path, data.slice(offset), header, delimiter, first_line,
-                                                quarantine, ledger)
-        pieces.append(table)
-        if stray_line is None:
+        length = _offset_of_line(data.slice(offset), WINDOW_LINES + 1) if windowed else data.size - offset
+        at_end = offset + length >= data.size
+        chunk = data.slice(offset, length)
+        parsed = _Parsed(path, chunk, header, delimiter, line, quoted=mapped.find(b'"', offset, offset + length) >= 0)
+        too_long = np.flatnonzero(parsed.spans > MAX_RECORD_LINES)
+        if too_long.size:
+            stop = int(too_long[0])
+            next_line = int(parsed.starts[stop]) + 1
+        elif at_end:
+            stop, next_line = parsed.count, 0
+        else:  # the window's last record may be cut short: read it again with the next window
+            stop = max(parsed.count - 1, 0)
+            next_line = int(parsed.starts[stop]) if parsed.count else line + WINDOW_LINES
+        pieces.append(parsed.emit(stop, quarantine, ledger))
+        covered += int(parsed.spans[:stop].sum()) - parsed.blank_in(stop)
+        if too_long.size:
+            stray = next_line - 1
+            covered += 1
+            _unbalanced(path, stray, _line_text(chunk, stray - line), quarantine, ledger)
+        elif at_end:
             break
-        ledger["unbalanced_quote"] += 1
-        ledger["records"] += 1
-        quarantine.add(file=str(path), row=stray_line, reason="unbalanced_quote",
-                       detail=f"a quote opened on line {stray_line} is still open more than {MAX_RECORD_LINES} "
-                              f"lines later; this line is set aside and reading goes on from line {stray_line + 1} "
-                              f"-> close the quote or write it twice (\"\")",
-                       raw=_line_text(data, offset, stray_line - first_line))
-        if ledger["unbalanced_quote"] > MAX_UNBALANCED_QUOTES:
-            raise InputError(f"more than {MAX_UNBALANCED_QUOTES} unbalanced quotes", file=str(path),
-                             row=stray_line, hint="this is not CSV with double-quote quoting; re-export it "
-                                                  "(quote fields that contain quotes, double inner quotes)")
-        offset += _offset_of_line(data.slice(offset), stray_line - first_line + 2)
-        first_line = next_line
-    ledger["blank_lines"] = ledger["lines"] - ledger["header_lines"] - ledger.pop("_covered", 0)
+        offset += _offset_of_line(chunk, next_line - line + 1)
+        line, windowed = next_line, True
+    ledger["blank_lines"] = ledger["lines"] - ledger["header_lines"] - covered
     quarantine.files[str(path)] = ledger
     if not pieces:
         return pa.table({**{h: pa.array([], pa.binary()) for h in header}, ROW: pa.array([], pa.int64())})
     return pa.concat_tables(pieces)
 
 
-def _segment(path: Path, data: pa.Buffer, header: list[str], delimiter: str, first_line: int,
-             quarantine: Quarantine, ledger: dict) -> tuple[pa.Table, int | None, int]:
-    """Parse ``data`` (starting on file line ``first_line``); stop at the first record that spans too far.
-
-    Returns (rows up to that record, the line of its opening quote or None, the line after it).
-    """
-    invalid: dict[int, tuple[str, int, int]] = {}
-
-    def on_invalid(row) -> str:
-        invalid[row.number] = (row.text, row.expected_columns, row.actual_columns)
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=_BLOCK, column_names=header),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                             newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.binary() for h in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"cannot parse as CSV: {exc}", file=str(path)) from exc
-    kept = table.num_rows
-    spans_kept = np.ones(kept, dtype=np.int64)
-    for name in table.column_names:
-        newlines = pc.count_substring(table.column(name), "\n")
-        spans_kept += pc.fill_null(newlines, 0).to_numpy().astype(np.int64) if kept else 0
-    total = kept + len(invalid)
-    is_invalid = np.zeros(total, dtype=bool)
-    spans = np.ones(total, dtype=np.int64)
-    for number, (text, _, _) in invalid.items():
-        is_invalid[number - 1] = True
-        spans[number - 1] = 1 + text.count("\n")
-    spans[~is_invalid] = spans_kept
-    starts = first_line + np.concatenate([[0], np.cumsum(spans)[:-1]]) if total else np.zeros(0, np.int64)
-    too_long = np.flatnonzero(spans > MAX_RECORD_LINES)
-    stop = int(too_long[0]) if too_long.size else total
-    # rows before the swallowing record are good as parsed; everything from it on is parsed again
-    keep_rows = int((~is_invalid[:stop]).sum())
-    for index in np.flatnonzero(is_invalid[:stop]):
-        text, expected, actual = invalid[int(index) + 1]
-        last = int(starts[index] + spans[index] - 1)
-        where = f"lines {starts[index]}-{last}" if last > starts[index] else f"line {starts[index]}"
-        quarantine.add(file=str(path), row=int(starts[index]), reason="malformed_row",
-                       detail=f"expected {expected} fields, found {actual} ({where})", raw=text)
-    ledger["records"] += stop
-    ledger["malformed_row"] += int(is_invalid[:stop].sum())
-    ledger["rows"] += keep_rows
-    ledger["_covered"] = ledger.get("_covered", 0) + int(spans[:stop].sum()) + (1 if too_long.size else 0)
-    rows = starts[:stop][~is_invalid[:stop]]
-    table = table.slice(0, keep_rows).append_column(ROW, pa.array(rows, pa.int64()))
-    blank = _all_empty(table)
-    if blank.any():  # a line of nothing but delimiters (or nothing) is not a record
-        table = table.filter(pa.array(~blank))
-        ledger["records"] -= int(blank.sum())
-        ledger["rows"] -= int(blank.sum())
-        ledger["_covered"] -= int(blank.sum())
-    if too_long.size:
-        stray = int(starts[stop])
-        return table, stray, stray + 1
-    return table, None, 0
+def _unbalanced(path: Path, line: int, raw: str, quarantine: Quarantine, ledger: dict) -> None:
+    ledger["unbalanced_quote"] += 1
+    ledger["records"] += 1
+    quarantine.add(file=str(path), row=line, reason="unbalanced_quote",
+                   detail=f"a quote opened on line {line} is still open more than {MAX_RECORD_LINES} lines "
+                          f"later; this line is set aside and reading goes on from line {line + 1} "
+                          f"-> close the quote or write it twice (\"\")", raw=raw)
+    if ledger["unbalanced_quote"] > MAX_UNBALANCED_QUOTES:
+        raise InputError(f"more than {MAX_UNBALANCED_QUOTES} unbalanced quotes", file=str(path), row=line,
+                         hint="this is not CSV with double-quote quoting; re-export it "
+                              "(quote fields that contain quotes, double inner quotes)")
 
 
-def _all_empty(table: pa.Table) -> np.ndarray:
-    empty = np.ones(table.num_rows, dtype=bool)
-    for name in table.column_names:
-        if name != ROW:
-            empty &= pc.equal(pc.binary_length(table.column(name)), 0).to_numpy(zero_copy_only=False)
-    return empty
+class _Parsed:
+    """Arrow's parse of one piece of the file, with each record's first line and line count."""
+
+    def __init__(self, path: Path, data: pa.Buffer, header: list[str], delimiter: str, first_line: int,
+                 quoted: bool = True):
+        self.path = path
+        invalid: dict[int, tuple[str, int, int]] = {}
+
+        def on_invalid(row) -> str:
+            invalid[row.number] = (row.text, row.expected_columns, row.actual_columns)
+            return "skip"
+
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pacsv.ReadOptions(use_threads=False, block_size=_BLOCK, column_names=header),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                                 newlines_in_values=True, ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(column_types={h: pa.binary() for h in header},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"cannot parse as CSV: {exc}", file=str(path)) from exc
+        kept = table.num_rows
+        newlines = np.zeros(kept, dtype=np.int64)
+        length = np.zeros(kept, dtype=np.int64)
+        for column in table.columns:
+            if quoted:  # only a quoted value can hold a newline: files without quotes skip the search
+                newlines += _newlines_per_value(column)
+            length += _numpy(pc.binary_length(column))
+        self.count = kept + len(invalid)
+        self.is_invalid = np.zeros(self.count, dtype=bool)
+        self.spans = np.ones(self.count, dtype=np.int64)
+        for number, (text, _, _) in invalid.items():
+            self.is_invalid[number - 1] = True
+            self.spans[number - 1] = 1 + text.count("\n")
+        self.spans[~self.is_invalid] += newlines
+        self.blank = np.zeros(self.count, dtype=bool)  # a line of nothing (or only delimiters) is not a record
+        self.blank[~self.is_invalid] = length == 0
+        self.starts = first_line + np.concatenate([[0], np.cumsum(self.spans)[:-1]]).astype(np.int64) \
+            if self.count else np.zeros(0, np.int64)
+        self.table, self.invalid = table, invalid
+
+    def blank_in(self, stop: int) -> int:
+        return int(self.blank[:stop].sum())
+
+    def emit(self, stop: int, quarantine: Quarantine, ledger: dict) -> pa.Table:
+        """The rows among the first ``stop`` records (with ``__row``); their malformed records quarantined."""
+        for index in np.flatnonzero(self.is_invalid[:stop]):
+            text, expected, actual = self.invalid[int(index) + 1]
+            first, last = int(self.starts[index]), int(self.starts[index] + self.spans[index] - 1)
+            where = f"lines {first}-{last}" if last > first else f"line {first}"
+            quarantine.add(file=str(self.path), row=first, reason="malformed_row",
+                           detail=f"expected {expected} fields, found {actual} ({where})", raw=text)
+        rows_mask = ~self.is_invalid[:stop]
+        keep_rows = int(rows_mask.sum())
+        blank = self.blank[:stop][rows_mask]
+        ledger["records"] += stop - int(blank.sum())
+        ledger["malformed_row"] += stop - keep_rows
+        ledger["rows"] += keep_rows - int(blank.sum())
+        table = self.table.slice(0, keep_rows)
+        table = table.append_column(ROW, pa.array(self.starts[:stop][rows_mask], pa.int64()))
+        return table.filter(pa.array(~blank)) if blank.any() else table
+
+
+def _newlines_per_value(column: pa.ChunkedArray) -> np.ndarray:
+    """How many "\\n" each binary value holds (searching the value bytes once; most files have none)."""
+    counts = []
+    for chunk in column.chunks:
+        _, offsets_buffer, values_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        values = np.frombuffer(values_buffer, np.uint8) if values_buffer is not None else np.zeros(0, np.uint8)
+        found = np.flatnonzero(values[offsets[0]:offsets[-1]] == 10) + offsets[0] if len(chunk) else []
+        if len(found) == 0:
+            counts.append(np.zeros(len(chunk), np.int64))
+        else:
+            counts.append(np.searchsorted(found, offsets[1:]) - np.searchsorted(found, offsets[:-1]))
+    return np.concatenate(counts).astype(np.int64) if counts else np.zeros(0, np.int64)
+
+
+def _numpy(values: pa.ChunkedArray) -> np.ndarray:
+    chunks = [c.to_numpy(zero_copy_only=False) for c in values.chunks]
+    return np.concatenate(chunks).astype(np.int64) if chunks else np.zeros(0, np.int64)
 
 
 def _offset_of_line(data: pa.Buffer, line: int) -> int:
     """Byte offset where 1-based ``line`` of ``data`` starts (``data.size`` when there are fewer lines)."""
-    view = memoryview(data)
+    view = np.frombuffer(data, np.uint8)
     offset, needed = 0, line - 1
-    while needed > 0 and offset < len(view):
-        chunk = bytes(view[offset:offset + _BLOCK])
-        found = chunk.count(b"\n")
-        if found < needed:
-            needed -= found
-            offset += len(chunk)
+    while needed > 0 and offset < view.size:
+        newlines = np.flatnonzero(view[offset:offset + _BLOCK] == 10)
+        if newlines.size < needed:
+            needed -= newlines.size
+            offset += _BLOCK
             continue
-        position = -1
-        for _ in range(needed):
-            position = chunk.index(b"\n", position + 1)
-        return offset + position + 1
-    return offset if needed == 0 else len(view)
+        return offset + int(newlines[needed - 1]) + 1
+    return min(offset, view.size) if needed == 0 else view.size
 
 
-def _line_text(data: pa.Buffer, offset: int, index: int) -> str:
-    view = memoryview(data)[offset:]
-    start = _offset_of_line(data.slice(offset), index + 1)
+def _line_text(data: pa.Buffer, index: int) -> str:
+    """Line ``index`` (0-based) of ``data``, at most 4,096 bytes of it."""
+    view = memoryview(data)
+    start = _offset_of_line(data, index + 1)
     end = bytes(view[start:start + 4096]).find(b"\n")
     return bytes(view[start:start + (end if end >= 0 else 4096)]).decode("utf-8", errors="replace")

@@ -128,7 +128,7 @@ def link_behaviors(raw: pa.Table, products: pa.Table, quarantine: Quarantine) ->
                 detail = f"product_id {missing} is not in any products input; add it or drop the row"
             quarantine.add(file=files[i], row=rows[i], column=column, reason=reason, detail=detail,
                            raw={"left": lefts[i], "right": rights[i]})
-    good = raw.filter(pa.array(~bad))
+    good = _without_overflowing_sums(raw.filter(pa.array(~bad)), quarantine)
     con = duck.connect()
     con.register("raw", good.append_column("seq", pa.array(np.arange(good.num_rows), pa.int64())))
     con.register("products", products)
@@ -156,3 +156,30 @@ def link_behaviors(raw: pa.Table, products: pa.Table, quarantine: Quarantine) ->
         ORDER BY a.seq
     """)
     return conform(result, "behaviors")
+
+
+def _without_overflowing_sums(raw: pa.Table, quarantine: Quarantine) -> pa.Table:
+    """Quarantine the rows of a pair whose summed support, clicks or impressions leave the 64-bit range."""
+    con = duck.connect()
+    con.register("raw", raw.append_column("seq", pa.array(np.arange(raw.num_rows), pa.int64())))
+    rows = duck.run(con, """
+        WITH canon AS (
+          SELECT seq, kind, least("left", "right") AS a, greatest("left", "right") AS b, "left", "right",
+                 support, clicks, impressions, source_file, source_row FROM raw),
+        keyed AS (SELECT *, CASE WHEN kind = 'co_buy' THEN a ELSE "left" END AS l,
+                            CASE WHEN kind = 'co_buy' THEN b ELSE "right" END AS r FROM canon),
+        big AS (
+          SELECT kind, l, r FROM keyed GROUP BY kind, l, r
+          HAVING greatest(sum(support::HUGEINT), coalesce(sum(clicks::HUGEINT), 0),
+                          coalesce(sum(impressions::HUGEINT), 0)) > 9223372036854775807)
+        SELECT k.seq, k.source_file, k.source_row, k."left", k."right" FROM keyed k JOIN big USING (kind, l, r)
+        ORDER BY k.seq""")
+    if not rows:
+        return raw
+    for _, file, row, left, right in rows:
+        quarantine.add(file=file, row=row, column="support", reason="out_of_range",
+                       detail="this pair's rows add up to more than the 64-bit range; check the counts",
+                       raw={"left": left, "right": right})
+    keep = np.ones(raw.num_rows, dtype=bool)
+    keep[[seq for seq, *_ in rows]] = False
+    return raw.filter(pa.array(keep))

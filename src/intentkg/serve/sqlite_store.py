@@ -27,6 +27,7 @@ KEEP_SNAPSHOTS = 3
 MAX_QUEUED_KEYS = 100_000  # misses waiting for the refresh; new keys beyond are refused and counted
 EXPIRE_AFTER = 7 * 24 * 3600.0  # a miss nobody asked for again within this many seconds is dropped
 MAX_CLIENTS_PER_KEY = 1_000  # distinct clients remembered per key (enough to rank)
+MAX_HELD_KEYS = 100_000  # distinct misses held in memory between flushes (while flushes fail, say)
 ANONYMOUS = "-"
 
 
@@ -183,6 +184,9 @@ class SQLiteMissQueue:
 
     def add(self, key: str, client: str = ANONYMOUS) -> None:
         with self._lock:
+            if key not in self._pending and len(self._pending) >= MAX_HELD_KEYS:
+                self.refused_full += 1  # flushes are failing: memory stays bounded, the refusal is counted
+                return
             hits, clients = self._pending.get(key, (0, set()))
             if len(clients) < MAX_CLIENTS_PER_KEY:
                 clients.add(client)
