@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from intentkg.pii import scrub
+from intentkg.pii.engine import model_setting
 
 __all__ = ["CleanQuery", "clean_query", "query_key"]
 
@@ -38,7 +39,7 @@ class CleanQuery:
 
 
 @lru_cache(maxsize=1 << 16)
-def _clean(raw: str, scrub_pii: bool) -> CleanQuery:
+def _clean(raw: str, scrub_pii: bool, model: str) -> CleanQuery:  # model: the cache must not outlive a change
     if scrub_pii:
         result = scrub(raw)
         text, found = result.text, tuple(sorted(result.found.items()))
@@ -50,7 +51,7 @@ def _clean(raw: str, scrub_pii: bool) -> CleanQuery:
 
 def clean_query(raw: str | None, scrub_pii: bool = True) -> CleanQuery:
     """The scrubbed text and the key of a raw query (``None`` counts as the empty query)."""
-    return _clean("" if raw is None else str(raw), bool(scrub_pii))
+    return _clean("" if raw is None else str(raw), bool(scrub_pii), model_setting())
 
 
 def query_key(raw: str | None) -> str:

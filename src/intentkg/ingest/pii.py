@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from intentkg.pii import description
 from intentkg.query_key import CleanQuery, clean_query
 
 
@@ -24,4 +25,5 @@ class Scrubber:
         return cleaned
 
     def summary(self) -> dict:
-        return {"enabled": self.enabled, "queries_changed": self.texts_changed, "by_kind": dict(self.totals)}
+        return {"enabled": self.enabled, "queries_changed": self.texts_changed, "by_kind": dict(self.totals),
+                **({"scrubber": description()} if self.enabled else {})}

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from intentkg import duck
+from intentkg import duck, pii
 from intentkg.ingest.config import IngestConfig
 from intentkg.ingest.pii import Scrubber
 from intentkg.ingest.quarantine import Quarantine
@@ -40,7 +40,8 @@ def source_paths(config: IngestConfig) -> list[Path]:
 
 def run_ingest(config: IngestConfig, workspace: Workspace | str | Path, force: bool = False) -> Manifest:
     workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    with workspace.run(STAGE, config=config.model_dump(mode="json"), inputs=source_paths(config),
+    fingerprint = {**config.model_dump(mode="json"), "pii_scrubber": pii.description() if config.scrub_pii else None}
+    with workspace.run(STAGE, config=fingerprint, inputs=source_paths(config),
                        force=force) as run:
         if run.skipped:
             return run.previous  # type: ignore[return-value]

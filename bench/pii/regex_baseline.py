@@ -1,4 +1,5 @@
-"""Scrub personal data from query text before anything stores it or sends it to a model.
+"""The regex scrubber intentkg used before Presidio, kept unchanged as bench_pii.py's baseline (not part
+of the package).
 
 Replaces e-mail addresses, payment card numbers (Luhn-checked), phone numbers, street addresses
 and long digit runs with placeholders such as ``[EMAIL]``. Product model numbers and sizes
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+
+from intentkg.pii.scrub import ScrubResult  # the same result type as the scrubber it is compared with
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # 13-19 digits, optionally grouped by spaces or dashes.
@@ -43,16 +45,6 @@ def _luhn_ok(digits: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
-
-
-@dataclass
-class ScrubResult:
-    text: str
-    found: Counter = field(default_factory=Counter)
-
-    @property
-    def redactions(self) -> int:
-        return sum(self.found.values())
 
 
 def scrub(text: str) -> ScrubResult:
