@@ -42,3 +42,17 @@ def test_a_spacy_pipeline_on_disk_adds_person_names(monkeypatch, person_pipeline
 def test_a_model_that_is_not_on_disk_is_a_config_error(setting, message):
     with pytest.raises(ConfigError, match=message):
         analyzer(setting)
+
+
+def test_loading_presidio_does_not_import_torch_and_leaves_it_importable():
+    # Presidio imports transformers (and torch) whenever installed: tens of seconds before a server's
+    # first answer on a loaded machine (the serving test's client timed out on the old import)
+    import subprocess
+    import sys
+
+    code = ("import sys; from intentkg.pii import prepare, scrub; prepare(); "
+            "assert scrub('call 555-867-5309').text == 'call [PHONE]'; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules)); "
+            "import importlib.util; print(importlib.util.find_spec('transformers') is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["[]", "True"]

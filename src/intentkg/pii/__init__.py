@@ -7,7 +7,13 @@ with this package first; nothing else should call :func:`scrub` on a query direc
 docs/ingest.md (PII scrubbing) for what is and is not caught.
 """
 
-from intentkg.pii.engine import description
+from intentkg.pii.engine import analyzer, description
 from intentkg.pii.scrub import PLACEHOLDERS, ScrubResult, scrub
 
-__all__ = ["PLACEHOLDERS", "ScrubResult", "description", "scrub"]
+__all__ = ["PLACEHOLDERS", "ScrubResult", "description", "prepare", "scrub"]
+
+
+def prepare() -> None:
+    """Build the analyzer now (a second or more: Presidio and spaCy load); a server calls this at start
+    so that its first request holding a digit does not pay for it."""
+    analyzer()

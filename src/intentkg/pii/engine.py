@@ -74,11 +74,9 @@ def _spacy_pipeline(model: str):
 
 
 def _build(model: str):
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
-    from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IpRecognizer, UsSsnRecognizer
-
     from intentkg.pii import recognisers as ours
+    from intentkg.pii.presidio import (AnalyzerEngine, CreditCardRecognizer, IpRecognizer, RecognizerRegistry,
+                                       SpacyNlpEngine, SpacyRecognizer, UsSsnRecognizer)
 
     kind = model.split(":", 1)[0] if model else ""
     if kind not in ("", "spacy"):
@@ -96,8 +94,6 @@ def _build(model: str):
                        ours.PoBoxRecognizer(), ours.AccountNumberRecognizer(), ours.SelfNamedPersonRecognizer()):
         registry.add_recognizer(recogniser)
     if kind == "spacy":
-        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-
         registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"]))
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 

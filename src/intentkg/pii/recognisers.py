@@ -11,11 +11,10 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-import tldextract
-from presidio_analyzer import LocalRecognizer, RecognizerResult
 import phonenumbers
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer, UsSsnRecognizer
+import tldextract
 
+from intentkg.pii.presidio import EmailRecognizer, LocalRecognizer, PhoneRecognizer, RecognizerResult, UsSsnRecognizer
 from intentkg.pii.vocabulary import (ADDRESS_CONTEXT, DIRECTIONS, PHONE_CONTEXT, PHONE_NUMBER_OWNERS, PRODUCT_WORDS,
                                      STREET_ABBREVIATIONS, STREET_TYPES, STREET_TYPES_STRONG, UNIT_DESIGNATORS,
                                      UNITS, US_STATES)

@@ -14,8 +14,7 @@ A span Presidio (or one of our recognisers) found is dropped when
 
 from __future__ import annotations
 
-from presidio_analyzer import RecognizerResult
-
+from intentkg.pii.presidio import RecognizerResult
 from intentkg.pii.recognisers import SSN_CONTEXT, Token, context_before, phone_context
 from intentkg.pii.vocabulary import PHONE_CONTEXT, PRODUCT_CODE_WORDS, UNITS
 

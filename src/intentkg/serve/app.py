@@ -34,6 +34,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intentkg import __version__
+from intentkg.pii import prepare as prepare_scrubber
 from intentkg.query_key import query_key
 from intentkg.serve.health import LoopHealth, log
 from intentkg.serve.keys import MAX_QUERY_CHARS, decode, product_key, query_cache_key
@@ -74,6 +75,7 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
                pair_text: PairText = default_pair_text, flush_every: float = 1.0,
                experiment: ServingExperiment | None = None,
                admission: MissAdmission | None = None) -> FastAPIOffline:
+    prepare_scrubber()  # load Presidio now, not inside the first request that holds a digit
     metrics = Metrics()
     nearest = NearestQueries()
     health = LoopHealth()
