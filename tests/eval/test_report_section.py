@@ -1,5 +1,3 @@
-import json
-
 import numpy as np
 
 from intentkg.eval.metrics import compare
@@ -28,10 +26,8 @@ def _document():
 def test_section_escapes_and_shows_the_lift(tmp_path):
     ws = Workspace(tmp_path / "ws")
     assert render(ReportContext(ws)) is None  # no evaluation yet: the section is left out
-    folder = ws.stage_dir("eval-esci")
-    folder.mkdir(parents=True)
-    (folder / "results.json").write_text(json.dumps(_document()))
-    (folder / "manifest.json").write_text(json.dumps({"stage": "eval-esci", "status": "complete"}))
+    with ws.run("eval-esci", config={}) as run:  # results.json is an output of the stage run
+        run.write_json("results.json", _document())
     html = render(ReportContext(ws))
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>x</b>" not in html
     assert "macro-F1 lift" in html and "<svg" in html and "synthetic demo data" in html
@@ -63,10 +59,8 @@ def test_section_shows_the_controls_beside_the_lift(tmp_path):
     doc["decision"] = decide(doc["results"], ("cross", "mlp", "esci", "macro_f1"))
     doc["headline"] = headline(doc["results"], ("cross", "mlp", "esci", "macro_f1"))
     ws = Workspace(tmp_path / "ws")
-    folder = ws.stage_dir("eval-esci")
-    folder.mkdir(parents=True)
-    (folder / "results.json").write_text(json.dumps(doc, default=float))
-    (folder / "manifest.json").write_text(json.dumps({"stage": "eval-esci", "status": "complete"}))
+    with ws.run("eval-esci", config={}) as run:  # results.json is an output of the stage run
+        run.write_json("results.json", doc)
     html = render(ReportContext(ws))
     assert "with − shuffled" in html and "with − filler" in html
     assert "Controls: shuffled knowledge 1.000" in html and "<b>does not count</b>" in html

@@ -90,7 +90,6 @@ def test_serve_refresh_on_a_copied_workspace_uses_the_copy(tmp_path):
                                           "similarity": {"enabled": False}, "dedup": {"semantic": False},
                                           "thresholds": {"min_plausibility": None}})
     run_filter(ws, config, force=True, quiet=True)
-    assert ws.manifest("filter").config["critic"]["path"] == "critic-model"
     assert _cli("build", "-w", ws.root, "--no-hierarchy", "--min-plausibility", "0").exit_code == 0
     shutil.copytree(ws.root, tmp_path / "copy")
     shutil.rmtree(tmp_path / "a")
@@ -105,6 +104,7 @@ def test_serve_refresh_on_a_copied_workspace_uses_the_copy(tmp_path):
     critics = [m.file for m in scratch.manifest("filter").models if m.role == "critic"]
     assert critics and all(f.startswith(str(copy.root / "critic-model")) for f in critics)
     assert copy.manifest("serve").extra["snapshot"]["queued"] == 1
+    assert copy.manifest("filter").config["critic"]["path"] == "critic-model"  # recorded relative to the root
     assert _cli("status", copy.root, "--check").exit_code == 0
 
 

@@ -153,3 +153,16 @@ def test_amend_replaces_a_file_output_without_rerunning(tmp_path):
     assert after.outputs["operating_point.json"].sha256 == sha256_file(tmp_path / "filter" / "operating_point.json")
     with ws.run("filter", config={}) as run:
         assert run.skipped
+
+
+def test_an_unreadable_manifest_is_named_and_a_rerun_replaces_it(tmp_path):
+    ws = Workspace(tmp_path)
+    with ws.run("s", config={}) as run:
+        run.write("products", _products(1))
+    (tmp_path / "s" / "manifest.json").write_text('{"stage": "s"')
+    with pytest.raises(IntentkgError, match=r"s/manifest.json is not a valid manifest .*--force"):
+        ws.read("s", "products")
+    with ws.run("s", config={}) as run:
+        assert not run.skipped
+        run.write("products", _products(2))
+    assert ws.read("s", "products").num_rows == 2

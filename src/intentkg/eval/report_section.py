@@ -41,7 +41,7 @@ def _controls_paragraph(top: dict) -> str:
 def _stage_results(ctx: ReportContext) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for stage in ctx.workspace.stages():
-        path = ctx.workspace.stage_dir(stage) / "results.json"
+        path = ctx.workspace.output_path(stage, "results.json")  # confined to the workspace
         if stage.startswith("eval-esci") and path.exists():
             found.append((stage, json.loads(path.read_text(encoding="utf-8"))))
     return found

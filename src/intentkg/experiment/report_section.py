@@ -14,7 +14,7 @@ from intentkg.report.registry import ReportContext, section
 
 
 def _read(ctx: ReportContext, stage: str, name: str) -> dict[str, Any] | None:
-    path = ctx.workspace.stage_dir(stage) / name
+    path = ctx.workspace.output_path(stage, name)  # confined to the workspace
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 

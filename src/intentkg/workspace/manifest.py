@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from intentkg import __version__, atomic_file
+from intentkg.errors import IntentkgError
 
 MANIFEST_NAME = "manifest.json"
 
@@ -77,4 +78,8 @@ def read_manifest(folder: Path) -> Manifest | None:
     path = folder / MANIFEST_NAME
     if not path.exists():
         return None
-    return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:  # hand-edited or truncated: say which file, not a traceback
+        raise IntentkgError(f"{path} is not a valid manifest ({exc}); re-run stage {folder.name!r} with --force "
+                            f"to write it again") from None

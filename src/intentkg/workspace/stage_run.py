@@ -31,6 +31,14 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _readable_manifest(folder: Path) -> Manifest | None:
+    """The previous manifest; an unreadable one counts as none (this run writes a good one)."""
+    try:
+        return read_manifest(folder)
+    except IntentkgError:
+        return None
+
+
 def check_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or name.startswith(".") or name == MANIFEST_NAME:
         raise IntentkgError(f"output name {name!r}: use a plain file name inside the stage folder")
@@ -64,7 +72,7 @@ class StageRun:
         self.models: list[ModelRef] = []
         self._writers: dict[str, tuple[pq.ParquetWriter, pa.Schema, list[int]]] = {}
         self._outputs: dict[str, int | None] = {}  # files and folders written into tmp by the stage
-        self.previous: Manifest | None = read_manifest(self.folder)
+        self.previous: Manifest | None = _readable_manifest(self.folder)
         self.skipped = False
         self._lock = StageLock(self.folder, stage)
         self._started = 0.0
@@ -76,7 +84,7 @@ class StageRun:
             self._started = time.perf_counter()
             self._started_at = now()
             commits.complete(self.folder, self.stage)  # a commit a killed run left half done
-            self.previous = read_manifest(self.folder)
+            self.previous = _readable_manifest(self.folder)
             self.skipped = not self.force and self._unchanged()
             if self.skipped:
                 from intentkg.progress import console

@@ -11,7 +11,7 @@ from intentkg.report.registry import ReportContext, section
 
 @section("annotate", "Annotation agreement", order=40)
 def render(ctx: ReportContext) -> str | None:
-    path = ctx.workspace.stage_dir("annotate") / "agreement.json"
+    path = ctx.workspace.output_path("annotate", "agreement.json")  # confined to the workspace
     if not path.exists():
         return None
     report = json.loads(path.read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ def _f(x) -> str:
 
 @section("critic", "Critic", order=45)
 def render(ctx: ReportContext) -> str | None:
-    path = ctx.workspace.stage_dir("critic") / META
+    path = ctx.workspace.output_path("critic", META)  # confined to the workspace
     if not path.exists():
         return None
     meta = json.loads(path.read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ def _f(x) -> str:
 
 @section("judge", "LLM judge vs people", order=46)
 def render(ctx: ReportContext) -> str | None:
-    path = ctx.workspace.stage_dir("judge") / "agreement.json"
+    path = ctx.workspace.output_path("judge", "agreement.json")  # confined to the workspace
     if not path.exists():
         return None
     r = json.loads(path.read_text(encoding="utf-8"))
