@@ -11,8 +11,7 @@ from rich.console import Console
 
 from intentkg.cli.options import FORCE, WORKSPACE
 from intentkg.errors import ConfigError
-from intentkg.filter import Thresholds, load_config, load_operating_point, run_filter, write_view
-from intentkg.filter.stage import funnel_at, save_operating_point
+from intentkg.filter.config import Thresholds, load_config
 from intentkg.workspace import Workspace
 
 console = Console()
@@ -65,6 +64,8 @@ def filter_(
     Scores are stored in <workspace>/filter/scores.parquet; thresholds only decide the funnel shown and
     the workspace's default operating point, so changing them re-runs nothing.
     """
+    from intentkg.filter import run_filter  # the filter extra (scipy, datasketch, rapidfuzz, ...)
+
     cfg = load_config(config)
     if critic is not None:
         cfg.critic.path = critic
@@ -111,6 +112,9 @@ def view(
     save: bool = typer.Option(False, "--save", help="Make this the workspace's default operating point."),
 ) -> None:
     """Apply an operating point to the stored scores, without re-scoring: print the funnel, optionally write it."""
+    from intentkg.filter import load_operating_point, write_view
+    from intentkg.filter.stage import funnel_at, save_operating_point
+
     ws = Workspace(workspace)
     base = load_config(config).thresholds if config else load_operating_point(ws)
     point = thresholds_from(base, min_completeness, max_input_similarity, min_plausibility, min_typicality,

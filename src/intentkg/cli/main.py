@@ -18,6 +18,7 @@ from intentkg.cli import train_critic as train_critic_cli
 from intentkg.cli import eval as eval_cli
 from intentkg.cli import experiment as experiment_cli
 from intentkg.cli import catalogue as catalogue_cli
+from intentkg.cli.extras import missing_extra
 from intentkg.errors import IntentkgError
 
 cli = typer.Typer(
@@ -52,15 +53,24 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
+def _error(message: str) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(2)
+
+
 def app() -> None:
-    """Run the CLI; IntentkgError becomes a message and exit code 2."""
+    """Run the CLI; IntentkgError, and a missing optional dependency, become one line and exit code 2."""
     try:
         code = cli(standalone_mode=False)  # click returns (not raises) a typer.Exit's code in this mode
         if isinstance(code, int) and code:
             sys.exit(code)
     except IntentkgError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _error(str(exc))
+    except ModuleNotFoundError as exc:  # an optional dependency: name the extra that brings it
+        message = missing_extra(exc, next((a for a in sys.argv[1:] if not a.startswith("-")), None))
+        if message is None:
+            raise
+        _error(message)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -10,8 +10,6 @@ from rich.console import Console
 
 from intentkg.cli.filter import IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS, MIN_PLAUSIBILITY, MIN_TYPICALITY, OFF
 from intentkg.cli.filter import thresholds_from
-from intentkg.filter import load_operating_point
-from intentkg.report import build_report
 from intentkg.workspace import Workspace
 
 
@@ -25,6 +23,9 @@ def report(
     ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
 ) -> None:
     """Write an HTML report of a workspace: stages, filter funnel, reasons and examples (no network needed)."""
+    from intentkg.filter import load_operating_point
+    from intentkg.report import build_report
+
     ws = Workspace(workspace)
     point = thresholds_from(load_operating_point(ws), min_completeness, max_input_similarity, min_plausibility,
                             min_typicality, ignore_flag, off)
