@@ -31,6 +31,7 @@ def test_good_tails_have_no_flags(tail):
     ("it", "too_short"), (" ".join(["word"] * 25), "too_long"),
     ("keeping the baby warm at", "incomplete"), ("cooking and", "incomplete"), ("for use with,", "incomplete"),
     ("camping trips...", "incomplete"), ("camping (in winter", "incomplete"),
+    ("play in the sea<start_of_image>", "incomplete"), ("walk the dog<eos>", "incomplete"),
     ("tent", "echo_product_type"), ("a type of tent", "echo_product_type"), ("Tents", "echo_product_type"),
     ("sleeping bag", "echo_product_type"),
     ("Trailblazer 2 person dome tent", "echo_title"), ("Trailblazer 2-Person Dome Tnet", "echo_title"),

@@ -4,7 +4,8 @@ Reason codes (docs/filter.md lists them with examples):
 
     parse_failed        the generator's parser found no usable tail (parse_status != ok, or empty)
     too_short, too_long word / character limits
-    incomplete          ends in a dangling word or punctuation, unbalanced brackets or quotes, "..."
+    incomplete          ends in a dangling word or punctuation, unbalanced brackets or quotes, "...",
+                        or holds a model control token such as <start_of_image>
     echo_query, echo_title, echo_product_type
                         the tail repeats its source (exactly, or within a small edit distance); the
                         product type is the catalogue's, else the one taken from the title
@@ -35,6 +36,7 @@ from intentkg.product_types import head_noun, title_type
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _BAD_ENDINGS = (",", ":", ";", "-", "(", "[", "/", "&", "+", "\u2013", "\u2014")
 _PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
+_MARKUP = re.compile(r"<\|?/?[a-z][a-z0-9_]*\|?>")  # <start_of_image>, <eos>, <|im_end|>
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -148,7 +150,10 @@ class RuleChecker:
 
     def _incomplete(self, text: str, words: list[str], result: RowResult) -> None:
         stripped = text.rstrip(" .!?\"'")
-        if text.endswith(("...", "\u2026")):
+        markup = _MARKUP.search(text)
+        if markup:  # a small model's control token leaked into the answer ("play in the sea<start_of_image>")
+            result.add("incomplete", f"contains the model's markup {markup.group(0)!r}")
+        elif text.endswith(("...", "\u2026")):
             result.add("incomplete", "ends with an ellipsis")
         elif stripped.endswith(_BAD_ENDINGS):
             result.add("incomplete", f"ends with {stripped[-1]!r}")
