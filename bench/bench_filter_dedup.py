@@ -35,7 +35,7 @@ def _rss_mb() -> float:
 
 def _prepare(n: int, folder: Path) -> None:
     from intentkg.filter import FilterConfig, passes
-    from intentkg.filter.stage import _connect
+    from intentkg.filter.inputs import connect as _connect
     from intentkg.filter.synthetic import write_synthetic_workspace
 
     ws = write_synthetic_workspace(folder / "ws", n, seed=0)
@@ -51,7 +51,8 @@ def _dedup(folder: Path) -> dict:
 
     from intentkg.filter import FilterConfig, passes
     from intentkg.filter.dedup import cluster_tails, duplicate_sql
-    from intentkg.filter.stage import _connect, _register_clusters
+    from intentkg.filter.inputs import connect as _connect
+    from intentkg.filter.scores_rows import register_clusters as _register_clusters
 
     config = FilterConfig.model_validate({"dedup": {"semantic": False}})
     scratch = folder / "run"

@@ -37,7 +37,7 @@ def main() -> None:
 
     from intentkg.embed import bundled_model_path, load_embedder
     from intentkg.filter import FilterConfig, passes
-    from intentkg.filter.stage import _connect
+    from intentkg.filter.inputs import connect as _connect
     from intentkg.filter.synthetic import write_synthetic_workspace
 
     root = Path(tempfile.mkdtemp(prefix="bench-filter-embed-"))

@@ -72,7 +72,7 @@ def _child(step: str, ws: str) -> dict:
     if step == "rules":
         from intentkg.filter import FilterConfig
         from intentkg.filter import passes
-        from intentkg.filter.stage import _connect
+        from intentkg.filter.inputs import connect as _connect
 
         config = FilterConfig()
         scratch = Path(tempfile.mkdtemp(prefix="bench-rules-"))
