@@ -18,9 +18,10 @@ def test_a_tail_most_samples_name_is_confirmed_and_a_lone_one_is_not(tmp_path):
     path = tmp_path / "rows.parquet"
     pq.write_table(pa.table({name: [r[i] for r in rows] for i, name in enumerate(("row", "key", "request_key",
                                                                                    "sample"))}), path)
-    found = find_unconfirmed(duckdb.connect(), path, AgreementConfig())
+    found = find_unconfirmed(duckdb.connect(), path, AgreementConfig(enabled=True))
+    assert find_unconfirmed(duckdb.connect(), path, AgreementConfig()).num_rows == 0  # off by default
     assert found.column("row").to_pylist() == [1]
     assert found.column("detail")[0].as_py() == "named by 1 of the 3 samples of its prompt"
-    strict = find_unconfirmed(duckdb.connect(), path, AgreementConfig(min_share=0.9))
+    strict = find_unconfirmed(duckdb.connect(), path, AgreementConfig(enabled=True, min_share=0.9))
     assert strict.column("row").to_pylist() == [1, 3, 5]
     assert find_unconfirmed(duckdb.connect(), path, AgreementConfig(enabled=False)).num_rows == 0
