@@ -32,7 +32,7 @@ demo: setup
 	$(BIN)/intentkg annotate import demo -w $(DEMO_WS)
 	$(BIN)/intentkg train-critic -w $(DEMO_WS)
 	$(BIN)/intentkg filter -w $(DEMO_WS) --critic $(DEMO_WS)/critic
-	$(BIN)/intentkg build -w $(DEMO_WS)
+	$(BIN)/intentkg build -w $(DEMO_WS) --critic-metadata $(DEMO_WS)/critic/intentkg_critic.json
 	$(BIN)/intentkg kg explore $(DEMO_WS)
 	$(BIN)/intentkg serve precompute -w $(DEMO_WS)
 	@bash scripts/demo_serve.sh $(BIN) $(DEMO_WS)

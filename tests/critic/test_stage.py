@@ -55,9 +55,11 @@ def test_folder_layout_metrics_and_snapshot(ws):
     assert meta["annotations"]["snapshot_sha256"] == annotate["extra"]["snapshot_sha256"]
     training = pq.read_table(folder / "training_labels.parquet").to_pylist()
     assert len(training) == ROWS // 2 and {r["split"] for r in training} == {"train", "dev", "test"}
-    from intentkg.kg.build import critic_threshold
+    from intentkg.operating_point import critic_thresholds
 
-    assert critic_threshold(str(folder / "intentkg_critic.json")) == meta["thresholds"]["plausibility"]
+    _, chosen = critic_thresholds(folder)
+    assert chosen["min_plausibility"] == meta["thresholds"]["plausibility"]
+    assert chosen.get("min_typicality") == meta["thresholds"].get("typicality")
 
 
 def test_filter_critic_step_loads_it_unchanged(ws):

@@ -42,11 +42,11 @@ def _behavior_id(kind, left, right):
     return hashlib.md5(f"{kind}\x1f{left}\x1f{right}".encode()).hexdigest()[:16]
 
 
-def make_workspace(root, critic: bool = True, products: str = PRODUCTS, search: str = SEARCH,
+def make_workspace(root, critic: bool = True, products: str = PRODUCTS, pairs: str = PAIRS, search: str = SEARCH,
                    candidate_spec: list = CANDIDATES) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     (root / "products.csv").write_text(products)
-    (root / "pairs.csv").write_text(PAIRS)
+    (root / "pairs.csv").write_text(pairs)
     (root / "search.csv").write_text(search)
     ws = Workspace(root / "ws")
     run_ingest(IngestConfig(sources=[TableSource(role="products", path=root / "products.csv"),
@@ -66,7 +66,7 @@ def make_workspace(root, critic: bool = True, products: str = PRODUCTS, search: 
                            "position": 1, "raw_text": f"1. {tail}", "parse_status": "ok", "prompt_id": "qa",
                            "template_version": "1", "model_id": "gemma-3-270m", "model_hash": "abc",
                            "request_key": f"k{i}", "sample": 0})
-        scores.append({"candidate_id": f"c{i}", "rule_flags": flags + (["near_duplicate"] if dup is not None else []),
+        scores.append({"candidate_id": f"c{i}", "rule_flags": flags,
                        "rule_details": [], "dup_of": f"c{dup}" if dup is not None else None,
                        "dup_count": 1 if i == 0 else 0, "plausibility": plausibility if critic else None,
                        "typicality": plausibility if critic else None,

@@ -63,7 +63,8 @@ def test_per_relation_threshold_and_missing_critic(tmp_path):
     no_critic = make_workspace(tmp_path / "b", critic=False)
     manifest = run_build(no_critic, BuildConfig(hierarchy=False))
     assert any("plausibility" in s for s in manifest.extra["operating_point"]["applied"]["skipped"])
-    assert manifest.counts["candidates_kept"] == 10  # all but the circular one
+    # all but the circular one: 9 kept, and the duplicate c1 merged into its representative c0
+    assert (manifest.counts["candidates_kept"], manifest.counts["candidates_merged"]) == (9, 1)
 
 
 def test_lineage_from_an_edge_reaches_prompt_model_and_input_rows(kg_workspace):

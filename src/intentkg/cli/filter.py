@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -10,44 +9,17 @@ import typer
 from rich.console import Console
 
 from intentkg.cli.options import FORCE, WORKSPACE
-from intentkg.errors import ConfigError
-from intentkg.filter.config import Thresholds, load_config
+from intentkg import operating_point
+from intentkg.cli.point_options import (CRITIC_METADATA, IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS,
+                                        MIN_GEN_COMPLETENESS, MIN_PLAUSIBILITY, MIN_TYPICALITY, OFF,
+                                        RELATION_THRESHOLD, thresholds_from)
+from intentkg.errors import ConfigError, IntentkgError
+from intentkg.filter.config import load_config
 from intentkg.workspace import Workspace
 
 console = Console()
 
 CONFIG = typer.Option(None, "--config", "-c", help="YAML filter config (docs/filter.md).")
-MIN_COMPLETENESS = typer.Option(None, help="Keep tails whose completeness is at least this (log-prob per token).")
-MAX_SIMILARITY = typer.Option(None, help="Drop tails whose cosine to the title/query is above this.")
-MIN_PLAUSIBILITY = typer.Option(None, help="Keep tails whose critic plausibility is at least this.")
-MIN_TYPICALITY = typer.Option(None, help="Keep tails whose critic typicality is at least this.")
-IGNORE_FLAG = typer.Option(None, "--ignore-flag", help="A rule flag that does not reject (repeatable).")
-OFF = typer.Option(None, "--off", help="Turn a threshold off: completeness, similarity, plausibility, "
-                                       "typicality, duplicates (repeatable).")
-
-_OFF = {"completeness": "min_completeness", "similarity": "max_input_similarity",
-        "plausibility": "min_plausibility", "typicality": "min_typicality"}
-
-
-def thresholds_from(base: Thresholds, min_completeness: Optional[float], max_input_similarity: Optional[float],
-                    min_plausibility: Optional[float], min_typicality: Optional[float],
-                    ignore_flags: Optional[list[str]], off: Optional[list[str]]) -> Thresholds:
-    """An operating point: ``base`` with the options given on the command line applied."""
-    update: dict = {k: v for k, v in {
-        "min_completeness": min_completeness, "max_input_similarity": max_input_similarity,
-        "min_plausibility": min_plausibility, "min_typicality": min_typicality}.items() if v is not None}
-    if ignore_flags:
-        update["ignore_flags"] = [*base.ignore_flags, *ignore_flags]
-    for name in off or []:
-        if name == "duplicates":
-            update["drop_duplicates"] = False
-        elif name in _OFF:
-            update[_OFF[name]] = None
-        else:
-            raise ConfigError(f"--off {name!r}: use one of {', '.join([*_OFF, 'duplicates'])}")
-    return base.model_copy(update=update)
-
-
 def filter_(
     workspace: Path = WORKSPACE, force: bool = FORCE, config: Optional[Path] = CONFIG,
     critic: Optional[Path] = typer.Option(None, help="Critic folder (overrides critic.path in the config)."),
@@ -55,8 +27,11 @@ def filter_(
         None, help="Completeness source: auto, generation, llama or none (overrides the config)."),
     no_similarity: bool = typer.Option(False, "--no-similarity", help="Skip input-similarity scores."),
     no_semantic_dedup: bool = typer.Option(False, "--no-semantic-dedup", help="Lexical dedup only."),
-    min_completeness: Optional[float] = MIN_COMPLETENESS, max_input_similarity: Optional[float] = MAX_SIMILARITY,
+    min_completeness: Optional[float] = MIN_COMPLETENESS,
+    min_generation_completeness: Optional[float] = MIN_GEN_COMPLETENESS,
+    max_input_similarity: Optional[float] = MAX_SIMILARITY,
     min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
+    relation_threshold: Optional[list[str]] = RELATION_THRESHOLD,
     ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
 ) -> None:
     """Score every generated candidate (rules, completeness, similarity, dedup, critic) and print the funnel.
@@ -78,7 +53,8 @@ def filter_(
     if no_semantic_dedup:
         cfg.dedup.semantic = False
     cfg.thresholds = thresholds_from(cfg.thresholds, min_completeness, max_input_similarity, min_plausibility,
-                                     min_typicality, ignore_flag, off)
+                                     min_typicality, ignore_flag, off, min_generation_completeness,
+                                     relation_threshold=relation_threshold)
     manifest, _ = run_filter(Workspace(workspace), cfg, force=force)
     console.print(f"scores: {workspace / 'filter' / 'scores.parquet'}  "
                   f"({manifest.counts.get('candidates', 0):,} candidates, {manifest.seconds:.1f} s)", highlight=False)
@@ -90,40 +66,40 @@ def _critic_hint(cfg, workspace: Path) -> None:
     if cfg.critic.path is None:
         return
     try:
-        meta = json.loads((Path(cfg.critic.path) / "intentkg_critic.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        _, chosen = operating_point.critic_thresholds(cfg.critic.path)
+    except IntentkgError:
         return
-    chosen = meta.get("thresholds") or {}
-    options = " ".join(f"--min-{task} {value}" for task, value in chosen.items()
-                       if task in ("plausibility", "typicality") and isinstance(value, (int, float)))
-    if options:
-        console.print(f"the critic's trainer recommends {options} (its target precision on dev); try: "
-                      f"intentkg view -w {workspace} {options} --save", highlight=False)
+    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in chosen.items())
+    console.print(f"the critic's trainer recommends {options} (its target precision on dev); use them with: "
+                  f"intentkg view -w {workspace} --critic-metadata {cfg.critic.path} --save", highlight=False)
 
 
 def view(
     workspace: Path = WORKSPACE, config: Optional[Path] = typer.Option(
         None, "--config", "-c", help="Filter config whose thresholds to start from (default: the workspace's)."),
-    min_completeness: Optional[float] = MIN_COMPLETENESS, max_input_similarity: Optional[float] = MAX_SIMILARITY,
+    min_completeness: Optional[float] = MIN_COMPLETENESS,
+    min_generation_completeness: Optional[float] = MIN_GEN_COMPLETENESS,
+    max_input_similarity: Optional[float] = MAX_SIMILARITY,
     min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
+    relation_threshold: Optional[list[str]] = RELATION_THRESHOLD, critic_metadata: Optional[Path] = CRITIC_METADATA,
     ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the view (scores + kept, reasons) here."),
     only_kept: bool = typer.Option(False, "--only-kept", help="With --out: write only the kept rows."),
     save: bool = typer.Option(False, "--save", help="Make this the workspace's default operating point."),
 ) -> None:
     """Apply an operating point to the stored scores, without re-scoring: print the funnel, optionally write it."""
-    from intentkg.filter import load_operating_point, write_view
-    from intentkg.filter.stage import funnel_at, save_operating_point
+    from intentkg.filter import write_view
+    from intentkg.filter.stage import funnel_at
 
     ws = Workspace(workspace)
-    base = load_config(config).thresholds if config else load_operating_point(ws)
+    base = load_config(config).thresholds if config else operating_point.saved(ws)
     point = thresholds_from(base, min_completeness, max_input_similarity, min_plausibility, min_typicality,
-                            ignore_flag, off)
+                            ignore_flag, off, min_generation_completeness, critic_metadata, relation_threshold)
     if out is not None:
         counts = write_view(ws, point, out, only_kept=only_kept)
         console.print(f"wrote {out}: {counts['rows'] if not only_kept else counts['kept']:,} rows "
                       f"({counts['kept']:,} kept of {counts['rows']:,})", highlight=False)
     funnel_at(ws, point).print(console, title=f"funnel at {point.model_dump(exclude_defaults=False)}")
     if save:
-        save_operating_point(ws, point)
+        operating_point.save(ws, point)
         console.print(f"saved as the default operating point of {workspace}", highlight=False)

@@ -11,37 +11,44 @@ from rich.console import Console
 from rich.table import Table
 
 from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg import operating_point
+from intentkg.cli.point_options import (CRITIC_METADATA, IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS,
+                                        MIN_GEN_COMPLETENESS, MIN_PLAUSIBILITY, MIN_TYPICALITY, OFF,
+                                        RELATION_THRESHOLD, thresholds_from)
 from intentkg.errors import ConfigError
 from intentkg.kg.build import run_build
-from intentkg.kg.config import BuildConfig, OperatingPoint
+from intentkg.kg.config import BuildConfig
 from intentkg.kg.explorer import write_explorer
 from intentkg.kg.export import FORMATS, export
 from intentkg.kg.query import KnowledgeGraph
+from intentkg.workspace import Workspace
 
 app = typer.Typer(help="Query, export and explore a built knowledge graph.", no_args_is_help=True)
 console = Console()
 
 
 def build(workspace: Path = WORKSPACE, force: bool = FORCE,
-          min_plausibility: Optional[float] = typer.Option(0.5, help="Global plausibility threshold."),
-          min_typicality: Optional[float] = typer.Option(None, help="Typicality threshold (off by default)."),
-          relation_threshold: Optional[list[str]] = typer.Option(
-              None, help="relation=threshold, overriding the global plausibility threshold; repeatable."),
-          critic_metadata: Optional[Path] = typer.Option(
-              None, help="Take the plausibility threshold a trained critic chose (its critic.json)."),
+          critic_metadata: Optional[Path] = CRITIC_METADATA,
+          min_completeness: Optional[float] = MIN_COMPLETENESS,
+          min_generation_completeness: Optional[float] = MIN_GEN_COMPLETENESS,
+          max_input_similarity: Optional[float] = MAX_SIMILARITY,
+          min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
+          relation_threshold: Optional[list[str]] = RELATION_THRESHOLD,
+          ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
           hierarchy: bool = typer.Option(True, help="Build the broad -> fine intention hierarchy.")) -> None:
-    """Build the KG from scored candidates at a recorded operating point."""
-    per_relation = {}
-    for item in relation_threshold or []:
-        name, _, value = item.partition("=")
-        try:
-            per_relation[name.strip()] = float(value)
-        except ValueError:
-            raise ConfigError(f"--relation-threshold {item!r}: write relation=0.7") from None
-    config = BuildConfig(operating_point=OperatingPoint(min_plausibility=min_plausibility,
-                                                        min_typicality=min_typicality, per_relation=per_relation),
-                         threshold_source=str(critic_metadata) if critic_metadata else "config",
-                         hierarchy=hierarchy)
+    """Build the KG from the candidates `intentkg view` keeps at the workspace's operating point.
+
+    Options change the operating point and save it as the workspace's (as `intentkg view --save`
+    does), so the funnel, the KG, on-demand knowledge and `serve refresh` all use the same one.
+    """
+    ws = Workspace(workspace)
+    point = thresholds_from(operating_point.saved(ws), min_completeness, max_input_similarity, min_plausibility,
+                            min_typicality, ignore_flag, off, min_generation_completeness, critic_metadata,
+                            relation_threshold)
+    if point != operating_point.saved(ws):
+        operating_point.save(ws, point)
+        console.print(f"saved as the default operating point of {workspace}", highlight=False)
+    config = BuildConfig(operating_point=point, hierarchy=hierarchy)
     explorer = workspace / "kg" / "explorer.html"
     had_explorer = explorer.exists()
     manifest = run_build(workspace, config, force=force)

@@ -8,8 +8,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from intentkg.cli.filter import IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS, MIN_PLAUSIBILITY, MIN_TYPICALITY, OFF
-from intentkg.cli.filter import thresholds_from
+from intentkg.cli.point_options import (IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS, MIN_PLAUSIBILITY,
+                                        MIN_TYPICALITY, OFF, thresholds_from)
+from intentkg.operating_point import saved as load_operating_point
 from intentkg.workspace import Workspace
 
 
@@ -23,7 +24,6 @@ def report(
     ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
 ) -> None:
     """Write an HTML report of a workspace: stages, filter funnel, reasons and examples (no network needed)."""
-    from intentkg.filter import load_operating_point
     from intentkg.report import build_report
 
     ws = Workspace(workspace)

@@ -9,9 +9,10 @@ without the filter extra that scoring needs (scipy, datasketch, rapidfuzz, sente
 
 from importlib import import_module
 
-_HOMES = {"FilterConfig": "config", "Thresholds": "config", "load_config": "config",
-          "STAGE": "view", "iter_view": "view", "verdicts": "view", "write_view": "view",
-          "load_operating_point": "stage", "run_filter": "stage"}
+_HOMES = {"FilterConfig": "filter.config", "Thresholds": "filter.config", "load_config": "filter.config",
+          "STAGE": "filter.view", "iter_view": "filter.view", "verdicts": "filter.view", "write_view": "filter.view",
+          "run_filter": "filter.stage", "load_operating_point": "operating_point"}
+_ATTRS = {"load_operating_point": "saved"}  # the workspace's operating point lives in intentkg.operating_point
 
 __all__ = sorted(_HOMES)
 
@@ -19,6 +20,6 @@ __all__ = sorted(_HOMES)
 def __getattr__(name: str):
     if name not in _HOMES:
         raise AttributeError(f"module 'intentkg.filter' has no attribute {name!r}")
-    value = getattr(import_module(f"intentkg.filter.{_HOMES[name]}"), name)
+    value = getattr(import_module(f"intentkg.{_HOMES[name]}"), _ATTRS.get(name, name))
     globals()[name] = value
     return value

@@ -32,6 +32,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from intentkg.config_file import load_yaml_model
+from intentkg.operating_point import OperatingPoint
 
 # The 15 COSMO relation types (docs/filter.md); users add their own with rules.extra_relations.
 COSMO_RELATIONS = (
@@ -189,15 +190,9 @@ class CriticConfig(_Strict):
     skip_duplicates: bool = Field(False, description="do not score rows folded into a representative")
 
 
-class Thresholds(_Strict):
-    """An operating point: which stored scores keep a candidate. Null = that test is off."""
-
-    min_completeness: float | None = -7.0
-    max_input_similarity: float | None = 0.8
-    min_plausibility: float | None = 0.5
-    min_typicality: float | None = None
-    ignore_flags: list[str] = Field(default_factory=list, description="rule flags that do not reject")
-    drop_duplicates: bool = True
+# The operating point is one object for every stage (intentkg.operating_point); the filter config's
+# ``thresholds:`` section is the workspace's default one.
+Thresholds = OperatingPoint
 
 
 class FilterConfig(_Strict):
@@ -209,7 +204,7 @@ class FilterConfig(_Strict):
     similarity: SimilarityConfig = SimilarityConfig()
     dedup: DedupConfig = DedupConfig()
     critic: CriticConfig = CriticConfig()
-    thresholds: Thresholds = Thresholds()
+    thresholds: OperatingPoint = OperatingPoint()
     batch_rows: int = Field(65536, ge=16, description="candidates per record batch")
     duckdb_memory_limit: str = Field("2GB", description="DuckDB spills to disk beyond this")
 

@@ -16,7 +16,6 @@ the fingerprint: changing them re-prints the funnel from the stored scores witho
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -26,7 +25,7 @@ from rich.console import Console
 from intentkg.duck import quote_path
 from intentkg.filter import passes
 from intentkg.filter.agreement import find_unconfirmed
-from intentkg.filter.config import FilterConfig, Thresholds
+from intentkg.filter.config import FilterConfig
 from intentkg.filter.critic import Critic
 from intentkg.filter.dedup import TailClusters, cluster_tails, duplicate_sql
 from intentkg.filter.funnel import Funnel
@@ -36,30 +35,12 @@ from intentkg.filter.repeated_answers import find_repeated_answers
 from intentkg.filter.scores_rows import register_clusters, scores_batch, sql_str
 from intentkg.filter.shown_examples import default_shown
 from intentkg.filter.view import STAGE, iter_view, verdicts
+from intentkg.operating_point import OperatingPoint
+from intentkg.operating_point import save as save_operating_point
 from intentkg.progress import bar
 from intentkg.workspace import Manifest, Workspace
 
-OPERATING_POINT = "operating_point.json"
-
-
-def save_operating_point(ws: Workspace, point: Thresholds) -> None:
-    """The default operating point of this workspace (read by `intentkg report` and `view`): an output
-    of the filter stage, replaced without re-scoring through the same atomic commit."""
-    value = point.model_dump(mode="json")
-    ws.amend(STAGE, {OPERATING_POINT: json.dumps(value, indent=2)}, extra={"operating_point": value})
-
-
-def load_operating_point(ws: Workspace) -> Thresholds:
-    path = ws.output_path(STAGE, OPERATING_POINT)
-    if path.exists():
-        return Thresholds.model_validate_json(path.read_text(encoding="utf-8"))
-    manifest = ws.manifest(STAGE)
-    if manifest is not None and "operating_point" in manifest.extra:
-        return Thresholds.model_validate(manifest.extra["operating_point"])
-    return Thresholds()
-
-
-def funnel_at(ws: Workspace, point: Thresholds) -> Funnel:
+def funnel_at(ws: Workspace, point: OperatingPoint) -> Funnel:
     funnel = Funnel()
     for batch in iter_view(ws, point):
         funnel.add(batch)
@@ -201,9 +182,25 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
         for batch in rows_reader:
             scores = scores_batch(batch, clusters, critic, config)
             run.write("scores", scores)
-            view = verdicts(scores, config.thresholds)
+            view = verdicts(scores, config.thresholds, batch.column("relation"))
             funnel.add(view.append_column("kind", batch.column("kind")).append_column(
                 "relation", batch.column("relation")))
             progress.advance(batch.num_rows)
     run.ensure("scores")
+    record_completeness_scale(run, con, config)
+
+
+def record_completeness_scale(run, con: duckdb.DuckDBPyConnection, config: FilterConfig) -> None:
+    """Which scale each row's completeness is on (generation log-probs or the scoring model), and so
+    which threshold of the operating point applies to it (docs/filter.md, "Completeness")."""
+    sources = {str(s): int(n) for s, n in con.execute(
+        "SELECT coalesce(completeness_source, 'none'), count(*) FROM base GROUP BY 1 ORDER BY 1").fetchall()}
+    scored = [s for s in sources if s != "none"]
+    run.counts["completeness_sources"] = sources
+    run.extra["completeness_scale"] = {
+        "mode": "one model" if len(scored) <= 1 else "per source",
+        "scorer": config.completeness.scorer,
+        "threshold": {s: "min_generation_completeness" if s == "generation" else "min_completeness"
+                      for s in scored},
+    }
 

@@ -14,19 +14,18 @@ support = distinct behaviours. Structural edges: query -bought_after_search-> pr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 
-from intentkg import duck
+from intentkg import duck, operating_point
 from intentkg.errors import IntentkgError
 from intentkg.kg.canonical import canonical, node_id
 from intentkg.kg.config import BuildConfig
 from intentkg.kg.hierarchy import build_hierarchy
-from intentkg.kg.select import kept_sql
+from intentkg.kg.select import applied, create_kept
 from intentkg.schemas import EDGES, NODES
 from intentkg.workspace import Manifest, Workspace
 
@@ -41,29 +40,12 @@ def _input(ws: Workspace, stage: str, table: str) -> Path:
     return path
 
 
-def critic_threshold(path: str) -> float:
-    """The plausibility threshold a trained critic chose for its target precision."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IntentkgError(f"{path}: cannot read the critic's metadata: {exc}") from exc
-    for keys in (("thresholds", "plausibility"), ("plausibility", "threshold"), ("threshold",)):
-        value = data
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        if isinstance(value, dict):
-            value = value.get("threshold")
-        if isinstance(value, (int, float)):
-            return float(value)
-    raise IntentkgError(f"{path}: no plausibility threshold found (expected thresholds.plausibility)")
-
-
 def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = None, force: bool = False,
               embed: Callable[[list[str]], np.ndarray] | None = None) -> Manifest:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     config = config or BuildConfig()
-    if config.threshold_source != "config":
-        config.operating_point.min_plausibility = critic_threshold(config.threshold_source)
+    point = config.operating_point or operating_point.saved(ws)
+    config = config.model_copy(update={"operating_point": point})  # the resolved point is in the fingerprint
     paths = {"candidates": _input(ws, "generate", "candidates"), "scores": _input(ws, "filter", "scores"),
              "behaviors": _input(ws, "ingest", "behaviors"), "products": _input(ws, "ingest", "products")}
     with ws.run(STAGE, config=config.model_dump(mode="json"), inputs=["ingest", "generate", "filter"],
@@ -74,8 +56,8 @@ def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = No
         for name, path in paths.items():
             duck.run(con, f"CREATE VIEW {name} AS SELECT * FROM read_parquet({duck.quote_path(path)})")
         with run.time("select"):
-            sql, applied = kept_sql(con, config.operating_point)
-            duck.run(con, f"CREATE TEMP TABLE kept AS {sql}")
+            selected = create_kept(con, ws, point)
+            tested = applied(con, point)
         with run.time("canonicalise"):
             tails = [r[0] for r in duck.run(con, "SELECT DISTINCT tail FROM kept")]
             keys = [canonical(t) for t in tails]
@@ -95,7 +77,8 @@ def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = No
         kinds = dict(zip(*np.unique(nodes.column("kind").to_numpy(zero_copy_only=False), return_counts=True)))
         run.counts.update({
             "rows_in": int(counts.get("candidates_in", 0)), "rows_out": edge_rows,
-            "candidates_kept": int(counts.get("candidates_kept", 0)),
+            "candidates_kept": selected["kept"], "candidates_merged": selected["merged"],
+            "candidates_with_intention": int(counts.get("candidates_kept", 0)),
             "intentions_by_relation": {str(k): int(v) for k, v in by_relation.items()},
             "nodes_by_kind": {str(k): int(v) for k, v in kinds.items()}, "edges": edge_rows,
             "hierarchy": hierarchy_stats,
@@ -103,10 +86,9 @@ def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = No
         if not edge_rows:
             from intentkg.progress import console
 
-            console.print(f"build: no candidate passed the operating point ({applied}); the KG is empty",
+            console.print(f"build: no candidate passed the operating point ({tested}); the KG is empty",
                           highlight=False)
-        run.extra["operating_point"] = {**config.operating_point.model_dump(), "applied": applied,
-                                        "threshold_source": config.threshold_source}
+        run.extra["operating_point"] = {**point.model_dump(mode="json"), "applied": tested}
         critics = [r[0] for r in duck.run(con, "SELECT DISTINCT critic_id FROM k WHERE critic_id IS NOT NULL")]
         for critic in critics:
             run.add_model("critic", critic, critic if Path(critic).is_file() else None)
@@ -151,7 +133,10 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
         UNION ALL SELECT 'query:' || substr(md5(b."left"), 1, 16), k.*, b.category
                   FROM k JOIN behaviors b USING (behavior_id) WHERE b.kind = 'search_buy'
     """)
-    threshold = config.operating_point.min_plausibility
+    point = config.operating_point
+    cases = " ".join(f"WHEN {duck_str(rel)} THEN {float(value)}" for rel, value in point.per_relation.items())
+    default = f"{float(point.min_plausibility)}" if point.min_plausibility is not None else "NULL"
+    threshold = f"CASE relation {cases} ELSE {default} END" if cases else default
     duck.run(con, f"""
         CREATE TEMP TABLE all_edges AS
         SELECT substr(md5(head || chr(31) || relation || chr(31) || intent), 1, 16) AS edge_id, head, relation,
@@ -159,7 +144,7 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
                avg(typicality) AS typicality, count(DISTINCT behavior_id)::BIGINT AS support,
                list(DISTINCT behavior_id ORDER BY behavior_id) AS behavior_ids,
                list(DISTINCT candidate_id ORDER BY candidate_id) AS candidate_ids,
-               any_value(critic_id) AS critic_id, {threshold if threshold is not None else 'NULL'}::DOUBLE AS threshold
+               any_value(critic_id) AS critic_id, ({threshold})::DOUBLE AS threshold
         FROM heads GROUP BY head, relation, intent
         UNION ALL
         SELECT substr(md5(h || chr(31) || r || chr(31) || t), 1, 16), h, r, t, any_value(category), NULL, NULL,
@@ -196,6 +181,10 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
         empty.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.schema([f for f in EDGES if f.name != "relation"]).empty_table(), empty / "part-0.parquet")
     return int(rows)
+
+
+def duck_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _default_embedder(path: str | None) -> Callable[[list[str]], np.ndarray] | None:

@@ -1,7 +1,10 @@
-"""Which scored candidates become KG edges: the operating point applied to stored scores.
+"""Which scored candidates become KG edges: exactly the ones the filter's view keeps at the operating point.
 
-A near-duplicate (``dup_of`` set) takes the verdict of its representative and merges into the
-representative's intention: its behaviour still counts as support for that intention.
+The build does not judge candidates itself: it runs :func:`intentkg.filter.view.iter_view` at the
+workspace's :class:`~intentkg.operating_point.OperatingPoint`, so ``intentkg view`` and the KG agree
+row for row. A duplicate the view *merges* (``duplicate`` is its only reason) takes its kept
+representative's intention, tail and critic scores: its behaviour counts as support for that
+intention; a duplicate of a rejected representative is out.
 """
 
 from __future__ import annotations
@@ -9,57 +12,58 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from intentkg.kg.config import OperatingPoint
+from intentkg.filter.view import iter_view
+from intentkg.operating_point import OperatingPoint
+from intentkg.workspace import Workspace
 
-# Flags the filter sets on duplicates; a duplicate is judged by its representative instead.
-DUPLICATE_FLAGS = ("duplicate", "near_duplicate", "lexical_duplicate", "semantic_duplicate", "dup")
+VERDICT_COLUMNS = ("candidate_id", "kept", "merged")
 
 
 def _has_values(con: duckdb.DuckDBPyConnection, column: str) -> bool:
     return con.execute(f"SELECT count({column}) FROM scores").fetchall()[0][0] > 0
 
 
-def kept_sql(con: duckdb.DuckDBPyConnection, point: OperatingPoint) -> tuple[str, dict[str, Any]]:
-    """SQL over views ``candidates`` and ``scores`` giving the kept rows, plus what was applied.
-
-    Columns: candidate_id, behavior_id, relation, tail (the representative's text),
-    plausibility, typicality, critic_id.
-    """
-    applied: dict[str, Any] = {"skipped": []}
-    allowed = [*point.allow_rule_flags, *DUPLICATE_FLAGS]
-    allowed_sql = "[" + ", ".join("'" + a.replace("'", "''") + "'" for a in allowed) + "]::VARCHAR[]"
-    gates = [f"list_has_all({allowed_sql}, coalesce(r.rule_flags, []::VARCHAR[]))"]
-    if point.min_plausibility is not None or point.per_relation:
-        if _has_values(con, "plausibility"):
-            cases = " ".join(f"WHEN '{rel.replace(chr(39), '')}' THEN {float(th)}"
-                             for rel, th in point.per_relation.items())
-            default = point.min_plausibility if point.min_plausibility is not None else 0.0
-            threshold = f"(CASE rc.relation {cases} ELSE {default} END)" if cases else str(default)
-            gates.append(f"r.plausibility >= {threshold}")
-            applied["plausibility"] = {"min": default, "per_relation": point.per_relation}
-        else:
-            applied["skipped"].append("plausibility (no critic scores in the scores table)")
-    for column, op, value in (("typicality", ">=", point.min_typicality),
-                              ("completeness", ">=", point.min_completeness),
-                              ("input_similarity", "<=", point.max_input_similarity)):
+def applied(con: duckdb.DuckDBPyConnection, point: OperatingPoint) -> dict[str, Any]:
+    """What the point tested, and which of its tests found no scores to test (the manifest says so)."""
+    out: dict[str, Any] = {"skipped": []}
+    tests = (("plausibility", point.min_plausibility if not point.per_relation else True),
+             ("typicality", point.min_typicality),
+             ("completeness", point.min_completeness if point.min_generation_completeness is None else True),
+             ("input_similarity", point.max_input_similarity))
+    for column, value in tests:
         if value is None:
             continue
         if _has_values(con, column):
-            gates.append(f"coalesce(r.{column} {op} {float(value)}, TRUE)")
-            applied[column] = value
+            out[column] = value
         else:
-            applied["skipped"].append(f"{column} (not computed by the filter stage)")
-    sql = f"""
-        SELECT c.candidate_id, c.behavior_id, rc.relation, rc.tail,
-               r.plausibility, r.typicality, r.critic_id
-        FROM candidates c
-        JOIN scores s ON s.candidate_id = c.candidate_id
-        JOIN scores r ON r.candidate_id = coalesce(s.dup_of, s.candidate_id)
+            out["skipped"].append(f"{column} (not computed by the filter stage)")
+    if "plausibility" in out:
+        out["plausibility"] = {"min": point.min_plausibility, "per_relation": point.per_relation}
+    return out
+
+
+def create_kept(con: duckdb.DuckDBPyConnection, ws: Workspace, point: OperatingPoint) -> dict[str, int]:
+    """Create table ``kept`` (candidate_id, behavior_id, relation, tail, plausibility, typicality,
+    critic_id, merged) over views ``candidates`` and ``scores``; returns {kept, merged} counts."""
+    con.execute("CREATE OR REPLACE TEMP TABLE verdict (candidate_id VARCHAR, kept BOOLEAN, merged BOOLEAN)")
+    for batch in iter_view(ws, point, candidate_columns=("relation",)):
+        con.register("verdict_batch", pa.table({c: batch.column(c) for c in VERDICT_COLUMNS}))
+        con.execute("INSERT INTO verdict SELECT * FROM verdict_batch")
+        con.unregister("verdict_batch")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE kept AS
+        SELECT c.candidate_id, c.behavior_id, rc.relation, rc.tail, r.plausibility, r.typicality, r.critic_id,
+               NOT v.kept AS merged
+        FROM verdict v
+        JOIN candidates c ON c.candidate_id = v.candidate_id
+        JOIN scores s ON s.candidate_id = v.candidate_id
+        JOIN verdict rv ON rv.candidate_id = CASE WHEN v.kept THEN v.candidate_id ELSE s.dup_of END
+        JOIN scores r ON r.candidate_id = rv.candidate_id
         JOIN candidates rc ON rc.candidate_id = r.candidate_id
-        WHERE c.parse_status = 'ok' AND rc.tail IS NOT NULL AND length(trim(rc.tail)) > 0
-          AND rc.relation = c.relation
-          AND list_has_all({allowed_sql}, coalesce(s.rule_flags, []::VARCHAR[]))
-          AND {' AND '.join(gates)}
-    """
-    return sql, applied
+        WHERE (v.kept OR (v.merged AND rv.kept)) AND c.parse_status = 'ok'
+          AND rc.tail IS NOT NULL AND length(trim(rc.tail)) > 0 AND rc.relation = c.relation
+    """)
+    kept, merged = con.execute("SELECT count(*) FILTER (NOT merged), count(*) FILTER (merged) FROM kept").fetchall()[0]
+    return {"kept": int(kept), "merged": int(merged)}

@@ -12,7 +12,8 @@ stages on a scratch workspace, ``<ws>/.cache/on_demand``:
    ``A customer searched for "<query>" and bought a product for it.``; answers go through the
    request cache under ``<ws>/.cache/on_demand/.cache/llm``, so a query asked twice costs once;
 3. ``filter`` with the workspace's filter configuration (rules, completeness, similarity, dedup,
-   critic) and its saved operating point;
+   critic) at the operating point its KG was built at (else its saved one,
+   :mod:`intentkg.operating_point`);
 4. kept tails become :class:`~intentkg.knowledge.facts.Fact` rows (source ``query_on_demand``),
    canonicalised like KG intentions so they match product facts; score =
    ``plausibility * (1 + ln samples agreeing)``.
@@ -72,17 +73,16 @@ def _generate_config(ws: Workspace, config: Path | str | None):
 
 
 def _filter_config(ws: Workspace, config: Path | str | None):
+    """The workspace's filter configuration (or the config file's ``filter:``) at the operating point the
+    KG was built at (:func:`intentkg.operating_point.current`): on-demand knowledge passes the same gates."""
+    from intentkg import operating_point
     from intentkg.filter.config import FilterConfig
-    from intentkg.filter.stage import load_operating_point
 
     data = _section(config, "filter")
     if data is None:
         # workspace paths (the critic) anchored where the workspace is now: a moved copy uses its own
         data = {k: v for k, v in ws.stage_config("filter").items() if k in FilterConfig.model_fields}
-        try:
-            data["thresholds"] = load_operating_point(ws).model_dump(mode="json")
-        except Exception:  # no saved operating point: the filter's defaults
-            pass
+        data["thresholds"] = operating_point.current(ws).model_dump(mode="json")
     try:
         return FilterConfig.model_validate(data)
     except Exception as exc:

@@ -35,7 +35,8 @@ def kept_tails(scratch: Workspace, thresholds, head_of: dict[str, str]) -> tuple
 
     candidates = scratch.read("generate", "candidates").select(["candidate_id", "behavior_id", "relation", "tail"])
     scores = scratch.read("filter", "scores")
-    view = verdicts(scores, thresholds)
+    relation_of = dict(zip(candidates.column("candidate_id").to_pylist(), candidates.column("relation").to_pylist()))
+    view = verdicts(scores, thresholds, [relation_of.get(c) for c in scores.column("candidate_id").to_pylist()])
     kept = {c for c, k in zip(view.column("candidate_id").to_pylist(), view.column("kept").to_pylist()) if k}
     score_of = {r["candidate_id"]: r for r in scores.select(["candidate_id", "plausibility", "dup_count"]).to_pylist()}
     grouped: dict[tuple[str, str, str], list[tuple[float | None, int, str]]] = defaultdict(list)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import heapq
 from itertools import count
 
-from intentkg.filter.config import Thresholds
 from intentkg.filter.funnel import COSMO_KEPT_SHARE, Funnel
-from intentkg.filter.stage import load_operating_point
 from intentkg.filter.view import STAGE, STEPS, iter_view, step_of
+from intentkg.operating_point import GENERATION, OperatingPoint
+from intentkg.operating_point import saved as load_operating_point
 from intentkg.report.charts import bar_chart
 from intentkg.report.html import Raw, esc, table, tags
 from intentkg.report.registry import ReportContext, section
@@ -56,12 +56,14 @@ class _Samples:
         return [row for _, _, row in sorted(self.heaps.get(key, []), key=lambda x: x[1])]
 
 
-def _detail(reason: str, row: dict, point: Thresholds) -> str:
+def _detail(reason: str, row: dict, point: OperatingPoint) -> str:
     flags = row["rule_flags"] or []
     if reason in flags:
         return row["rule_details"][flags.index(reason)]
     if reason == "low_completeness":
-        return f"completeness {row['completeness']:.2f} < {point.min_completeness}"
+        limit = (point.min_generation_completeness if row.get("completeness_source") == GENERATION
+                 else point.min_completeness)
+        return f"completeness {row['completeness']:.2f} < {limit} ({row.get('completeness_source') or 'scorer'})"
     if reason == "input_paraphrase":
         return f"cosine to the source {row['input_similarity']:.2f} > {point.max_input_similarity}"
     if reason == "duplicate":
@@ -69,13 +71,13 @@ def _detail(reason: str, row: dict, point: Thresholds) -> str:
         return (f"{row.get('dup_kind') or 'near'} duplicate"
                 + (f" ({sim:.2f})" if sim is not None else "") + f" of {row['dup_of']}")
     if reason == "low_plausibility":
-        return f"plausibility {row['plausibility']:.2f} < {point.min_plausibility}"
+        return f"plausibility {row['plausibility']:.2f} < {point.plausibility_for(row.get('relation'))}"
     if reason == "low_typicality":
         return f"typicality {row['typicality']:.2f} < {point.min_typicality}"
     return ""
 
 
-def _examples(rows: list[dict], reason: str | None, point: Thresholds, rep_tails: dict[str, str]) -> str:
+def _examples(rows: list[dict], reason: str | None, point: OperatingPoint, rep_tails: dict[str, str]) -> str:
     out = []
     for row in rows:
         detail = _detail(reason, row, point) if reason else ", ".join(
@@ -123,7 +125,7 @@ def _tails_of(ws, ids: list[str]) -> dict[str, str]:
     return {cid: tail for cid, tail in rows}
 
 
-def _point_html(point: Thresholds, manifest) -> str:
+def _point_html(point: OperatingPoint, manifest) -> str:
     settings = ", ".join(f"{k} = {v}" for k, v in point.model_dump().items())
     models = "; ".join(f"{m.role}: {m.model_id}" for m in manifest.models) or "none"
     return (f"<p>Operating point: <code>{esc(settings)}</code>. Scores are stored for every candidate; "
@@ -174,7 +176,7 @@ def _relations_html(funnel: Funnel) -> str:
             + table(["kind", "relation", "candidates", "kept", "kept %", "COSMO kept"], rows, numeric=range(2, 6)))
 
 
-def _examples_html(funnel: Funnel, samples: _Samples, point: Thresholds, rep_tails: dict, k: int) -> str:
+def _examples_html(funnel: Funnel, samples: _Samples, point: OperatingPoint, rep_tails: dict, k: int) -> str:
     parts = [f"<h3>Examples</h3><p class=\"muted\">Up to {k} random rows per reason (fixed seed).</p>"]
     kept = samples.rows("__kept__")
     parts.append(f"<details open><summary>kept ({funnel.total()['kept']:,})</summary>"
