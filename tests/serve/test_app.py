@@ -1,11 +1,12 @@
-"""The HTTP API on a real uvicorn server: hits, misses queued then answered by refresh, nearest
-fallback, pair text identical to the evaluation's, 4xx on bad parameters, metrics, OpenAPI."""
+"""The HTTP API on a real uvicorn server: hits, misses queued then answered by refresh, the
+embedding-nearest fallback precomputed, pair text identical to the lookup's, 4xx on bad parameters,
+metrics, OpenAPI."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
-from helpers.kg_workspace import make_workspace
+from helpers.kg_workspace import PRODUCTS, make_workspace
 
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
@@ -14,7 +15,7 @@ from intentkg.knowledge.text import KnowledgeTemplate
 from intentkg.serve.app import create_app
 from intentkg.serve.keys import encode
 from intentkg.serve.refresh import precompute, refresh
-from intentkg.serve.runtime import cached_queries, open_store
+from intentkg.serve.runtime import open_store
 from intentkg.serve.tier1 import tier1_items
 
 from .conftest import ServerThread
@@ -22,12 +23,13 @@ from .conftest import ServerThread
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    ws = make_workspace(tmp_path_factory.mktemp("serve"))
+    # T2 is in the catalogue but no behaviour names it: no facts of its own
+    ws = make_workspace(tmp_path_factory.mktemp("serve"), products=PRODUCTS + "T2,Trailblazer 2-Season Dome Tent,Camping,tent\n")
     run_build(ws, BuildConfig(hierarchy=False))
     store, writer, queue = open_store(ws.root)
     precompute(writer, tier1_items(ws))
     store.check_every = 0
-    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer), flush_every=0.05)
+    app = create_app(store, queue, flush_every=0.05)
     with ServerThread(app) as server:
         yield ws, server, writer, queue
 
@@ -46,14 +48,25 @@ def test_hit_for_query_and_product(served):
 def test_pair_text_is_the_evaluation_text(served):
     ws, server, _, _ = served
     body = httpx.get(f"{server.url}/v1/knowledge/pair", params={"q": "winter camping gear", "product_id": "M1"}).json()
-    pair = KnowledgeLookup(ws, LookupConfig(nearest=False, per_head=10)).for_pairs(["winter camping gear"], ["M1"])[0]
+    lookup = KnowledgeLookup(ws, LookupConfig(), embed=KnowledgeLookup.default_embed(ws))
+    pair = lookup.for_pairs(["winter camping gear"], ["M1"], ["Arctic Self-Inflating Air Mattress"])[0]
     assert body["text"] == KnowledgeTemplate().pair_text(pair) != ""
+
+
+def test_a_product_without_facts_gets_its_nearest_products_knowledge_precomputed(served):
+    """Fails on the old tier 1: products outside the KG were never precomputed (no nearest fallback)."""
+    ws, server, _, _ = served
+    body = httpx.get(f"{server.url}/v1/knowledge/product/T2").json()
+    assert body["outcome"] == "hit", body
+    sources = {i["source"] for i in body["entry"]["intentions"]}
+    assert sources == {"product_nearest"} and {i["neighbour"] for i in body["entry"]["intentions"]} <= {
+        "Trailblazer 4-Season Dome Tent", "Summit 0F Mummy Sleeping Bag", "Arctic Self-Inflating Air Mattress"}
 
 
 def test_miss_is_answered_at_once_queued_and_hit_after_refresh(served):
     _, server, writer, queue = served
     first = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "camping gear for winter trips"}).json()
-    assert first["outcome"] == "nearest" and first["nearest_query"] == "winter camping gear" and first["queued"]
+    assert first["outcome"] == "miss" and first["entry"] is None and first["queued"]
     unknown = httpx.get(f"{server.url}/v1/knowledge/query", params={"q": "jane@example.com garden hose"}).json()
     assert unknown["outcome"] == "miss" and unknown["entry"] is None and unknown["key"] == "q:[email] garden hose"
     queue.flush()

@@ -84,11 +84,15 @@ def query(workspace: Path = typer.Argument(..., help="Workspace folder."),
           two_hop: Optional[str] = typer.Option(None, "--two-hop", help="query -> intention -> products."),
           category: Optional[str] = typer.Option(None, "--top", help="Top intentions of a category ('' = all)."),
           limit: int = typer.Option(20, help="Rows to show."),
+          nearest: bool = typer.Option(True, "--nearest/--no-nearest",
+                                       help="With --query/--product: borrow from the embedding-nearest KG heads "
+                                            "when there is no exact fact (as evaluation and serving do)."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-    """Ask the KG one question (pick one option)."""
+    """Ask the KG one question (pick one option). --query and --product give what the evaluation and
+    serving give: the one knowledge lookup (exact facts, else the embedding-nearest KG heads')."""
     kg = KnowledgeGraph(workspace)
-    asked = [(search, "intentions for query", kg.intentions_for_query),
-             (product, "intentions for product", kg.intentions_for_product),
+    asked = [(search, "intentions for query", lambda q, limit: _looked_up(workspace, limit, nearest, query=q)),
+             (product, "intentions for product", lambda p, limit: _looked_up(workspace, limit, nearest, product=p)),
              (intention, "products sharing intention", kg.products_sharing_intention),
              (two_hop, "query -> intention -> products", kg.two_hop)]
     chosen = [(value, title, fn) for value, title, fn in asked if value is not None]
@@ -102,6 +106,21 @@ def query(workspace: Path = typer.Argument(..., help="Workspace folder."),
         typer.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
     else:
         _print(rows, f"{title}: {value}")
+
+
+def _looked_up(workspace: Path, limit: int, nearest: bool, query: str | None = None,
+               product: str | None = None) -> list[dict]:
+    from dataclasses import asdict
+
+    from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
+
+    lookup = KnowledgeLookup(workspace, LookupConfig(per_head=limit, nearest=nearest),
+                             embed=KnowledgeLookup.default_embed(workspace) if nearest else None)
+    if query is not None:
+        facts = lookup.for_queries([query])[0]
+    else:
+        facts = lookup.for_products([product], [lookup.titles([product]).get(product, "")])[0]
+    return [asdict(f) for f in facts]
 
 
 @app.command("export")

@@ -15,22 +15,27 @@ app = typer.Typer(help="Serve KG knowledge over HTTP from a two-tier cache (no L
 console = Console()
 REDIS = typer.Option(None, "--redis", help="redis://host:port/db to use Redis instead of the embedded SQLite store.")
 PREFIX = typer.Option("intentkg", help="Key prefix in Redis.")
+NEAREST = typer.Option(True, "--nearest/--no-nearest",
+                       help="Borrow from the embedding-nearest KG heads when a query/product has no facts "
+                            "(as `intentkg eval esci` does by default).")
 
 
 @app.command("precompute")
 def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
                    top_queries: int = typer.Option(100_000, help="Head queries to precompute, by purchases."),
-                   per_key: int = typer.Option(10, help="Intentions kept per query / product.")) -> None:
-    """Tier 1: knowledge for the head queries and every product of the KG, as a new snapshot."""
+                   nearest: bool = NEAREST) -> None:
+    """Tier 1: knowledge for the head queries and every catalogue product, as a new snapshot (the
+    evaluation's lookup: exact facts, else the embedding-nearest KG heads')."""
+    from intentkg.knowledge.lookup import LookupConfig
     from intentkg.serve.refresh import precompute
     from intentkg.serve.runtime import open_store
     from intentkg.serve.snapshot_run import snapshot_run
     from intentkg.serve.tier1 import tier1_items
 
     _, writer, _ = open_store(workspace, redis, prefix)
-    with snapshot_run(workspace, "precompute", {"top_queries": top_queries, "per_key": per_key,
+    with snapshot_run(workspace, "precompute", {"top_queries": top_queries, "nearest": nearest,
                                                 "store": "redis" if redis else "sqlite"}) as run:
-        version, n = precompute(writer, tier1_items(workspace, top_queries, per_key))
+        version, n = precompute(writer, tier1_items(workspace, top_queries, LookupConfig(nearest=nearest)))
         run.extra["snapshot"] = {"version": version, "keys": n}
     console.print(f"snapshot {version}: {n:,} keys ({'redis ' + redis if redis else workspace / 'serve'})")
 
@@ -51,9 +56,9 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
 
     from intentkg.serve.app import create_app
     from intentkg.serve.miss_admission import MissAdmission
-    from intentkg.serve.runtime import cached_queries, client_salt, open_store
+    from intentkg.serve.runtime import client_salt, open_store
 
-    store, writer, queue = open_store(workspace, redis, prefix)
+    store, _, queue = open_store(workspace, redis, prefix)
     if store.version() is None:
         console.print("[yellow]the cache is empty: run `intentkg serve precompute` first; "
                       "every request will be a queued miss[/]")
@@ -71,8 +76,7 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
         console.print(f"experiment {experiment_id}: {knowledge_share:.0%} of units get knowledge; exposures -> "
                       f"{exposure_folder(workspace)}")
     admission = MissAdmission(per_client_per_minute, salt=client_salt(workspace))
-    app = create_app(store, queue, nearest_source=lambda: cached_queries(writer), experiment=experiment,
-                     admission=admission)
+    app = create_app(store, queue, experiment=experiment, admission=admission)
     uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if workers > 1 else None)
 
 
@@ -81,6 +85,9 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
                 limit: Optional[int] = typer.Option(None, help="Answer at most this many queued misses."),
                 min_clients: int = typer.Option(1, help="Answer only misses asked for by this many distinct "
                                                         "clients (the rest wait in the queue)."),
+                nearest: bool = NEAREST,
+                on_demand: bool = typer.Option(True, "--on-demand/--no-on-demand",
+                                               help="Generate knowledge for queries without an exact KG hit."),
                 config: Optional[Path] = typer.Option(
                     None, help="Generation/filter config for on-demand knowledge (see docs/serve.md).")) -> None:
     """Tier 2 (daily, from cron): generate and filter knowledge for queued misses, swap in a new snapshot."""
@@ -92,10 +99,13 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
     from intentkg.serve.snapshot_run import on_demand_inputs, snapshot_run
 
     _, writer, queue = open_store(workspace, redis, prefix)
-    with snapshot_run(workspace, "refresh", {"limit": limit, "min_clients": min_clients,
-                                             "store": "redis" if redis else "sqlite"},
+    from intentkg.knowledge.lookup import LookupConfig
+
+    fill = make_fill(workspace, config, LookupConfig(nearest=nearest), on_demand)
+    with snapshot_run(workspace, "refresh", {"limit": limit, "min_clients": min_clients, "nearest": nearest,
+                                             "on_demand": on_demand, "store": "redis" if redis else "sqlite"},
                       on_demand_inputs(workspace, config)) as run:
-        result = refresh(writer, queue, make_fill(workspace, config), limit, min_clients)
+        result = refresh(writer, queue, fill, limit, min_clients)
         run.extra["snapshot"] = asdict(result)
     if result.junk or result.too_few_clients:
         console.print(f"dropped {result.junk:,} junk keys from the queue; {result.too_few_clients:,} keys wait for "

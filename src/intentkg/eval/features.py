@@ -9,7 +9,7 @@ Two encoders, both frozen (only a head on top is trained):
 - :class:`CrossEncoder` runs a transformers encoder (default the same MiniLM weights) over the
   joint text ``query [SEP] product [SEP] knowledge`` and mean-pools the last hidden states.
 
-Every vector goes through :class:`~intentkg.eval.embedding_cache.EmbeddingCache`, keyed by the
+Every vector goes through :class:`~intentkg.embed.cache.EmbeddingCache`, keyed by the
 model's id and weights hash, so a second run (another knowledge setting, another head, another
 seed) only encodes texts it has not seen.
 """
@@ -18,29 +18,15 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from intentkg.errors import ConfigError
-from intentkg.eval.embedding_cache import EmbeddingCache
+from intentkg.embed.cache import EmbeddingCache
+from intentkg.embed.cached import DEFAULT_MODEL, CachedEmbedder, weights_hash
 from intentkg.knowledge.text import SEP
-
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-
-
-@lru_cache(maxsize=8)
-def weights_hash(folder: str | None) -> str:
-    """A short hash of a model folder's weights (safetensors), or 'unknown' when there are none."""
-    if not folder:
-        return "unknown"
-    from intentkg.workspace.fingerprint import sha256_file
-
-    files = sorted(Path(folder).glob("*.safetensors"))
-    return sha256_file(files[0])[:16] if files else "unknown"
-
 
 def model_folder(spec: str) -> Path:
     """The local folder of a bundled model name or a path; offline only."""
@@ -90,33 +76,16 @@ def pair_features(q: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.hstack([q, p, q * p, np.abs(q - p)]).astype(np.float32, copy=False)
 
 
-class BiEncoder:
+class BiEncoder(CachedEmbedder):
+    """The sentence embedder of :mod:`intentkg.embed.cached` (also the nearest-head fallback's
+    embedding), with pair features on top."""
+
     name = "bi"
 
     def __init__(self, spec: str = DEFAULT_MODEL, device: str = "cpu", cache_root: str | Path | None = None,
                  batch_size: int = 64):
-        from intentkg.embed import load_embedder
-
         quiet_transformers()
-        self.spec = spec
-        self.embedder = load_embedder(spec, device=device, batch_size=batch_size)
-        path = getattr(self.embedder, "path", None)
-        self.model_id = self.embedder.model_id
-        self.model_key = f"bi:{self.model_id}@{weights_hash(str(path) if path else None)}"
-        self.cache = EmbeddingCache(cache_root, self.model_key) if cache_root else None
-
-    @property
-    def weights_file(self) -> Path | None:
-        path = getattr(self.embedder, "path", None)
-        files = sorted(Path(path).glob("*.safetensors")) if path else []
-        return files[0] if files else None
-
-    def embed(self, texts: Sequence[str], description: str = "bi-encoder") -> np.ndarray:
-        """Unit vectors for texts (also the nearest-head fallback's embedding)."""
-        texts = list(texts)
-        if self.cache is None:
-            return self.embedder.encode(texts)
-        return self.cache.encode(texts, self.embedder.encode, description)
+        super().__init__(spec, device, cache_root, batch_size)
 
     def features(self, query_texts: Sequence[str], product_texts: Sequence[str]) -> np.ndarray:
         unique = sorted(set(query_texts) | set(product_texts))

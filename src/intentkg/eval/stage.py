@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from intentkg.embed.cached import cache_root as embedding_cache_root
 from intentkg.errors import IntentkgError
 from intentkg.eval.config import SETTINGS, EvalConfig
 from intentkg.eval.controls import control_inputs, decide, headline_controls
@@ -29,7 +30,7 @@ RESULTS_FILE = "results.json"
 
 
 def cache_root(ws: Workspace) -> Path:
-    return ws.root / ".cache" / "embeddings"
+    return embedding_cache_root(ws.root)
 
 
 def read_results(workspace: str | Path | Workspace, stage: str = "eval-esci") -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from intentkg import duck
 from intentkg.errors import IntentkgError
 from intentkg.kg.build import STRUCTURAL
 from intentkg.kg.canonical import canonical, node_id
+from intentkg.kg.ranking import score_sql
 from intentkg.query_key import query_key
 from intentkg.workspace import Workspace
 
@@ -62,11 +63,13 @@ class KnowledgeGraph:
             n AS MATERIALIZED (SELECT node_id, text, parent_id FROM nodes WHERE node_id IN (SELECT tail FROM e)),
             p AS MATERIALIZED (SELECT node_id, text FROM nodes WHERE node_id IN (SELECT parent_id FROM n))
             SELECT e.relation, n.text AS intention, e.tail AS intention_id, e.plausibility, e.typicality,
-                   e.support, p.text AS broader
+                   e.support, {score_sql('e.plausibility', 'e.support')} AS score, p.text AS broader
             FROM e JOIN n ON n.node_id = e.tail LEFT JOIN p ON p.node_id = n.parent_id
-            ORDER BY e.support DESC, e.plausibility DESC NULLS LAST, n.text LIMIT ?""", [head, limit])
+            ORDER BY score DESC, e.relation, n.text LIMIT ?""", [head, limit])
 
     def intentions_for_query(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The query node's intentions, ranked as the knowledge lookup ranks them (kg.ranking); for
+        the nearest-query fallback use :class:`intentkg.knowledge.lookup.KnowledgeLookup`."""
         return self._intentions_of(query_node(query), limit)
 
     def intentions_for_product(self, product_id: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -9,8 +9,8 @@ Exact hits: the intention edges (not the structural ones) of the query node / pr
 Fallback: when a query (product) has no edge, the ``nearest_k`` KG query nodes (product nodes) whose
 text is closest by embedding cosine, at least ``min_similarity``, lend theirs, score x cosine.
 
-Score of an edge: ``plausibility * (1 + ln support)``, support = distinct behaviours behind it; an
-edge without a critic score counts as plausibility 0.5.
+Score of an edge: :func:`intentkg.kg.ranking.edge_score`, ``plausibility * (1 + ln support)``,
+support = distinct behaviours behind it; an edge without a critic score counts as plausibility 0.5.
 
 Keeping evaluation queries out of their own knowledge:
 
@@ -25,7 +25,6 @@ Keeping evaluation queries out of their own knowledge:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
@@ -38,16 +37,13 @@ from intentkg.errors import IntentkgError
 from intentkg.kg.build import STRUCTURAL
 from intentkg.kg.canonical import node_id
 from intentkg.kg.query import edges_source, query_node
+from intentkg.kg.ranking import edge_score
 from intentkg.knowledge.facts import Fact, PairKnowledge, best_first
 from intentkg.query_key import query_key
 from intentkg.workspace import Workspace
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> (n, d) float32, unit rows
 NONE: frozenset[str] = frozenset()
-
-
-def edge_score(plausibility: float | None, support: int) -> float:
-    return (0.5 if plausibility is None else float(plausibility)) * (1.0 + math.log(max(support, 1)))
 
 
 class _Edge(NamedTuple):
@@ -60,8 +56,10 @@ class _Edge(NamedTuple):
 
 @dataclass
 class LookupConfig:
+    """The one lookup policy (evaluation, serving tiers 1 and 2, ``kg query``)."""
+
     per_head: int = 20  # facts kept per side, best first (the text template keeps its own top-k)
-    nearest: bool = True
+    nearest: bool = True  # borrow from the embedding-nearest KG heads when a head has no facts
     nearest_k: int = 3
     min_similarity: float = 0.6
     hide_queries: Sequence[str] = field(default_factory=tuple)
@@ -235,6 +233,42 @@ class KnowledgeLookup:
         return [PairKnowledge(by_query[q], by_product[(p, titles[i] if titles else "",
                                                        own.get(query_key(q), NONE) if own else NONE)])
                 for i, (q, p) in enumerate(zip(queries, product_ids))]
+
+    # -- catalogue and embedding ---------------------------------------------------------
+    @staticmethod
+    def default_embed(workspace: str | Path | Workspace) -> Embed:
+        """The nearest policy's embedding: the bundled MiniLM, cached in the workspace (the vectors
+        the evaluation's bi-encoder uses for the same texts)."""
+        from intentkg.embed.cached import CachedEmbedder, cache_root
+
+        ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+        loaded: list[CachedEmbedder] = []
+
+        def embed(texts: list[str]) -> np.ndarray:  # the model loads on the first miss only
+            if not loaded:
+                loaded.append(CachedEmbedder(cache_root=cache_root(ws.root)))
+            return loaded[0].embed(texts, "nearest-head index")
+
+        return embed
+
+    def catalogue(self, product_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """(product_id, title) of every product in the catalogue (ingest) or the KG, by id; only
+        ``product_ids`` when given. The catalogue's title wins over the KG node's text."""
+        sources = ["SELECT substr(node_id, 9) AS product_id, text AS title, 1 AS rank FROM nodes WHERE kind = 'product'"]
+        products = self.ws.table_path("ingest", "products")
+        if products.exists():
+            sources.append(f"SELECT product_id, title, 0 FROM read_parquet({duck.quote_path(products)})")
+        where = "product_id IS NOT NULL"
+        if product_ids is not None:
+            self.con.register("asked_products", pa.table({"p": sorted({str(p) for p in product_ids})}))
+            where += " AND product_id IN (SELECT p FROM asked_products)"
+        rows = duck.run(self.con, f"""SELECT product_id, arg_min(title, rank) FROM ({' UNION ALL '.join(sources)})
+                                      WHERE {where} GROUP BY product_id ORDER BY product_id""")
+        return [(str(r[0]), r[1] or "") for r in rows]
+
+    def titles(self, product_ids: Sequence[str]) -> dict[str, str]:
+        """Catalogue titles of the given products (those it knows)."""
+        return dict(self.catalogue(product_ids)) if product_ids else {}
 
     def stats(self) -> dict[str, int]:
         heads = dict(duck.run(self.con, "SELECT split_part(head, ':', 1), count(DISTINCT head) FROM facts GROUP BY 1"))

@@ -104,6 +104,14 @@ def _ingest(scratch: Workspace, queries: list[str]) -> None:
             run.ensure("products")
 
 
+def with_on_demand(facts: list[Fact], generated: list[Fact]) -> list[Fact]:
+    """A query's KG facts with its on-demand facts: generated facts replace facts borrowed from
+    nearest queries; without generated facts the KG facts stay (evaluation and serving alike)."""
+    if not generated:
+        return facts
+    return best_first([f for f in facts if f.source != "query_nearest"] + generated)
+
+
 def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | str | None = None,
                          stats: dict | None = None, backend: Any = None, per_query: int = 20) -> list[list[Fact]]:
     """Facts for each query (same order), generated and filtered now; ``[]`` where nothing survived."""

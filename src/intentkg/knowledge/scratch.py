@@ -18,7 +18,7 @@ import yaml
 
 from intentkg import atomic_file
 from intentkg.kg.canonical import canonical, node_id
-from intentkg.knowledge.lookup import edge_score
+from intentkg.kg.ranking import edge_score
 from intentkg.workspace import Workspace
 
 

@@ -1,5 +1,8 @@
-"""The HTTP API (FastAPI). No LLM on the request path: a hit is a store GET; a miss is answered at
-once with the nearest cached query's knowledge (flagged) or nothing, and queued for the refresh job.
+"""The HTTP API (FastAPI). No model on the request path: a hit is a store GET; a miss is answered at
+once with nothing (``outcome: miss``) and queued for the refresh job, which answers it with the
+evaluation's lookup (exact, else embedding-nearest KG heads, else on-demand knowledge). Queries and
+products the logs and catalogue know have their nearest-neighbour fallback precomputed (tier 1),
+so only keys never seen before miss.
 Handlers are async and call the store directly: a GET is microseconds (an immutable SQLite file,
 or one loopback Redis round trip), cheaper than a hop to the thread pool.
 
@@ -12,7 +15,7 @@ or one loopback Redis round trip), cheaper than a hop to the thread pool.
 
 Each response reads one pinned snapshot (``store.view()``), so a /pair answer never mixes two.
 Misses are queued only when :mod:`intentkg.serve.miss_admission` admits the key and the client's
-rate. The background loop (flush misses, rebuild the nearest index) survives failures; its health
+rate. The background loop (flush misses, flush exposures) survives failures; its health
 is in /health and /metrics. Every 4xx/5xx is counted by endpoint and status.
 """
 
@@ -35,13 +38,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intentkg import __version__
 from intentkg.pii import prepare as prepare_scrubber
-from intentkg.query_key import query_key
 from intentkg.serve.health import LoopHealth, log
 from intentkg.serve.keys import MAX_QUERY_CHARS, decode, product_key, query_cache_key
 from intentkg.serve.experiment import UNIT_HEADER, ServingExperiment
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.miss_admission import MissAdmission
-from intentkg.serve.nearest import NearestQueries
 from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
 
 PRODUCT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
@@ -71,30 +72,21 @@ def _product_param(product_id: str) -> str:
     return product_id
 
 
-def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Callable[[], list[str]] | None = None,
-               pair_text: PairText = default_pair_text, flush_every: float = 1.0,
+def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText = default_pair_text,
+               flush_every: float = 1.0,
                experiment: ServingExperiment | None = None,
                admission: MissAdmission | None = None) -> FastAPIOffline:
     prepare_scrubber()  # load Presidio now, not inside the first request that holds a digit
     metrics = Metrics()
-    nearest = NearestQueries()
     health = LoopHealth()
     admission = admission or MissAdmission()
 
-    def refresh_nearest() -> None:
-        version = store.version()
-        if nearest_source is not None and version != nearest.version:
-            nearest.rebuild(nearest_source(), version)
-
     @asynccontextmanager
     async def lifespan(app):
-        health.run("nearest", refresh_nearest)
-
         async def background() -> None:
             while True:  # one failing step is logged and counted; the loop never stops
                 await asyncio.sleep(flush_every)
                 await asyncio.to_thread(health.run, "flush", queue.flush)
-                await asyncio.to_thread(health.run, "nearest", refresh_nearest)
                 if experiment is not None:
                     await asyncio.to_thread(health.run, "exposure_log", experiment.log.flush)
 
@@ -133,24 +125,16 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
         metrics.error(endpoint_of(request), 500)
         return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
-    def lookup(view: SnapshotReader, key: str, kind: str, text: str,
-               client: str) -> tuple[str | None, str, dict[str, Any]]:
-        """(cached JSON text or None, hit|nearest|miss, extra fields), all from one snapshot."""
+    def lookup(view: SnapshotReader, key: str, client: str) -> tuple[str | None, str, dict[str, Any]]:
+        """(cached JSON text or None, hit|miss, extra fields), from one snapshot; a miss is queued
+        when admitted (its nearest fallback, if any, is the refresh job's to compute)."""
         value = view.get(key)
         if value is not None:
             return value, "hit", {}
         queued = admission.admit(key, client)
         if queued:
             queue.add(key, client)
-        extra: dict[str, Any] = {"queued": queued}
-        if kind == "query":
-            match = nearest.find(text)
-            if match is not None:
-                borrowed = view.get("q:" + match[0])
-                if borrowed is not None:
-                    return borrowed, "nearest", {**extra, "nearest_query": match[0],
-                                                 "similarity": round(match[1], 3)}
-        return None, "miss", extra
+        return None, "miss", {"queued": queued}
 
     def arm_of(unit_id: str | None, header: str | None):
         return experiment.assign(unit_id or header) if experiment is not None else None
@@ -158,10 +142,9 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
     def client_of(request: Request) -> str:
         return admission.client_id(request.client.host if request.client else None)
 
-    def answer(request: Request, endpoint: str, key: str, kind: str, text: str, started: float,
-               unit=None) -> Response:
+    def answer(request: Request, endpoint: str, key: str, started: float, unit=None) -> Response:
         view = store.view()
-        value, outcome, extra = lookup(view, key, kind, text, client_of(request))
+        value, outcome, extra = lookup(view, key, client_of(request))
         head = {"key": key, "outcome": outcome, "queued": False, "version": view.version, **extra}
         if experiment is not None:
             head["arm"] = unit[1].arm if unit is not None else None
@@ -169,7 +152,6 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
             experiment.record(unit, endpoint, key, outcome)
             if not unit[1].knowledge:  # control: looked up and logged, but not shown
                 value, head["outcome"] = None, "withheld"
-                head.pop("nearest_query", None), head.pop("similarity", None)
         # the cached entry is already JSON: splice it in instead of decoding and re-encoding it
         body = json.dumps(head, ensure_ascii=False)[:-1] + ',"entry":' + (value or "null") + "}"
         metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
@@ -181,14 +163,14 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
                                   unit_id: str | None = UNIT_PARAM, unit_header: str | None = UNIT_HEADER_PARAM):
         started = time.perf_counter()
         q, unit = _query_param(q), arm_of(unit_id, unit_header)
-        return answer(request, "query", query_cache_key(q), "query", query_key(q), started, unit)
+        return answer(request, "query", query_cache_key(q), started, unit)
 
     @app.get("/v1/knowledge/product/{product_id}", summary="Intentions for a product", name="product")
     async def knowledge_for_product(request: Request, product_id: str, unit_id: str | None = UNIT_PARAM,
                                     unit_header: str | None = UNIT_HEADER_PARAM):
         started = time.perf_counter()
         product_id, unit = _product_param(product_id), arm_of(unit_id, unit_header)
-        return answer(request, "product", product_key(product_id), "product", product_id, started, unit)
+        return answer(request, "product", product_key(product_id), started, unit)
 
     @app.get("/v1/knowledge/pair", summary="Knowledge text for a (query, product) pair", name="pair")
     async def knowledge_for_pair(request: Request, q: str = Query(...), product_id: str = Query(...),
@@ -196,8 +178,8 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, nearest_source: Calla
         started = time.perf_counter()
         q, product_id, unit = _query_param(q), _product_param(product_id), arm_of(unit_id, unit_header)
         view, client = store.view(), client_of(request)  # both halves from the same snapshot
-        query_value, query_outcome, extra = lookup(view, query_cache_key(q), "query", query_key(q), client)
-        product_value, product_outcome, _ = lookup(view, product_key(product_id), "product", product_id, client)
+        query_value, query_outcome, extra = lookup(view, query_cache_key(q), client)
+        product_value, product_outcome, _ = lookup(view, product_key(product_id), client)
         extra.pop("queued", None)
         query_value = decode(query_value) if query_value else None
         product_value = decode(product_value) if product_value else None

@@ -23,11 +23,6 @@ def open_store(workspace: str | Path, redis_url: str | None = None,
     return SQLiteStore(folder), SQLiteSnapshotWriter(folder), SQLiteMissQueue(folder)
 
 
-def cached_queries(writer: SnapshotWriter) -> list[str]:
-    """The query texts in the live snapshot (for the nearest-query fallback)."""
-    return [key[2:] for key, value in writer.items() if key.startswith("q:") and '"intentions":[]' not in value]
-
-
 def client_salt(workspace: str | Path) -> bytes:
     """The key that hashes client addresses in the miss queue, kept in ``<ws>/serve/client_salt`` so
     that distinct clients are counted the same across restarts and workers (never the address itself)."""

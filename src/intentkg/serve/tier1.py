@@ -1,6 +1,11 @@
 """Tier 1: precompute knowledge for the head queries (by purchases in the behaviour logs) and for
-every product in the KG, with the same lookup and scores the ESCI evaluation uses
-(:class:`intentkg.knowledge.lookup.KnowledgeLookup`, exact heads only)."""
+every catalogue product, through the one knowledge lookup the ESCI evaluation uses
+(:class:`intentkg.knowledge.lookup.KnowledgeLookup`: the same ranking, and the same embedding
+nearest-neighbour fallback for a query or product without facts of its own).
+
+The nearest fallback is computed here, at precompute time (and by the refresh job for queued
+misses), never on the request path: a served entry is exactly what the evaluation's lookup gives
+that query or product, so ``/v1/knowledge/pair`` returns the text the evaluation injects."""
 
 from __future__ import annotations
 
@@ -9,18 +14,21 @@ from dataclasses import asdict
 from pathlib import Path
 
 from intentkg import duck
-from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
+from intentkg.knowledge.lookup import Embed, KnowledgeLookup, LookupConfig
 from intentkg.serve.keys import encode
 from intentkg.workspace import Workspace
 
 BATCH = 5_000
 
 
-def tier1_items(workspace: Workspace | str | Path, top_queries: int = 100_000,
-                per_key: int = 10) -> Iterator[tuple[str, str]]:
-    """(key, value) for every product of the KG and the ``top_queries`` most purchased queries."""
+def tier1_items(workspace: Workspace | str | Path, top_queries: int = 100_000, config: LookupConfig | None = None,
+                embed: Embed | None = None) -> Iterator[tuple[str, str]]:
+    """(key, value) for the ``top_queries`` most purchased queries and every product of the catalogue
+    (ingest) and the KG. ``embed``: default the workspace's cached bundled MiniLM when ``config.nearest``."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    lookup = KnowledgeLookup(ws, LookupConfig(per_head=per_key, nearest=False))
+    config = config or LookupConfig()
+    lookup = KnowledgeLookup(ws, config, embed=embed if embed is not None or not config.nearest
+                             else KnowledgeLookup.default_embed(ws))
     behaviors = duck.quote_path(ws.table_path("ingest", "behaviors"))
     queries = duck.run(lookup.con, f"""
         SELECT "left", any_value(left_text) FROM read_parquet({behaviors}) WHERE kind = 'search_buy'
@@ -30,10 +38,10 @@ def tier1_items(workspace: Workspace | str | Path, top_queries: int = 100_000,
         for (query, text), facts in zip(chunk, lookup.for_queries([q for q, _ in chunk])):
             if facts:
                 yield "q:" + query, encode("query", text, [asdict(f) for f in facts], "tier1")
-    products = duck.run(lookup.con, "SELECT substr(node_id, 9), text FROM nodes WHERE kind = 'product' "
-                                    "ORDER BY node_id")
+    products = lookup.catalogue()
     for start in range(0, len(products), BATCH):
         chunk = products[start:start + BATCH]
-        for (product_id, title), facts in zip(chunk, lookup.for_products([p for p, _ in chunk])):
+        found = lookup.for_products([p for p, _ in chunk], [t for _, t in chunk])
+        for (product_id, title), facts in zip(chunk, found):
             if facts:
                 yield "p:" + product_id, encode("product", title, [asdict(f) for f in facts], "tier1")

@@ -2,7 +2,7 @@ import hashlib
 
 import numpy as np
 
-from intentkg.eval.embedding_cache import EmbeddingCache, text_key
+from intentkg.embed.cache import EmbeddingCache, text_key
 
 
 class Counting:
