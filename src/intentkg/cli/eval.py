@@ -114,8 +114,10 @@ def esci(
     kg: bool = typer.Option(True, "--kg/--no-kg", help="Look knowledge up in the workspace's KG."),
     nearest: bool = typer.Option(True, "--nearest/--no-nearest", help="Nearest-KG-head fallback by embedding."),
     min_similarity: float = typer.Option(0.6, help="Cosine a nearest KG head needs to lend its facts."),
-    unseen: str = typer.Option("own", help="Keep evaluated queries out of their own knowledge: own, test, all "
-                                           "or none (docs/eval.md)."),
+    unseen: str = typer.Option("split", help="Protocol keeping evaluated queries out of the KG: split (default: "
+                                             "test queries hidden for all, each pair leaves its own query out; "
+                                             "with --folds the predicted fold is hidden), own, test, all or none "
+                                             "(docs/eval.md)."),
     on_demand: bool = typer.Option(False, "--on-demand", help="Generate + filter knowledge for queries the KG misses."),
     on_demand_scope: str = typer.Option("missing", help="--on-demand for queries without an exact KG hit "
                                                         "(missing) or for every evaluated query (unseen)."),

@@ -23,11 +23,13 @@ class KnowledgeConfig(_Strict):
     nearest: bool = Field(True, description="borrow from the nearest KG query/product when there is no exact hit")
     nearest_k: int = Field(3, ge=1)
     min_similarity: float = Field(0.6, ge=-1, le=1, description="cosine a neighbour needs to lend its facts")
-    unseen: Literal["own", "test", "all", "none"] = Field(
-        "own", description="keeping evaluation queries out of their own knowledge. own: every pair's knowledge "
-                           "is computed as if its query had never been logged (train and test alike); test / all: "
-                           "the test split's / every evaluation query's search behaviour is hidden from the KG; "
-                           "none: the KG as built")
+    unseen: Literal["split", "own", "test", "all", "none"] = Field(
+        "split", description="the protocol keeping evaluation queries out of the KG. split (default): every "
+                             "test-split query's behaviours are hidden from the KG for everyone and every pair "
+                             "leaves its own query out; with folds, each fold is looked up with its own queries "
+                             "hidden. own: only the pair's own query is left out (leaks: the other test queries "
+                             "stay in the KG); test / all: the test split's / every evaluation query's behaviour "
+                             "hidden, no leave-own-out; none: the KG as built")
     on_demand: bool = Field(False, description="generate + filter knowledge for queries the KG cannot answer")
     on_demand_scope: Literal["missing", "unseen"] = Field(
         "missing", description="missing: queries without an exact KG hit (after hiding); unseen: every "

@@ -17,7 +17,7 @@ import numpy as np
 from intentkg.eval.config import EvalConfig
 from intentkg.eval.esci_data import EsciData
 from intentkg.eval.features import joint_text
-from intentkg.knowledge.facts import SOURCES, PairKnowledge, best_first
+from intentkg.knowledge.facts import SOURCES, PairKnowledge
 from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
 from intentkg.knowledge.text import KnowledgeTemplate, with_knowledge
 from intentkg.query_key import query_key
@@ -34,37 +34,67 @@ class Knowledge:
     stats: dict = field(default_factory=dict)
 
 
-def hidden_queries(data: EsciData, config: EvalConfig) -> list[str]:
-    """Queries hidden from the KG for everyone (unseen = test or all)."""
+def protocol_groups(data: EsciData, config: EvalConfig) -> list[tuple[np.ndarray, list[str]]]:
+    """(pair rows, queries hidden from the KG when those rows' knowledge is looked up), per group.
+
+    ``split`` (default): the test split's queries are hidden for every pair; with ``--folds`` the
+    rows of each fold are looked up with that fold's queries hidden. ``test``: the same hiding
+    without leave-own-out; ``all``: every evaluated query hidden; ``own`` / ``none``: nothing hidden.
+    """
     mode = config.knowledge.unseen
-    if mode in ("none", "own"):
-        return []
     queries = data.pairs.column("query").to_pylist()
-    if mode == "all" or config.data.folds > 1:
-        return sorted(set(queries))
+    every = np.arange(len(queries))
+    if mode in ("none", "own"):
+        return [(every, [])]
+    if mode == "all":
+        return [(every, sorted(set(queries)))]
+    if config.data.folds > 1:
+        fold = np.asarray(data.pairs.column("fold").to_numpy())
+        groups = [np.flatnonzero(fold == k) for k in sorted(set(fold.tolist()))]
+        return [(rows, sorted({queries[i] for i in rows})) for rows in groups]
     test = data.split_mask(config.data.test_split)
-    return sorted({q for q, t in zip(queries, test) if t})
+    return [(every, sorted({q for q, t in zip(queries, test) if t}))]
+
+
+def leaves_own_out(config: EvalConfig) -> bool:
+    """Whether each pair's knowledge is computed as if its own query had never been logged."""
+    return config.knowledge.unseen in ("split", "own")
+
+
+def _kg_knowledge(ws: Workspace, data: EsciData, config: EvalConfig, embed, stats: dict) -> list[PairKnowledge]:
+    queries = data.pairs.column("query").to_pylist()
+    products = data.pairs.column("product_id").to_pylist()
+    titles = data.pairs.column("title").to_pylist()
+    kcfg = config.knowledge
+    pairs: list[PairKnowledge | None] = [None] * len(queries)
+    stats["hidden_queries"] = stats["hidden_behaviors"] = 0
+    for rows, hidden in protocol_groups(data, config):
+        lookup = KnowledgeLookup(ws, LookupConfig(nearest=kcfg.nearest, nearest_k=kcfg.nearest_k,
+                                                  min_similarity=kcfg.min_similarity, hide_queries=hidden),
+                                 embed=embed)
+        found = lookup.for_pairs([queries[i] for i in rows], [products[i] for i in rows],
+                                 [titles[i] for i in rows], leave_query_out=leaves_own_out(config))
+        for i, knowledge in zip(rows, found):
+            pairs[i] = knowledge
+        looked = lookup.stats()
+        stats["hidden_queries"] += len(hidden)
+        stats["hidden_behaviors"] += looked.pop("hidden_behaviors")
+        stats.update(looked)
+    return pairs  # type: ignore[return-value]
 
 
 def gather_knowledge(ws: Workspace, data: EsciData, config: EvalConfig,
                      embed: Callable[[list[str]], np.ndarray] | None) -> Knowledge:
     queries = data.pairs.column("query").to_pylist()
     products = data.pairs.column("product_id").to_pylist()
-    titles = data.pairs.column("title").to_pylist()
     kcfg = config.knowledge
-    hidden = hidden_queries(data, config)
-    leave_out = kcfg.unseen == "own"
-    stats: dict = {"unseen": kcfg.unseen, "hidden_queries": len(hidden)}
+    stats: dict = {"unseen": kcfg.unseen, "leave_own_out": leaves_own_out(config)}
     if kcfg.kg:
-        lookup = KnowledgeLookup(ws, LookupConfig(nearest=kcfg.nearest, nearest_k=kcfg.nearest_k,
-                                                  min_similarity=kcfg.min_similarity, hide_queries=hidden),
-                                 embed=embed)
-        pairs = lookup.for_pairs(queries, products, titles, leave_query_out=leave_out)
-        stats.update(lookup.stats())
+        pairs = _kg_knowledge(ws, data, config, embed, stats)
     else:
         pairs = [PairKnowledge() for _ in queries]
     if kcfg.on_demand:
-        from intentkg.knowledge.on_demand import generate_for_queries
+        from intentkg.knowledge.on_demand import generate_for_queries, with_on_demand
 
         wanted = sorted({q for q, k in zip(queries, pairs)
                          if kcfg.on_demand_scope == "unseen" or not any(f.source == "query" for f in k.query)})
@@ -73,9 +103,7 @@ def gather_knowledge(ws: Workspace, data: EsciData, config: EvalConfig,
         generated = {query_key(q): f for q, f in zip(wanted, facts)}
         stats["on_demand"] = on_demand_stats
         for q, k in zip(queries, pairs):
-            extra = generated.get(query_key(q))
-            if extra:
-                k.query = best_first([f for f in k.query if f.source != "query_nearest"] + extra)
+            k.query = with_on_demand(k.query, generated.get(query_key(q), []))
     if kcfg.catalogue or kcfg.relations is not None:
         from intentkg.eval.sources import add_catalogue, keep_relations
 
