@@ -21,7 +21,7 @@ from intentkg.serve.arms import Arms
 from intentkg.serve.experiment import ServingExperiment
 from intentkg.serve.exposure_log import ExposureLog, exposure_folder, read_exposures
 from intentkg.serve.refresh import precompute
-from intentkg.serve.runtime import cached_queries, open_store
+from intentkg.serve.runtime import open_store
 from intentkg.serve.tier1 import tier1_items
 
 from .conftest import ServerThread
@@ -37,10 +37,10 @@ def workspace(tmp_path_factory):
 
 
 def test_arms_on_the_wire_and_in_the_exposure_log(workspace, tmp_path):
-    store, writer, queue = open_store(workspace.root)
+    store, _, queue = open_store(workspace.root)
     arms = Arms("kg-on-off", knowledge_share=0.5)
     log = ExposureLog(exposure_folder(tmp_path / "ws"))
-    application = create_app(store, queue, nearest_source=lambda: cached_queries(writer), flush_every=0.05,
+    application = create_app(store, queue, flush_every=0.05,
                              experiment=ServingExperiment(arms, log))
     units = [f"user-{i}" for i in range(120)]
     seen: dict[str, set[str]] = {}

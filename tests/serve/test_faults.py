@@ -1,5 +1,5 @@
 """The API under faults, on a real uvicorn server: a CURRENT naming a missing snapshot, a miss queue
-that cannot be written, a failing nearest index; errors counted by status; /docs offline; one
+that cannot be written; errors counted by status; /docs offline; one
 snapshot per /pair answer (issue 18, items 5 and 11)."""
 
 from __future__ import annotations
@@ -32,19 +32,12 @@ def _wait(condition, seconds: float = 10.0):
 
 
 def test_background_loop_survives_faults_and_serves_the_last_good_snapshot(tmp_path):
-    """Old code: a CURRENT naming a missing snapshot gave 500s, and the first failing flush or nearest
-    rebuild ended the background loop for good (misses held in memory, never written)."""
+    """Old code: a CURRENT naming a missing snapshot gave 500s, and the first failing flush ended the
+    background loop for good (misses held in memory, never written)."""
     writer, queue = SQLiteSnapshotWriter(tmp_path), SQLiteMissQueue(tmp_path)
     good = writer.write_snapshot(_items("gen0"))
     store = SQLiteStore(tmp_path, check_every=0)
-    broken_nearest = {"on": False}
-
-    def nearest_source():
-        if broken_nearest["on"]:
-            raise OSError("snapshot unreadable")
-        return ["tent"]
-
-    app = create_app(store, queue, nearest_source=nearest_source, flush_every=0.05)
+    app = create_app(store, queue, flush_every=0.05)
     with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=10) as http:
         (tmp_path / "CURRENT").write_text("20990101T000000-gone00")  # a snapshot that does not exist
         r = http.get("/v1/knowledge/query", params={"q": "tent"})
@@ -57,12 +50,11 @@ def test_background_loop_survives_faults_and_serves_the_last_good_snapshot(tmp_p
         for suffix in ("-wal", "-shm"):
             (tmp_path / f"queue.sqlite{suffix}").unlink(missing_ok=True)
         (tmp_path / "queue.sqlite").mkdir()
-        broken_nearest["on"] = True
         (tmp_path / "CURRENT").write_text(good)
-        writer.write_snapshot(_items("gen1"))  # a new version: the nearest index wants a rebuild, and fails
+        writer.write_snapshot(_items("gen1"))
         for i in range(5):
             http.get("/v1/knowledge/query", params={"q": f"garden hose {i}"})
-        _wait(lambda: set(http.get("/health").json()["background"]["failing"]) == {"flush", "nearest"})
+        _wait(lambda: set(http.get("/health").json()["background"]["failing"]) == {"flush"})
         health = http.get("/health").json()
         assert health["status"] == "degraded" and health["background"]["misses_held_in_memory"] == 5
         metrics = http.get("/metrics").json()["background"]["steps"]
@@ -70,9 +62,8 @@ def test_background_loop_survives_faults_and_serves_the_last_good_snapshot(tmp_p
         prometheus = http.get("/metrics/prometheus").text
         assert 'intentkg_background_failing{step="flush"} 1' in prometheus
 
-        # the faults go away: the same loop flushes every held miss and rebuilds the index
+        # the fault goes away: the same loop flushes every held miss
         (tmp_path / "queue.sqlite").rmdir()
-        broken_nearest["on"] = False
         _wait(lambda: http.get("/health").json()["status"] == "ok")
         assert {k for k, _ in SQLiteMissQueue(tmp_path).pending()} == {f"q:garden hose {i}" for i in range(5)}
         assert http.get("/v1/knowledge/query", params={"q": "tent"}).json()["entry"]["source"] == "gen1"

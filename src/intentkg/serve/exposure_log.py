@@ -4,7 +4,7 @@ name and renamed into place, so a reader never sees half a file). ``intentkg exp
 --exposures <folder>`` takes each unit's arm from here.
 
 Columns: ts (UTC), experiment_id, unit_id, arm, bucket, knowledge_share, endpoint, key (the scrubbed, normalised
-query or product key, never the raw query), outcome (what the lookup found, hit / nearest / miss /
+query or product key, never the raw query), outcome (what the lookup found, hit / miss /
 partial, also for control units, who were not shown it).
 """
 

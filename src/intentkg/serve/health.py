@@ -1,4 +1,4 @@
-"""Health of the server's background loop (flush misses, rebuild the nearest-query index).
+"""Health of the server's background loop (flush misses, flush exposures).
 
 One failing step is logged and counted, and the loop goes on; ``/health`` and ``/metrics`` show
 each step's runs, errors, last error and the time of its last success.

@@ -13,7 +13,7 @@ class Metrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests: Counter = Counter()
-        self.outcomes: Counter = Counter()  # (endpoint, hit|nearest|miss)
+        self.outcomes: Counter = Counter()  # (endpoint, hit|miss)
         self.errors: Counter = Counter()
         self.buckets = [0] * (len(BUCKETS_MS) + 1)
         self.latency_sum_ms = 0.0

@@ -8,7 +8,7 @@ is checked before it is queued (and again by the refresh, for keys queued before
   no word longer than ``MAX_WORD_CHARS``; no character repeated more than ``MAX_RUN`` times in a row.
 
 A client (its address, kept only as a salted hash) may queue ``per_client_per_minute`` misses a
-minute; the rest are still answered (nearest or nothing) but not queued. Refusals are counted by
+minute; the rest are still answered (with nothing) but not queued. Refusals are counted by
 reason in ``/metrics``.
 """
 
