@@ -49,7 +49,7 @@ def leaky(tmp_path_factory):
     products, search, candidates, esci = _rows()
     ws = make_workspace(root / "src", products="product_id,title,category,product_type\n" + "\n".join(products),
                         pairs="left_product_id,right_product_id,support\nP000,P001,1\n",
-                        search="query,product_id,purchases\n" + "\n".join(search), candidates_spec=candidates)
+                        search="query,product_id,purchases\n" + "\n".join(search), candidate_spec=candidates)
     run_build(ws, BuildConfig(hierarchy=False))
     folder = root / "esci"
     folder.mkdir()
