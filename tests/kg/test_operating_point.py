@@ -30,7 +30,9 @@ def built_ws(filtered_ws, tmp_path):
 
     root = tmp_path / "ws"
     shutil.copytree(filtered_ws, root)
-    return Workspace(root)
+    ws = Workspace(root)
+    operating_point.save(ws, operating_point.OperatingPoint())  # other tests move the shared fixture's point
+    return ws
 
 
 def test_no_candidate_the_view_rejects_becomes_an_edge(built_ws):
