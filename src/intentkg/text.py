@@ -27,3 +27,9 @@ def singular(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def relation_text(relation: str) -> str:
+    """'used_for_event' -> 'used for event'; 'xWant' -> 'x want'."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", relation)
+    return " ".join(spaced.replace("_", " ").lower().split())

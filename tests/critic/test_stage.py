@@ -82,6 +82,7 @@ def test_filter_critic_step_loads_it_unchanged(ws):
 def test_rerun_is_skipped_and_report_shows_metrics(ws):
     from intentkg.critic.stage import CriticConfig, run_train_critic
     from intentkg.critic.train import TrainConfig
+    import intentkg.annotate.report_section  # noqa: F401  (registers the annotate section, as `intentkg report` does)
     from intentkg.report.build import build_report
 
     before = json.loads((ws / "critic" / "manifest.json").read_text())["finished_at"]

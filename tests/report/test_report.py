@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+import intentkg.filter.report_section  # noqa: F401  (registers the filter section, as `intentkg report` does)
 from intentkg.filter import FilterConfig, run_filter
 from intentkg.filter.synthetic import synthetic_tables
 from intentkg.report import build_report, registry, section

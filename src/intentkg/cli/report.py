@@ -24,7 +24,13 @@ def report(
     ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
 ) -> None:
     """Write an HTML report of a workspace: stages, filter funnel, reasons and examples (no network needed)."""
+    import importlib
+
     from intentkg.report import build_report
+    from intentkg.report.registry import PACKAGE_SECTIONS
+
+    for module in PACKAGE_SECTIONS:  # each registers its section
+        importlib.import_module(module)
 
     ws = Workspace(workspace)
     point = thresholds_from(load_operating_point(ws), min_completeness, max_input_similarity, min_plausibility,

@@ -1,7 +1,7 @@
 """Training examples from final labels, and a train / dev / test split grouped by behaviour.
 
 One example is one candidate: the text the filter's critic step will see for it
-(:func:`intentkg.filter.critic.critic_input`) and the final yes/no answer to one question.
+(:func:`intentkg.critic.template.critic_input`) and the final yes/no answer to one question.
 Candidates whose answer is still undetermined (a disagreement nobody resolved) are left out and
 counted. The split keeps every candidate of one behaviour (head) in the same part, so a critic is
 never tested on a behaviour it was trained on; dev picks the calibration and the threshold, test
@@ -41,7 +41,7 @@ def assign_splits(rows: list[dict], fractions: tuple[float, float, float] = (0.6
 
 def build_examples(rows: list[dict], task: str, splits: dict[str, str], template: str) -> tuple[list[Example], Counter]:
     """Examples for ``task`` and counts of what was used and left out."""
-    from intentkg.filter.critic import critic_input
+    from intentkg.critic.template import critic_input
 
     out, counts = [], Counter()
     for r in rows:

@@ -57,7 +57,7 @@ class CriticConfig:
     split: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
     name: str = "critic"
-    template: str | None = None  # default: the filter's DEFAULT_TEMPLATE
+    template: str | None = None  # default: intentkg.critic.template.DEFAULT_TEMPLATE
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,7 +104,7 @@ def _train_task(task: str, rows: list[dict], splits: dict[str, str], config: Cri
 
 def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | None = None,
                      force: bool = False, copy_to: Path | None = None) -> Manifest:
-    from intentkg.filter.critic import DEFAULT_TEMPLATE
+    from intentkg.critic.template import DEFAULT_TEMPLATE
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     config = config or CriticConfig()

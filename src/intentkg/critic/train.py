@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from intentkg.errors import ConfigError
+from intentkg.threads import torch_threads
 
 BUNDLED = ("bundled", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 ID2LABEL = {0: "no", 1: "yes"}
@@ -86,49 +87,49 @@ def fit(model, tokenizer, texts: list[str], labels: list[int], config: TrainConf
     import torch
     from transformers import get_linear_schedule_with_warmup
 
-    torch.set_num_threads(config.threads or default_threads())
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
-    order = list(range(len(texts)))
-    steps = max(1, config.epochs * ((len(order) + config.batch_size - 1) // config.batch_size))
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
-    model.train()
-    losses = []
-    for _ in range(config.epochs):
-        rng.shuffle(order)
-        total = 0.0
-        for chunk in _batches(order, config.batch_size):
-            encoded = tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
-                                max_length=config.max_length, return_tensors="pt")
-            out = model(**encoded, labels=torch.tensor([labels[i] for i in chunk]))
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            total += float(out.loss.detach()) * len(chunk)
-            if progress is not None:
-                progress.advance(len(chunk))
-        losses.append(round(total / max(len(order), 1), 4))
-    model.eval()
-    return losses
+    with torch_threads(config.threads or default_threads()):
+        torch.manual_seed(config.seed)
+        rng = random.Random(config.seed)
+        order = list(range(len(texts)))
+        steps = max(1, config.epochs * ((len(order) + config.batch_size - 1) // config.batch_size))
+        no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+        groups = [
+            {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+             "weight_decay": config.weight_decay},
+            {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+             "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+        schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * steps), steps)
+        model.train()
+        losses = []
+        for _ in range(config.epochs):
+            rng.shuffle(order)
+            total = 0.0
+            for chunk in _batches(order, config.batch_size):
+                encoded = tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
+                                    max_length=config.max_length, return_tensors="pt")
+                out = model(**encoded, labels=torch.tensor([labels[i] for i in chunk]))
+                out.loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad()
+                total += float(out.loss.detach()) * len(chunk)
+                if progress is not None:
+                    progress.advance(len(chunk))
+            losses.append(round(total / max(len(order), 1), 4))
+        model.eval()
+        return losses
 
 
 def margins(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
     """logit(yes) - logit(no) per text: sigmoid of it is the model's P(yes)."""
     import torch
 
-    torch.set_num_threads(torch.get_num_threads() if torch.get_num_threads() <= default_threads() else default_threads())
     out = np.zeros(len(texts))
     model.eval()
-    with torch.inference_mode():
+    with torch_threads(min(torch.get_num_threads(), default_threads())), torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             encoded = tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
                                 max_length=max_length, return_tensors="pt")

@@ -1,9 +1,10 @@
 """The embedder protocol and the registry of backends.
 
 An embedder turns texts into L2-normalised float32 vectors, so a dot product is a cosine. A backend
-is one file that registers a loader::
+is one file with a loader; the built-in ones are registered by :func:`_load_builtin_backends`, a
+plugin registers its own::
 
-    @register_backend("sentence-transformers")
+    @register_backend("my-backend")
     def load(path: Path, device: str, batch_size: int) -> Embedder: ...
 
 ``load_embedder("all-MiniLM-L6-v2")`` finds the bundled model; any local folder works too.
@@ -67,4 +68,7 @@ def _bundled_names() -> list[str]:
 
 
 def _load_builtin_backends() -> None:
-    import intentkg.embed.sentence_transformers  # noqa: F401  (registers itself)
+    """The built-in backends, registered from here: a backend module does not import this registry back."""
+    from intentkg.embed import sentence_transformers
+
+    BACKENDS.setdefault("sentence-transformers", sentence_transformers.load)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from intentkg.embed.base import register_backend
 from intentkg.errors import ConfigError
 
 
 class SentenceTransformerEmbedder:
     def __init__(self, path: Path, device: str = "cpu", batch_size: int = 128):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
@@ -36,6 +33,5 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-@register_backend("sentence-transformers")
 def load(path: Path, device: str, batch_size: int) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(path, device, batch_size)

@@ -16,8 +16,6 @@ seed) only encodes texts it has not seen.
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -36,30 +34,6 @@ def model_folder(spec: str) -> Path:
     if not Path(path).exists():
         raise ConfigError(f"encoder {spec!r} is neither a bundled model nor an existing folder")
     return Path(path)
-
-
-def auto_threads() -> int:
-    """Threads for torch: all cores on an idle machine, one when the load already fills them (torch's
-    OpenMP threads spin while they wait for a core: one thread is then ~3x faster than two)."""
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - not on Linux/macOS
-        load = 0.0
-    return 1 if load >= cores - 0.5 else max(1, min(cores, int(cores - load)))
-
-
-@contextmanager
-def torch_threads(threads: int | None):
-    """Run a block with ``threads`` torch threads (None: :func:`auto_threads`), restoring them after."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads or auto_threads())
-    try:
-        yield torch.get_num_threads()
-    finally:
-        torch.set_num_threads(before)
 
 
 def quiet_transformers() -> None:
@@ -101,7 +75,6 @@ class CrossEncoder:
 
     def __init__(self, spec: str = DEFAULT_MODEL, device: str = "cpu", cache_root: str | Path | None = None,
                  batch_size: int = 32, max_length: int = 256):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             import torch
             from transformers import AutoModel, AutoTokenizer

@@ -1,6 +1,7 @@
 """Report section: the ESCI knowledge-injection test (every ``eval-esci*`` stage with a results.json).
 
-Registered through :mod:`intentkg.report.sections.eval_esci`. Shows the headline lift, a forest
+Registers itself when imported (``intentkg report`` imports it; the report package does not import the
+evaluation back). Shows the headline lift, a forest
 plot of every lift with its 95% interval, the scores table, coverage and a few knowledge texts.
 """
 

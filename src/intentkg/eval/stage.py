@@ -86,7 +86,7 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
     with ws.run(stage, config=config.model_dump(mode="json"), inputs=inputs, force=force) as run:
         if run.skipped:
             return read_results(ws, stage) or {}
-        from intentkg.eval.features import torch_threads
+        from intentkg.threads import torch_threads
 
         with torch_threads(config.threads) as threads:
             run.extra["torch_threads"] = threads

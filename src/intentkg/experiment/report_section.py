@@ -1,7 +1,8 @@
 """Report section: the experiment read-out (stage ``experiment``) and the metric pruning (stage
 ``experiment-prune``): SRM verdict, the family and correction, a forest plot of relative effects with
 their (adjusted) intervals, the results table, the correlation heatmap and the PCA scree plot.
-Registered through :mod:`intentkg.report.sections.experiment`."""
+Registers itself when imported (``intentkg report`` imports it; the report package does not import
+the experiment package back)."""
 
 from __future__ import annotations
 

@@ -30,10 +30,22 @@ from intentkg.filter.text import relation_text
 
 _LOAD_LOCK = threading.Lock()
 
-# llama.cpp's OpenMP threads spin while waiting by default; on a busy or shared machine (more runnable
-# threads than cores) that makes every decode several times slower. Passive waiting costs little when
-# the machine is idle. Only effective before the OpenMP runtime starts; set OMP_WAIT_POLICY to override.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+@contextlib.contextmanager
+def _passive_openmp() -> Iterator[None]:
+    """llama.cpp's OpenMP threads spin while waiting by default; on a busy or shared machine (more
+    runnable threads than cores) that makes every decode several times slower, and passive waiting
+    costs little when the machine is idle. The OpenMP runtime reads ``OMP_WAIT_POLICY`` once, when
+    llama.cpp's library loads: it is set while llama_cpp is imported and put back after, so the
+    process's environment (and its children's) stays as it was. Set OMP_WAIT_POLICY to override."""
+    unset = "OMP_WAIT_POLICY" not in os.environ
+    if unset:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        yield
+    finally:
+        if unset:
+            os.environ.pop("OMP_WAIT_POLICY", None)
 
 
 def default_model_path() -> Path:
@@ -96,7 +108,8 @@ class LlamaTailScorer:
 
     def __init__(self, config: CompletenessConfig):
         try:
-            import llama_cpp
+            with _passive_openmp():
+                import llama_cpp
             from llama_cpp import Llama
             from llama_cpp._internals import LlamaBatch
         except ImportError as exc:

@@ -27,22 +27,15 @@ from typing import Sequence
 
 import numpy as np
 
+from intentkg.critic.template import DEFAULT_TEMPLATE, critic_input
 from intentkg.errors import ConfigError
-from intentkg.filter.text import relation_text
 from intentkg.progress import bar
 from intentkg.workspace.fingerprint import hash_json, sha256_path
 
 TASKS = ("plausibility", "typicality")
-DEFAULT_TEMPLATE = "{head} | {relation} | {tail}"
 DEFAULT_MAX_LENGTH = 256
 META_FILE = "intentkg_critic.json"
 _POSITIVE = ("yes", "true", "positive", "plausible", "typical", "1", "label_1")
-
-
-def critic_input(head: str, relation: str, tail: str, template: str = DEFAULT_TEMPLATE) -> str:
-    """The exact text a critic sees for one candidate."""
-    return template.format(head=" ".join((head or "").split()), relation=relation_text(relation or ""),
-                           tail=" ".join((tail or "").split()))
 
 
 def _meta(folder: Path) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from intentkg.text import normalize, singular
+from intentkg.text import normalize, relation_text, singular
 
 __all__ = ["core", "normalize", "relation_text", "singular"]
 
@@ -23,9 +23,3 @@ def core(normalized: str) -> str:
     """A normalised text without leading fillers ('it is a type of') and with singular words."""
     stripped = _LEADING_FILLER.sub("", normalized)
     return " ".join(singular(w) for w in (stripped or normalized).split())
-
-
-def relation_text(relation: str) -> str:
-    """'used_for_event' -> 'used for event'; 'xWant' -> 'x want'."""
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", relation)
-    return " ".join(spaced.replace("_", " ").lower().split())

@@ -9,6 +9,7 @@ raw logits (before temperature and top-k/p).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,6 +18,7 @@ from intentkg.errors import ConfigError
 from intentkg.llm.hf_folder import WEIGHT_PATTERNS, HFFolderModel
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
 from intentkg.llm.registry import register
+from intentkg.threads import torch_threads
 
 
 
@@ -59,8 +61,6 @@ class TransformersBackend(HFFolderModel):
         import torch
         from transformers import AutoModelForCausalLM
 
-        if self.threads:
-            torch.set_num_threads(self.threads)
         dtype: Any = self.dtype if self.dtype == "auto" else getattr(torch, self.dtype)
         model = AutoModelForCausalLM.from_pretrained(str(self.path), trust_remote_code=False, use_safetensors=True,
                                                      dtype=dtype)
@@ -69,6 +69,11 @@ class TransformersBackend(HFFolderModel):
 
     def generate(self, requests: Sequence[Request]) -> list[Result]:
         self.load()
+        # the thread count holds while this backend generates; the process's own comes back after
+        with torch_threads(self.threads) if self.threads else contextlib.nullcontext():
+            return self._generate(requests)
+
+    def _generate(self, requests: Sequence[Request]) -> list[Result]:
         results = []
         for request in requests:
             started = time.perf_counter()

@@ -9,8 +9,12 @@
         return "<p>...</p>"      # escape untrusted text with intentkg.report.html.esc
 
 Sections are ordered by ``order`` (ingest 10, generate 20, filter 30, annotate 40, kg 50, eval 60, serve 70).
-Built-in sections live in :mod:`intentkg.report.sections` (every module there is imported); plugins
-register through the ``intentkg.report_sections`` entry-point group.
+Sections about the report's own inputs live in :mod:`intentkg.report.sections` (every module there is
+imported). A package's own section lives in that package and registers when imported
+(``intentkg.filter.report_section``, ``intentkg.annotate.report_section``, ...:
+:data:`PACKAGE_SECTIONS`, which ``intentkg report`` imports),
+so the report never imports the packages that build on it. Plugins register through the
+``intentkg.report_sections`` entry-point group.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from typing import Any, Callable
 from intentkg.workspace import Workspace
 
 ENTRY_POINT_GROUP = "intentkg.report_sections"
+# imported by the `intentkg report` command (a composition root), never by this package
+PACKAGE_SECTIONS = ("intentkg.filter.report_section", "intentkg.annotate.report_section",
+                    "intentkg.eval.report_section", "intentkg.experiment.report_section")
 
 
 @dataclass

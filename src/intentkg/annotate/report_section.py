@@ -1,4 +1,7 @@
-"""Section: annotation agreement (kappa, per annotator, pilot, audit) from annotate/agreement.json."""
+"""Report section: annotation agreement (kappa, per annotator, pilot, audit) from annotate/agreement.json.
+
+Registers itself when imported (``intentkg report`` imports it); the report package does not import
+the annotate package back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Section: the filter funnel, rejection reasons, relation distribution, and examples for each reason."""
+"""Report section: the filter funnel, rejection reasons, relation distribution, and examples for each
+reason. Registers itself when imported (`intentkg report` imports it); the report package does not
+import the filter back."""
 
 from __future__ import annotations
 
