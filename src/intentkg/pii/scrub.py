@@ -10,13 +10,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from intentkg.pii.engine import OUR_ENTITIES, PRESIDIO_ENTITIES, analyzer, model_setting
+from intentkg.pii.vocabulary import DIRECTIONS, STREET_TYPES
 
 PLACEHOLDERS = {"EMAIL_ADDRESS": "EMAIL", "CREDIT_CARD": "CARD", "US_SSN": "SSN", "PHONE_NUMBER": "PHONE",
                 "IP_ADDRESS": "IP", "STREET_ADDRESS": "ADDRESS", "PO_BOX": "ADDRESS", "ACCOUNT_NUMBER": "NUMBER",
                 "PERSON": "PERSON"}
-# every pattern recogniser needs a digit or an "@" (and "my name is" a "name"): anything else is
-# left alone without running the analyzer, unless a model may find names anywhere
-_MAYBE = re.compile(r"[\d@]|name", re.IGNORECASE)
+# What every recogniser needs before it can match; a text with none of these is left alone without
+# running the analyzer (most product queries, digits or not), unless a model may find names anywhere:
+# an "@" (e-mail), "name" (a self-named person), 6+ digits in one run of digits and separators
+# (phone, card, SSN, account), a dotted quad or two colons (IP), "box" (PO box), a UPS tracking id,
+# or a number followed within a few words by a street type or a compass direction (address).
+_WORDS = "|".join(sorted(map(re.escape, STREET_TYPES | DIRECTIONS), key=len, reverse=True))
+_MAYBE = re.compile(
+    r"@|name|box|1z[0-9a-z]{16}|\d(?:[\s.\-()/+]*\d){5,}|\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f]*:"
+    rf"|\d{{1,6}}[a-z]?\s+(?:\S+\s+){{0,5}}?(?:{_WORDS})\b", re.IGNORECASE)
 
 
 @dataclass
