@@ -137,7 +137,9 @@ class BatchedDecoder:
     def run(self, jobs: Sequence[Job]) -> list[Completion | Exception]:
         """Draw every job; a job that cannot run (prompt too long, decode failure) gets its exception."""
         results: list[Completion | Exception | None] = [None] * len(jobs)
-        waiting = deque(range(len(jobs)))
+        # jobs with the same leading prompt parts run one after another, so a starting job finds them in
+        # some slot's KV stream and copies them (prompts with rotated few-shot examples share less)
+        waiting = deque(sorted(range(len(jobs)), key=lambda i: [tuple(p) for p in jobs[i].parts[:-1]]))
         try:
             while True:
                 for slot in self.slots:
