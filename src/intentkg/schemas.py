@@ -89,7 +89,7 @@ SCORES = pa.schema(
         pa.field("tail_cluster", pa.string()),  # normalised text of the tail's near-duplicate cluster
         pa.field("dup_of", pa.string()),  # candidate_id of the kept representative
         pa.field("dup_kind", pa.string()),  # exact | lexical | semantic (how dup_of matched)
-        pa.field("dup_similarity", pa.float64()),  # Jaccard estimate or cosine to the representative
+        pa.field("dup_similarity", pa.float64()),  # exact n-gram Jaccard or cosine to the representative
         pa.field("dup_count", pa.int32(), nullable=False),  # duplicates folded into this row
         pa.field("plausibility", pa.float64()),
         pa.field("typicality", pa.float64()),

@@ -69,3 +69,16 @@ def test_behavior_scope_and_ignore_relation():
     assert dups[1] == (None, 2) and dups[4] == (None, 0)
     merged = _dups(DedupConfig(scope="behavior", ignore_relation=True))
     assert merged[3] == (None, 3) and merged[1] == (3, 0)  # tie on completeness: earlier position wins
+
+
+def test_every_bucket_pair_is_compared_and_a_cap_is_counted_not_silent(tmp_path):
+    keys = [f"camping trip with the kids {c}" for c in "abcdefgh"] + ["walk the dog"]
+    counts = np.ones(len(keys), dtype=np.int64)
+    (tmp_path / "full").mkdir(), (tmp_path / "capped").mkdir()
+    full = cluster_tails(iter([keys]), counts, DedupConfig(semantic=False), tmp_path / "full")
+    assert full.stats["lexical_skipped"] == 0 and full.stats["lexical_matched"] == 28  # all 8 x 7 / 2 pairs
+    assert full.stats["lexical_verified"] >= 28 and full.stats["lexical_comparisons"] >= full.stats["lexical_verified"]
+    assert len(set(full.lexical[:8])) == 1 and full.lexical[8] == 8
+    capped = cluster_tails(iter([keys]), counts, DedupConfig(semantic=False, max_bucket=2), tmp_path / "capped")
+    assert capped.stats["lexical_skipped"] > 0 and capped.stats["lexical_largest_bucket"] == 8
+    assert capped.stats["lexical_matched"] < 28 and len(set(capped.lexical[:8])) == 1  # still one cluster

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from datasketch import MinHash, MinHashLSH
 
-from intentkg.filter.lsh import (bucket_pairs, components, cosine_verifier, minhash_verifier, similar_pairs,
-                                 simhash_bits)
-from intentkg.filter.minhash import MinHasher, lsh_params, shingles
+from intentkg.filter.lsh import bucket_pairs, components, cosine_verifier, similar_pairs, simhash_bits
+from intentkg.filter.minhash import MinHasher, candidate_probability, lsh_params, shingles
+from intentkg.filter.shingle_sets import ShingleSets
 
 TEXTS = ["camping trip", "camping trips", "a camping trip", "keeping a baby warm", "keeping baby warm",
          "walk the dog", "winter camping", "x"]
@@ -24,20 +25,39 @@ def test_signatures_equal_datasketch():
     assert a.jaccard(b) == float((sigs[0] == sigs[1]).mean())
 
 
-def test_banded_index_agrees_with_datasketch_lsh():
+def _exact_jaccard(x: str, y: str) -> float:
+    a, b = set(shingles(x, 3)), set(shingles(y, 3))
+    return len(a & b) / len(a | b)
+
+
+def test_banded_index_finds_every_pair_datasketch_lsh_finds_verified_exactly(tmp_path):
+    """Equal to datasketch's MinHashLSH queried for every item, then exact Jaccard (the old leader-only
+    comparison with the MinHash estimate missed pairs of two non-leaders and kept estimate-only pairs)."""
+    texts = TEXTS + ["camping trip kit", "camping trip set", "a camping trips", "keeping the baby warm"]
     hasher = MinHasher(num_perm=64, ngram=3)
-    sigs = hasher.signatures(TEXTS)
+    sets = ShingleSets(tmp_path / "sets.u32", len(texts))
+    sigs = hasher.signatures(texts, sets)
+    sets.finish()
     bands, rows = lsh_params(0.6, 64)
-    a, b, sims = similar_pairs(sigs, bands, rows, minhash_verifier(sigs), 0.6, max_bucket=100)
-    ours = {tuple(sorted((int(x), int(y)))) for x, y in zip(a, b)}
+    a, b, sims, stats = similar_pairs(sigs, bands, rows, sets.jaccard, 0.6, max_bucket=100)
+    ours = {(int(x), int(y)) for x, y in zip(a, b)}
     lsh = MinHashLSH(threshold=0.6, num_perm=64, params=(bands, rows))
     for i, sig in enumerate(sigs):
         lsh.insert(i, hasher.to_datasketch(sig))
     theirs = {tuple(sorted((i, j))) for i, sig in enumerate(sigs) for j in lsh.query(hasher.to_datasketch(sig))
-              if i != j and hasher.to_datasketch(sig).jaccard(hasher.to_datasketch(sigs[j])) >= 0.6}
+              if i != j and _exact_jaccard(texts[i], texts[j]) >= 0.6}
     assert (0, 1) in ours and (3, 4) in ours
-    assert ours <= theirs  # the leader-only comparison may skip pairs, never invents them
-    assert all(s >= 0.6 for s in sims)
+    assert ours == theirs
+    assert all(_exact_jaccard(texts[x], texts[y]) == pytest.approx(s, abs=1e-6) for x, y, s in zip(a, b, sims))
+    assert stats.skipped == 0 and stats.matched == len(ours) and stats.verified >= len(ours)
+
+
+def test_lsh_params_reach_the_recall_at_the_threshold_with_the_fewest_false_candidates():
+    for threshold in (0.5, 0.7, 0.8, 0.9):
+        bands, rows = lsh_params(threshold, 64)
+        assert bands * rows <= 64 and candidate_probability(threshold, bands, rows) >= 0.99
+    assert lsh_params(0.8, 64) == (12, 5)  # datasketch's private optimiser gave (5, 11): P(0.8) = 0.36
+    assert lsh_params(0.3, 8) == (8, 1)  # 0.99 unreachable (P(0.3) = 0.94 at best): the highest P instead
 
 
 def test_components_label_is_smallest_member():
@@ -45,10 +65,14 @@ def test_components_label_is_smallest_member():
     assert labels.tolist() == [0, 1, 2, 1, 4, 4]
 
 
-def test_bucket_pairs_cap_bucket_size():
-    keys = np.array([7, 7, 7, 7, 3, 3], dtype=np.uint64)
-    leaders, members = bucket_pairs(keys, max_bucket=3)
-    assert sorted(zip(leaders.tolist(), members.tolist())) == [(0, 1), (0, 2), (4, 5)]
+def test_bucket_pairs_are_all_pairs_and_the_cap_counts_what_it_skips():
+    keys = np.array([7, 7, 7, 7, 3, 3, 9], dtype=np.uint64)
+    a, b, skipped, largest = bucket_pairs(keys, max_bucket=100)
+    assert sorted(zip(a.tolist(), b.tolist())) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (4, 5)]
+    assert skipped == 0 and largest == 4
+    a, b, skipped, _ = bucket_pairs(keys, max_bucket=2)  # members 2 and 3 are only paired with 0 and 1
+    assert sorted(zip(a.tolist(), b.tolist())) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (4, 5)]
+    assert skipped == 1
 
 
 def test_simhash_finds_close_vectors():
@@ -58,7 +82,7 @@ def test_simhash_finds_close_vectors():
     vectors = np.vstack([base, near])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     bits = simhash_bits(vectors, 16 * 16)
-    a, b, sims = similar_pairs(bits, 16, 2, cosine_verifier(vectors), 0.95, max_bucket=100)
+    a, b, sims, _ = similar_pairs(bits, 16, 2, cosine_verifier(vectors), 0.95, max_bucket=100)
     found = {tuple(sorted((int(x), int(y)))) for x, y in zip(a, b)}
     assert {(i, 50 + i) for i in range(5)} <= found
     assert all(s >= 0.95 for s in sims)

@@ -175,7 +175,8 @@ class DedupConfig(_Strict):
     semantic_threshold: float = Field(0.92, gt=0, le=1, description="embedding cosine")
     semantic_bands: int = Field(24, ge=1, description="random-hyperplane LSH bands (more: higher recall)")
     semantic_band_bits: int = Field(16, ge=8, le=64, multiple_of=8, description="hyperplane bits per band")
-    max_bucket: int = Field(200, ge=2, description="members of one LSH bucket compared to its leader")
+    max_bucket: int = Field(200, ge=2, description="LSH buckets larger than this pair each member with the first "
+                                                    "max_bucket members only (skipped pairs are counted)")
     ignore_relation: bool = Field(False, description="treat the same tail under two relations as a duplicate")
     scope: Literal["behavior", "global"] = Field(
         "global", description="behavior: per behaviour only; global: also across behaviours with the same head")

@@ -1,7 +1,8 @@
 """Near-duplicate tails: cluster distinct tails once for the whole set, then fold duplicate candidates.
 
 1. Distinct tails (normalised keys, so "Camping trips." and "camping trip" are already one) are
-   clustered globally: lexically with MinHash LSH over character n-grams (Jaccard >= threshold) and
+   clustered globally: lexically with MinHash LSH over character n-grams (candidate pairs kept when
+   the exact Jaccard of their n-gram sets >= threshold) and
    semantically with random-hyperplane LSH over the tail embeddings (cosine >= threshold). A
    cluster's text is its most frequent member.
 2. Candidates are grouped per behaviour by (behaviour, relation, cluster); the best of each group
@@ -25,7 +26,8 @@ import numpy as np
 from intentkg.filter.config import DedupConfig
 from intentkg.filter.lsh import (components, cosine_verifier, minhash_verifier, similar_pairs,
                                  simhash_bits)
-from intentkg.filter.minhash import MinHasher, lsh_params
+from intentkg.filter.minhash import MinHasher, estimate_floor, lsh_params
+from intentkg.filter.shingle_sets import ShingleSets
 
 
 @dataclass
@@ -33,17 +35,20 @@ class TailClusters:
     lexical: np.ndarray  # per distinct tail: label of its lexical cluster (smallest member index)
     cluster: np.ndarray  # per distinct tail: label after semantic merging
     representative: np.ndarray  # per distinct tail: index of its cluster's most frequent member
-    signatures: np.ndarray | None = None  # MinHash signatures, for the Jaccard of dropped rows
+    signatures: np.ndarray | None = None  # MinHash signatures
+    sets: ShingleSets | None = None  # n-gram sets, for the exact Jaccard of dropped rows
     embeddings: np.ndarray | None = None
     stats: dict = field(default_factory=dict)
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> tuple[list[str], np.ndarray]:
         """For row pairs of distinct-tail indexes: how they matched (exact / lexical / semantic) and the
-        similarity (1.0, Jaccard estimate or cosine)."""
+        similarity (1.0, exact Jaccard of the n-gram sets, or cosine)."""
         kinds = np.where(a == b, "exact", np.where(self.lexical[a] == self.lexical[b], "lexical", "semantic"))
         sims = np.ones(len(a), dtype=np.float64)
         lex = kinds == "lexical"
-        if lex.any() and self.signatures is not None:
+        if lex.any() and self.sets is not None:
+            sims[lex] = self.sets.jaccard(a[lex], b[lex])
+        elif lex.any() and self.signatures is not None:
             sims[lex] = minhash_verifier(self.signatures)(a[lex], b[lex])
         sem = kinds == "semantic"
         if sem.any() and self.embeddings is not None:
@@ -56,33 +61,49 @@ def cluster_tails(chunks: Iterable[list[str]], counts: np.ndarray, config: Dedup
     """Cluster ``len(counts)`` distinct tails arriving in ``chunks`` (in index order)."""
     n = len(counts)
     stats: dict = {"distinct_tails": n}
-    signatures = None
+    signatures = shingle_sets = None
     lexical = np.arange(n, dtype=np.int64)
     pairs_a, pairs_b = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     if config.lexical and n:
         hasher = MinHasher(config.num_perm, config.ngram)
-        signatures = hasher.signatures_to_memmap(chunks, n, scratch / "minhash.npy", "dedup: minhash")
+        sets = ShingleSets(scratch / "shingles.u32", n)
+        signatures = hasher.signatures_to_memmap(chunks, n, scratch / "minhash.npy", "dedup: minhash", sets)
+        shingle_sets = sets.finish()
         bands, rows = lsh_params(config.lexical_threshold, config.num_perm)
-        a, b, _ = similar_pairs(signatures, bands, rows, minhash_verifier(signatures),
-                                config.lexical_threshold, config.max_bucket)
+        verify = lexical_verifier(signatures, shingle_sets, estimate_floor(config.lexical_threshold, config.num_perm))
+        a, b, _, search = similar_pairs(signatures, bands, rows, verify, config.lexical_threshold, config.max_bucket)
         lexical = components(n, a, b)
         pairs_a.append(a)
         pairs_b.append(b)
         stats.update(lexical_bands=bands, lexical_rows=rows, lexical_pairs=int(len(a)),
-                     lexical_clusters=int(len(np.unique(lexical))))
+                     lexical_clusters=int(len(np.unique(lexical))), **search.as_dict("lexical"))
     cluster = lexical
     if config.semantic and embeddings is not None and n:
         bits = simhash_bits(embeddings, config.semantic_bands * config.semantic_band_bits)
         width = config.semantic_band_bits // 8
-        a, b, _ = similar_pairs(bits, config.semantic_bands, width, cosine_verifier(embeddings),
-                                config.semantic_threshold, config.max_bucket)
+        a, b, _, search = similar_pairs(bits, config.semantic_bands, width, cosine_verifier(embeddings),
+                                        config.semantic_threshold, config.max_bucket)
         del bits
+        stats.update(search.as_dict("semantic"))
         pairs_a.append(a)
         pairs_b.append(b)
         cluster = components(n, np.concatenate(pairs_a), np.concatenate(pairs_b))
         stats.update(semantic_pairs=int(len(a)), clusters=int(len(np.unique(cluster))))
     return TailClusters(lexical=lexical, cluster=cluster, representative=_most_frequent(cluster, counts),
-                        signatures=signatures, embeddings=embeddings, stats=stats)
+                        signatures=signatures, sets=shingle_sets, embeddings=embeddings, stats=stats)
+
+
+def lexical_verifier(signatures: np.ndarray, sets: ShingleSets, floor: float):
+    """Exact Jaccard of the n-gram sets, computed only for pairs whose MinHash estimate reaches ``floor``
+    (the others get 0: below the threshold but with negligible probability, see ``estimate_floor``)."""
+    estimate = minhash_verifier(signatures)
+
+    def verify(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        sims = np.zeros(len(a), dtype=np.float32)
+        worth = estimate(a, b) >= floor
+        sims[worth] = sets.jaccard(a[worth], b[worth])
+        return sims
+    return verify
 
 
 def _most_frequent(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -3,18 +3,22 @@
 One index serves both dedup flavours:
 
 - lexical: MinHash signatures (uint32 per permutation); a band is ``rows`` consecutive permutations;
-  a candidate pair is verified by the share of equal permutations (the Jaccard estimate).
+  a candidate pair is verified by the exact Jaccard of the two n-gram sets (:mod:`shingle_sets`).
 - semantic: random-hyperplane bits of the embeddings (SimHash); a band is ``rows`` bits; a pair is
   verified by the exact cosine of the two embeddings.
 
-Per band, the N band keys (8 bytes each) are sorted; in each bucket every member is compared with
-the bucket's first member (up to ``max_bucket`` members), so the work is O(N log N) per band
-whatever the bucket sizes. Memory: the signature matrix (memory-mapped) plus a few N-sized integer
-arrays; the matched pairs are merged into components with scipy's connected_components.
+Per band, the N band keys (8 bytes each) are sorted; within each bucket of equal keys every pair of
+members is a candidate. Only a bucket of more than ``max_bucket`` members is cut: each member is
+paired with the bucket's first ``max_bucket`` members (the rest of its pairs are counted as
+skipped, never silently dropped), so the work stays O(N x max_bucket) per band. Candidates of all
+bands are merged before verification, so a pair is verified once. Memory: the signature matrix
+(memory-mapped) plus a few arrays of one integer per tail or per candidate pair; the matched pairs
+are merged into components with scipy's connected_components.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -39,47 +43,84 @@ def band_keys(signatures: np.ndarray, start: int, stop: int, chunk: int = 262_14
     return keys
 
 
-def bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    """(leader, member) index pairs for every bucket of equal keys, leader = smallest index."""
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy's hash-based unique is several times slower on integer keys)."""
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+@dataclass
+class PairStats:
+    """What one similarity search did: candidate pairs proposed, verified, kept, and skipped by the cap."""
+
+    comparisons: int = 0  # bucket pairs over all bands (a pair in several bands counts in each)
+    verified: int = 0  # distinct candidate pairs verified
+    matched: int = 0  # verified pairs at or above the threshold
+    skipped: int = 0  # bucket pairs not compared because a bucket exceeded max_bucket members
+    largest_bucket: int = 0
+
+    def as_dict(self, prefix: str) -> dict[str, int]:
+        return {f"{prefix}_{k}": int(v) for k, v in self.__dict__.items()}
+
+
+def bucket_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(a, b, skipped, largest): every pair of rows with equal keys (a < b), but in a bucket of more than
+    ``max_bucket`` members only the pairs with one of its first ``max_bucket`` members; ``skipped``
+    counts the pairs left out, ``largest`` is the biggest bucket."""
     order = np.argsort(keys, kind="stable")
+    n = len(order)
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0, n
     sorted_keys = keys[order]
-    new_group = np.empty(len(order), dtype=bool)
-    if len(order):
-        new_group[0] = True
-        new_group[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    new_group[1:] = sorted_keys[1:] != sorted_keys[:-1]
     group_start = np.flatnonzero(new_group)
+    sizes = np.diff(np.append(group_start, n))
     group_id = np.cumsum(new_group) - 1
-    rank = np.arange(len(order)) - group_start[group_id]
-    member = (rank > 0) & (rank < max_bucket)
-    leaders = order[group_start[group_id[member]]]
-    return leaders, order[member]
+    rank = np.arange(n) - group_start[group_id]
+    partners = np.where(rank < max_bucket, sizes[group_id] - 1 - rank, 0)  # later members paired with it
+    source = np.repeat(np.arange(n), partners)
+    step = np.arange(len(source)) - np.repeat(np.cumsum(partners) - partners, partners) + 1
+    first, second = order[source], order[source + step]
+    total = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
+    return np.minimum(first, second), np.maximum(first, second), total - len(source), int(sizes.max())
 
 
 def similar_pairs(signatures: np.ndarray, bands: int, rows: int, verify: Verifier, threshold: float,
-                  max_bucket: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Verified (a, b, similarity) pairs over all bands, duplicates removed."""
-    found_a, found_b, found_s = [], [], []
+                  max_bucket: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, PairStats]:
+    """Verified (a, b, similarity) pairs (a < b, each pair once) over all bands, and what it took."""
+    stats = PairStats()
+    n = int(signatures.shape[0])
+    candidates = []
     for band in range(bands):
         keys = band_keys(signatures, band * rows, (band + 1) * rows)
-        leaders, members = bucket_pairs(keys, max_bucket)
+        a, b, skipped, largest = bucket_pairs(keys, max_bucket)
         del keys
-        if not len(members):
-            continue
-        sims = np.empty(len(members), dtype=np.float32)
-        step = 262_144
-        for lo in range(0, len(members), step):
-            sims[lo:lo + step] = verify(leaders[lo:lo + step], members[lo:lo + step])
-        keep = sims >= threshold
-        found_a.append(leaders[keep])
-        found_b.append(members[keep])
-        found_s.append(sims[keep])
-    if not found_a:
+        stats.comparisons += len(a)
+        stats.skipped += skipped
+        stats.largest_bucket = max(stats.largest_bucket, largest)
+        if len(a):
+            candidates.append(sorted_unique(a.astype(np.int64) * n + b))
+    if not candidates:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=np.float32)
-    a, b, s = np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_s)
-    pair_key = a.astype(np.int64) * (int(signatures.shape[0]) + 1) + b
-    _, first = np.unique(pair_key, return_index=True)
-    return a[first], b[first], s[first]
+        return empty, empty, np.zeros(0, dtype=np.float32), stats
+    pair_key = sorted_unique(np.concatenate(candidates))
+    del candidates
+    a, b = pair_key // n, pair_key % n
+    stats.verified = len(a)
+    sims = np.empty(len(a), dtype=np.float32)
+    step = 131_072
+    for lo in range(0, len(a), step):
+        sims[lo:lo + step] = verify(a[lo:lo + step], b[lo:lo + step])
+    keep = sims >= threshold
+    stats.matched = int(keep.sum())
+    return a[keep], b[keep], sims[keep], stats
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Iterable
 import numpy as np
 from datasketch import MinHash
 
+from intentkg.filter.shingle_sets import ShingleSets
 from intentkg.progress import bar
 
 _M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
@@ -57,11 +58,13 @@ class MinHasher:
                 self._cache[gram] = value
         return value
 
-    def signatures(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), num_perm) uint32 signatures."""
+    def signatures(self, texts: list[str], sets: ShingleSets | None = None) -> np.ndarray:
+        """(len(texts), num_perm) uint32 signatures; the n-gram hash sets are appended to ``sets``."""
         grams = [shingles(t, self.ngram) for t in texts]
         lengths = np.fromiter((len(g) for g in grams), dtype=np.int64, count=len(grams))
         hashes = np.fromiter((self._hash(x) for g in grams for x in g), dtype=np.uint32, count=int(lengths.sum()))
+        if sets is not None:
+            sets.append(hashes, lengths)
         mixed = _fmix32(hashes)
         permuted = mixed[:, None] * self.a[None, :] + self.b[None, :]  # wraps mod 2**32, like datasketch
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -72,7 +75,7 @@ class MinHasher:
         return MinHash(num_perm=self.num_perm, seed=self.seed, scheme="affine32", hashvalues=signature)
 
     def signatures_to_memmap(self, chunks: Iterable[list[str]], total: int, path: Path,
-                             description: str = "minhash") -> np.ndarray:
+                             description: str = "minhash", sets: ShingleSets | None = None) -> np.ndarray:
         if total <= 0:
             return np.zeros((0, self.num_perm), dtype=np.uint32)
         matrix = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint32, shape=(total, self.num_perm))
@@ -80,20 +83,49 @@ class MinHasher:
         with bar(description, total, unit="tails") as progress:
             for texts in chunks:
                 if texts:
-                    matrix[start:start + len(texts)] = self.signatures(texts)
+                    matrix[start:start + len(texts)] = self.signatures(texts, sets)
                     start += len(texts)
                     progress.advance(len(texts))
         matrix.flush()
         return matrix
 
 
-def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band) for a Jaccard threshold, from datasketch's optimiser."""
-    try:
-        from datasketch.lsh import _optimal_param
+def candidate_probability(similarity: np.ndarray | float, bands: int, rows: int) -> np.ndarray | float:
+    """P(a pair of Jaccard ``similarity`` shares at least one of ``bands`` bands of ``rows`` MinHash rows)."""
+    return 1.0 - (1.0 - np.power(similarity, rows)) ** bands
 
-        return tuple(int(x) for x in _optimal_param(threshold, num_perm, 0.5, 0.5))  # type: ignore[return-value]
-    except ImportError:  # pragma: no cover - datasketch moved it
-        best = min(((b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)),
-                   key=lambda br: (abs((1 / br[0]) ** (1 / br[1]) - threshold), -br[0] * br[1]))
-        return best
+
+def estimate_floor(threshold: float, num_perm: int, miss: float = 1e-4) -> float:
+    """The lowest MinHash Jaccard estimate worth an exact check at ``threshold``.
+
+    The estimate of a pair of Jaccard J is the share of equal permutations, a Binomial(num_perm, J)
+    count / num_perm; a pair at the threshold falls below the returned value with probability below
+    ``miss`` (pairs above it even less often). 0.8 with 64 permutations: 0.594 (38 of 64).
+    """
+    from scipy.stats import binom
+
+    return float(binom.ppf(miss, num_perm, threshold)) / num_perm
+
+
+def lsh_params(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:
+    """(bands, rows per band) for banded MinHash LSH at a Jaccard ``threshold``.
+
+    A pair of Jaccard s becomes a candidate with probability P(s) = 1 - (1 - s^rows)^bands, which
+    grows with s. Among all (bands, rows) with bands x rows <= num_perm and P(threshold) >= ``recall``
+    (so every pair at or above the threshold is found with at least that probability), take the one
+    with the smallest false-positive area, the integral of P(s) over [0, threshold] (the fewest pairs
+    below the threshold to verify); ties: fewer permutations used. When no pair reaches ``recall``,
+    the one with the highest P(threshold). E.g. 0.8 with 64 permutations: 12 bands of 5 rows,
+    P(0.8) = 0.9915. (datasketch's own optimiser weighs false positives and negatives equally and
+    is private API; this rule states the recall it buys.)
+    """
+    grid = np.linspace(0.0, threshold, 257)
+    best, best_key = None, None
+    for rows in range(1, num_perm + 1):
+        for bands in range(1, num_perm // rows + 1):
+            at_threshold = float(candidate_probability(threshold, bands, rows))
+            false_area = float(np.trapezoid(candidate_probability(grid, bands, rows), grid))
+            key = (0, false_area, bands * rows) if at_threshold >= recall else (1, -at_threshold, bands * rows)
+            if best_key is None or key < best_key:
+                best, best_key = (bands, rows), key
+    return best  # type: ignore[return-value]
