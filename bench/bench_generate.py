@@ -1,7 +1,7 @@
 """Benchmark: `intentkg generate`, batched and single-stream, against raw llama-cpp-python.
 
     .venv/bin/python bench/bench_generate.py [--limit 16] [--rounds 3] [--max-tokens 48] [--threads N]
-                                             [--parallel 8] [--stops none|template] [--no-logprobs]
+                                             [--parallel 8] [--stops none|template] [--no-logprobs] [--no-raw]
 
 All sides run the bundled Gemma 3 270M (Q4_K_M) on the same machine in one process tree, in
 alternating rounds (raw, single, batched, raw, single, batched, ...) so that background load hits
@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: intentkg's)")
     parser.add_argument("--no-logprobs", action="store_true", help="intentkg without per-token log-probs")
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw llama-cpp-python side (faster)")
     parser.add_argument("--stops", choices=["none", "template"], default="none",
                         help="none (default): no stop sequences, so both sides generate max-tokens tokens per call "
                              "and tokens/s compares equal work; template: the template's stops (realistic, but "
@@ -107,9 +108,11 @@ def main() -> None:
     relations = load_schema().select(config.relations)
     calls = execution_order(plan_calls(behaviors, relations, template_for(config, model), model, config))
 
-    with model_params_patch(extra_buffers_ok(backend.path)):
-        raw_llm = Llama(model_path=str(backend.path), n_ctx=2048, n_threads=threads, n_threads_batch=threads,
-                        n_batch=512, verbose=False)
+    raw_llm = None
+    if not opts.no_raw:
+        with model_params_patch(extra_buffers_ok(backend.path)):
+            raw_llm = Llama(model_path=str(backend.path), n_ctx=2048, n_threads=threads, n_threads_batch=threads,
+                            n_batch=512, verbose=False)
 
     def raw_round() -> tuple[float, float, int]:
         raw_llm.reset()
@@ -132,23 +135,31 @@ def main() -> None:
     batched_opts = ["--option", f"parallel={opts.parallel}"] if opts.parallel else []
     rounds = []
     for r in range(opts.rounds):
-        raw_tps, raw_cpu_tps, raw_tokens = raw_round()
-        tps, cpu_tps, tokens, wall = cli_round(root / f"round{r}", ["--option", "parallel=1"])
-        b_tps, b_cpu_tps, b_tokens, b_wall = cli_round(root / f"batched{r}", batched_opts)
-        rounds.append({"raw_tokens_per_s": round(raw_tps, 2), "raw_tokens_per_cpu_s": round(raw_cpu_tps, 2),
+        raw_tps, raw_cpu_tps, raw_tokens = raw_round() if raw_llm is not None else (None, None, None)
+        sides = {"single": (root / f"round{r}", ["--option", "parallel=1"]),
+                 "batched": (root / f"batched{r}", batched_opts)}
+        measured = {}
+        for name in (["single", "batched"] if r % 2 == 0 else ["batched", "single"]):  # ABBA across rounds
+            measured[name] = cli_round(*sides[name])
+        tps, cpu_tps, tokens, wall = measured["single"]
+        b_tps, b_cpu_tps, b_tokens, b_wall = measured["batched"]
+        rounds.append({"raw_tokens_per_s": raw_tps and round(raw_tps, 2),
+                       "raw_tokens_per_cpu_s": raw_cpu_tps and round(raw_cpu_tps, 2),
                        "raw_tokens": raw_tokens, "intentkg_tokens_per_s": tps,
                        "intentkg_tokens_per_cpu_s": round(cpu_tps, 2), "intentkg_tokens": tokens,
                        "batched_tokens_per_s": b_tps, "batched_tokens_per_cpu_s": round(b_cpu_tps, 2),
                        "batched_tokens": b_tokens,
-                       "ratio": round(tps / raw_tps, 3), "cpu_ratio": round(cpu_tps / raw_cpu_tps, 3),
+                       "ratio": raw_tps and round(tps / raw_tps, 3), "cpu_ratio": raw_tps and round(cpu_tps / raw_cpu_tps, 3),
                        "batched_ratio": round(b_tps / tps, 3), "batched_cpu_ratio": round(b_cpu_tps / cpu_tps, 3),
                        "intentkg_cli_wall_s": round(wall, 2), "batched_cli_wall_s": round(b_wall, 2)})
-        print(f"round {r + 1}: raw {raw_tps:.1f} tok/s ({raw_cpu_tps:.1f}/cpu-s, {raw_tokens} tokens) | single "
-              f"{tps:.1f} tok/s ({cpu_tps:.1f}/cpu-s, {tokens} tokens), CLI wall {wall:.1f} s | batched "
-              f"{b_tps:.1f} tok/s ({b_cpu_tps:.1f}/cpu-s, {b_tokens} tokens), CLI wall {b_wall:.1f} s | "
-              f"single/raw {rounds[-1]['ratio']:.3f} (cpu {rounds[-1]['cpu_ratio']:.3f}), batched/single "
-              f"{rounds[-1]['batched_ratio']:.2f} (cpu {rounds[-1]['batched_cpu_ratio']:.2f})", flush=True)
-    raw_llm.close()
+        raw_text = (f"raw {raw_tps:.1f} tok/s ({raw_cpu_tps:.1f}/cpu-s, {raw_tokens} tokens) | "
+                    f"single/raw {rounds[-1]['ratio']:.3f} (cpu {rounds[-1]['cpu_ratio']:.3f}) | ") if raw_tps else ""
+        print(f"round {r + 1}: {raw_text}single {tps:.1f} tok/s ({cpu_tps:.1f}/cpu-s, {tokens} tokens), CLI wall "
+              f"{wall:.1f} s | batched {b_tps:.1f} tok/s ({b_cpu_tps:.1f}/cpu-s, {b_tokens} tokens), CLI wall "
+              f"{b_wall:.1f} s | batched/single {rounds[-1]['batched_ratio']:.2f} "
+              f"(cpu {rounds[-1]['batched_cpu_ratio']:.2f})", flush=True)
+    if raw_llm is not None:
+        raw_llm.close()
 
     def spread(name: str) -> dict:
         values = [r[name] for r in rounds]
@@ -161,15 +172,14 @@ def main() -> None:
     result = {
         "model": "gemma3-270m (Q4_K_M GGUF)", "threads": threads, "calls_per_round": len(calls),
         "max_tokens": opts.max_tokens, "logprobs": not opts.no_logprobs, "stops": opts.stops, "rounds": rounds,
-        "median_ratio": round(statistics.median(r["ratio"] for r in rounds), 3),
-        "median_cpu_ratio": round(statistics.median(r["cpu_ratio"] for r in rounds), 3),
+        "median_ratio": None if opts.no_raw else round(statistics.median(r["ratio"] for r in rounds), 3),
+        "median_cpu_ratio": None if opts.no_raw else round(statistics.median(r["cpu_ratio"] for r in rounds), 3),
         "batched_over_single": spread("batched_ratio"), "batched_over_single_cpu": spread("batched_cpu_ratio"),
         "batched_tokens_per_s": spread("batched_tokens_per_s"), "single_tokens_per_s": spread("intentkg_tokens_per_s"),
-        "raw_tokens_per_s": spread("raw_tokens_per_s"), "goal_batched_over_single": 3.0,
-        "pooled_ratio": round(sum(r["intentkg_tokens"] for r in rounds)
-                              / sum(r["intentkg_tokens"] / r["intentkg_tokens_per_s"] for r in rounds)
-                              / (sum(r["raw_tokens"] for r in rounds)
-                                 / sum(r["raw_tokens"] / r["raw_tokens_per_s"] for r in rounds)), 3),
+        "raw_tokens_per_s": None if opts.no_raw else spread("raw_tokens_per_s"), "goal_batched_over_single": 3.0,
+        "pooled_ratio": None if opts.no_raw else round(
+            sum(r["intentkg_tokens"] for r in rounds) / sum(r["intentkg_tokens"] / r["intentkg_tokens_per_s"] for r in rounds)
+            / (sum(r["raw_tokens"] for r in rounds) / sum(r["raw_tokens"] / r["raw_tokens_per_s"] for r in rounds)), 3),
         "cached_rerun_cli_wall_s": [round(w, 2) for w in cached_walls],
         "cached_rerun_stage_s": Workspace(last).manifest("generate").seconds,
         "command": "python bench/bench_generate.py " + " ".join(sys.argv[1:]),
