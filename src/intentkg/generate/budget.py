@@ -1,15 +1,16 @@
 """How long generation will take, said before a long run starts.
 
-Measured with the bundled Gemma 3 270M (Q4_K_M) through llama.cpp, one thread: a prompt (a
-few-shot prompt of ~180 tokens whose shared prefix stays in the KV cache, an answer of three short
-items, ~14 tokens) costs about 0.8 CPU-seconds (esci-dev, 150 prompts: 121 CPU-s). With one of 2
-cores free that is about :data:`SECONDS_PER_PROMPT` s of wall time; on a machine shared with other
-jobs it is several times more. Other models and machines differ: the estimate says so.
+Measured with the bundled Gemma 3 270M (Q4_K_M) through llama.cpp's batched decoder (8
+sequences, one thread), esci-dev, 299 query-only prompts of ~180 tokens (shared prefix in the KV
+cache) with answers of ~13 tokens: 177 CPU-seconds, 0.59 CPU-s a prompt (the single stream: 0.81).
+With one core free that is about :data:`SECONDS_PER_PROMPT` s of wall time; on a machine shared with
+other jobs it is several times more (the same run took 857 s of wall time at a load of ~10 on 2
+cores). Other models and machines differ: the estimate says so.
 """
 
 from __future__ import annotations
 
-SECONDS_PER_PROMPT = 1.0
+SECONDS_PER_PROMPT = 0.6
 BUNDLED = ("gemma3-270m", "smollm2-135m-instruct")
 
 
