@@ -132,6 +132,29 @@ def quality(labels, truth: set[tuple[int, int]], sampled: set[int]) -> dict:
             "cluster_precision": round(same / max(cluster_pairs - doubled, 1), 4) if cluster_pairs else 1.0}
 
 
+def _datasketch(folder: Path) -> dict:
+    import duckdb
+    from datasketch import MinHash, MinHashLSH
+
+    from intentkg.filter.minhash import lsh_params, shingles
+
+    keys = [r[0] for r in duckdb.connect().execute(
+        f"SELECT DISTINCT key FROM read_parquet('{folder / 'rows.parquet'}') WHERE key IS NOT NULL").fetchall()]
+
+    base = _rss_mb()
+    start = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.8, num_perm=64, params=lsh_params(0.8, 64))
+    pairs = 0
+    for i, key in enumerate(keys):
+        m = MinHash(num_perm=64, seed=1, scheme="affine32")
+        m.update_batch([g.encode() for g in shingles(key, 3)])
+        pairs += len(lsh.query(m))
+        lsh.insert(i, m)
+    seconds = time.perf_counter() - start
+    return {"distinct_tails": len(keys), "seconds": seconds, "peak_rss_mb": _rss_mb(), "base_rss_mb": base,
+            "candidate_pairs": pairs}
+
+
 def _run(*args, src: str | None = None) -> dict:
     env = dict(os.environ, INTENTKG_NO_PROGRESS="1")
     if src:
