@@ -4,38 +4,21 @@ filter stage's critic step loads the folder unchanged and reproduces the calibra
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from helpers.filter_workspace import ANNOTATED_ROWS, trained_critic_base, trained_critic_workspace
 
 pytest.importorskip("transformers")
 
-ROWS = 300  # 150 candidates x 2 annotators
-
-
-@lru_cache(maxsize=None)
-def trained(base: str) -> Path:
-    from intentkg.annotate.formats import import_file
-    from intentkg.annotate.formats.records import load_titles
-    from intentkg.annotate.store import Store
-    from intentkg.critic.stage import CriticConfig, run_train_critic
-    from intentkg.critic.train import TrainConfig
-    from intentkg.demo_data import demo_path
-
-    root = Path(base) / "ws"
-    subset = Path(base) / "subset.jsonl"
-    subset.write_text("".join(demo_path("annotated_candidates.jsonl").read_text().splitlines(True)[:ROWS]))
-    import_file(Store.for_workspace(root), subset, titles=load_titles(demo_path("products.csv")))
-    run_train_critic(root, CriticConfig(train=TrainConfig(epochs=1, max_length=32, batch_size=16)))
-    return root
+ROWS = ANNOTATED_ROWS
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory) -> Path:
-    return trained(str(tmp_path_factory.mktemp("critic")))
+    return trained_critic_workspace(trained_critic_base(tmp_path_factory))  # shared with the filter tests
 
 
 def test_folder_layout_metrics_and_snapshot(ws):

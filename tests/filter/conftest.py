@@ -10,5 +10,5 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # llama.cpp threads must no
 
 @pytest.fixture(scope="session")
 def filtered_ws(tmp_path_factory):
-    """A small synthetic workspace after `run_filter` (real MiniLM, Gemma scorer, tiny critic); built once."""
+    """A small synthetic workspace after `run_filter` (real MiniLM, Gemma scorer, critic trained by train-critic); built once."""
     return filtered_workspace(str(tmp_path_factory.getbasetemp() / "filtered"))

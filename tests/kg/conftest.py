@@ -12,5 +12,5 @@ def kg_workspace(tmp_path) -> Workspace:
 
 @pytest.fixture(scope="session")
 def filtered_ws(tmp_path_factory):
-    """The filter tests' real filtered workspace (MiniLM, Gemma scorer, tiny critic), built once."""
+    """The filter tests' real filtered workspace (MiniLM, Gemma scorer, critic trained by train-critic), built once."""
     return filtered_workspace(str(tmp_path_factory.getbasetemp() / "filtered"))

@@ -25,7 +25,7 @@ def _edge_candidates(ws: Workspace) -> set[str]:
 
 @pytest.fixture
 def built_ws(filtered_ws, tmp_path):
-    """A copy of the real filtered workspace (MiniLM similarity, Gemma completeness, tiny critic), built."""
+    """A copy of the real filtered workspace (MiniLM similarity, Gemma completeness, trained critic), built."""
     import shutil
 
     root = tmp_path / "ws"
