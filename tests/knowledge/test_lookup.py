@@ -14,16 +14,22 @@ def test_exact_query_and_product_facts_best_first(built_kg):
     assert unknown == []  # no title given: no nearest fallback for products
 
 
-def test_nearest_fallback_borrows_from_similar_heads(built_kg):
-    lookup = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3), embed=word_embed)
+def test_nearest_fallback_borrows_from_similar_heads(built_kg, minilm):
+    """With the bundled MiniLM (the bag-of-words stand-in matched shared words, so it could not tell whether
+    the real embedding finds the neighbour a person would pick)."""
+    lookup = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3), embed=minilm)
     (query,) = lookup.for_queries(["camping gear for winter trips"])
     assert query and {f.source for f in query} == {"query_nearest"}
     assert query[0].neighbour.lower() == "winter camping gear"
+    (baby,) = lookup.for_queries(["things a newborn needs"])  # no word shared with "newborn essentials" but one
+    assert baby and {f.neighbour.lower() for f in baby} == {"newborn essentials"}
     (product,) = lookup.for_products(["X9"], ["Arctic Self-Inflating Air Mattress Double"])
     assert product[0].source == "product_nearest" and product[0].neighbour.startswith("Arctic")
-    strict = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.99), embed=word_embed)
+    (lotion,) = lookup.for_products(["X8"], ["mild lotion for a baby's delicate skin"])
+    assert lotion and lotion[0].neighbour == "Gentle Baby Lotion for Sensitive Skin"
+    strict = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.99), embed=minilm)
     assert strict.for_queries(["camping gear for winter trips"]) == [[]]
-    off = KnowledgeLookup(built_kg, LookupConfig(nearest=False), embed=word_embed)
+    off = KnowledgeLookup(built_kg, LookupConfig(nearest=False), embed=minilm)
     assert off.for_queries(["camping gear for winter trips"]) == [[]]
 
 
