@@ -31,5 +31,6 @@ def test_examples_use_the_filter_s_input_text_and_skip_undetermined():
     examples, counts = build_examples(rows, "typicality", splits, DEFAULT_TEMPLATE)
     assert len(examples) == 8 and counts["undetermined"] == 4
     first = next(e for e in examples if e.candidate_id == "c0-1")
-    assert first.text == critic_input("query 0 -> Product 0", "used_for_event", "tail 1") and first.label == 1
+    assert first.text == "query 0 -> Product 0 | used for event | tail 1" and first.label == 1  # written by hand
+    assert first.text == critic_input("query 0 -> Product 0", "used_for_event", "tail 1")  # what the filter scores
     assert sum(len(part(examples, s)) for s in ("train", "dev", "test")) == 8
