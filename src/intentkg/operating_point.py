@@ -63,9 +63,13 @@ class OperatingPoint(BaseModel):
             return float(self.per_relation[relation])
         return self.min_plausibility
 
-    def with_critic(self, metadata: str | Path) -> "OperatingPoint":
-        """This point with the plausibility/typicality thresholds a trained critic chose."""
+    def with_critic(self, metadata: str | Path, typicality: bool = False) -> "OperatingPoint":
+        """This point with the plausibility threshold a trained critic chose (and its typicality
+        threshold with ``typicality``: COSMO gates on plausibility only; on the demo the critic's
+        typicality threshold on top kept 4 of 283 candidates instead of 57)."""
         path, chosen = critic_thresholds(metadata)
+        if not typicality:
+            chosen.pop("min_typicality", None)
         return self.model_copy(update={**chosen, "critic_metadata": str(path)})
 
 

@@ -71,7 +71,9 @@ def test_build_options_become_the_workspace_point(built_ws, tmp_path):
                                       "--max-input-similarity", "0.6", "--no-hierarchy"])
     assert result.exit_code == 0, result.output
     point = operating_point.saved(built_ws)
-    assert (point.min_plausibility, point.min_typicality, point.max_input_similarity) == (middle, 0.4, 0.6)
+    # the critic's plausibility threshold; its typicality threshold only when asked for (COSMO gates on plausibility)
+    assert (point.min_plausibility, point.min_typicality, point.max_input_similarity) == (middle, None, 0.6)
+    assert operating_point.OperatingPoint().with_critic(critic, typicality=True).min_typicality == 0.4
     assert operating_point.current(built_ws) == point == operating_point.built(built_ws)
     from intentkg.knowledge.on_demand import _filter_config
 

@@ -70,8 +70,10 @@ def _critic_hint(cfg, workspace: Path) -> None:
     except IntentkgError:
         return
     options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in chosen.items())
-    console.print(f"the critic's trainer recommends {options} (its target precision on dev); use them with: "
-                  f"intentkg view -w {workspace} --critic-metadata {cfg.critic.path} --save", highlight=False)
+    typicality = f" --min-typicality {chosen['min_typicality']}" if "min_typicality" in chosen else ""
+    console.print(f"the critic's trainer recommends {options} (its target precision on dev); take its plausibility "
+                  f"threshold with: intentkg view -w {workspace} --critic-metadata {cfg.critic.path} --save"
+                  f"{' (add' + typicality + ' to gate on typicality too)' if typicality else ''}", highlight=False)
 
 
 def view(

@@ -21,8 +21,8 @@ MIN_TYPICALITY = typer.Option(None, help="Keep tails whose critic typicality is 
 RELATION_THRESHOLD = typer.Option(
     None, help="relation=threshold, overriding the global plausibility threshold; repeatable.")
 CRITIC_METADATA = typer.Option(
-    None, help="Take the plausibility/typicality thresholds a trained critic chose (its folder or "
-               "intentkg_critic.json).")
+    None, help="Take the plausibility threshold a trained critic chose for its target precision (its folder or "
+               "intentkg_critic.json); --min-typicality gates on typicality too.")
 IGNORE_FLAG = typer.Option(None, "--ignore-flag", help="A rule flag that does not reject (repeatable).")
 OFF = typer.Option(None, "--off", help="Turn a threshold off: completeness, similarity, plausibility, "
                                        "typicality, duplicates (repeatable).")
