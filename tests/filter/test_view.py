@@ -69,3 +69,18 @@ def test_funnel_counts_steps_kinds_and_reasons():
     assert funnel.reason_counts(first=True)["low_completeness"] == 1
     data = funnel.to_dict()
     assert data["by_relation"]["xWant"]["kept"] == 2 and "co_buy/used_with" in data["by_kind_relation"]
+
+
+def test_completeness_is_compared_on_its_own_scale():
+    """Old code had one threshold for both scales (it has no min_generation_completeness): any single
+    value either lets weak generator tails through (-4.0 is low for generation, measured mean -2.05)
+    or rejects ordinary scorer tails (-6.0, measured mean -5.39)."""
+    rows = [{"candidate_id": c, "rule_flags": [], "rule_details": [], "dup_count": 0, "completeness": v,
+             "completeness_source": s} for c, v, s in (("gen_weak", -4.0, "generation"),
+                                                       ("scorer_ok", -6.0, "gemma-3-270m.gguf"),
+                                                       ("scorer_bad", -8.0, "gemma-3-270m.gguf"))]
+    point = Thresholds(min_completeness=-7.0, min_generation_completeness=-3.0)
+    kept = {r["candidate_id"]: r["kept"] for r in verdicts(pa.Table.from_pylist(rows, schema=SCORES), point).to_pylist()}
+    assert kept == {"gen_weak": False, "scorer_ok": True, "scorer_bad": False}
+    off = Thresholds(min_completeness=-7.0, min_generation_completeness=None)
+    assert verdicts(pa.Table.from_pylist(rows, schema=SCORES), off).column("kept").to_pylist() == [True, True, False]
