@@ -15,12 +15,13 @@ data, types, behaviours = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ex = pq.read_table(f"{data}/shopping_queries_dataset_examples.parquet", columns=["query", "product_id"])
 queries, products = len(set(ex.column("query").to_pylist())), len(set(ex.column("product_id").to_pylist()))
 prompts = behaviours + min(types, products) + queries
-# eval: ~4 cross-encoder + 4 bi-encoder texts per pair on one core (measured on esci-dev: docs/eval.md)
-eval_min = ex.num_rows * 8 * 0.012 / 60
+# eval: 4 cross-encoder texts per pair (without, with, shuffled, filler); measured on esci-dev on 2 cores
+# shared with seven other jobs: 0.065 s a text (docs/eval.md, "Measured"); a free machine is faster
+eval_min = ex.num_rows * 4 * 0.065 / 60
 print(f"ESCI quickstart: {queries} queries, {ex.num_rows} pairs, {products} products -> {prompts} prompts "
       f"({behaviours} behaviours + {min(types, products)} product types + {queries} queries, one relation): "
-      f"~{prompts * SECONDS_PER_PROMPT / 60:.0f} min of generation and ~{eval_min:.0f} min of evaluation on 2 free "
-      f"CPU cores; more on a busy machine. Answers are cached: a re-run costs only what changed.", flush=True)
+      f"~{prompts * SECONDS_PER_PROMPT / 60:.0f} min of generation on a free core (several times more on a busy "
+      f"machine) and at most ~{eval_min:.0f} min of evaluation (measured on a busy machine). Answers are cached: a re-run costs only what changed.", flush=True)
 PY
 step() { local t0=$SECONDS; echo "== $*"; "$@"; echo "== $(( SECONDS - t0 )) s: $1 $2"; }
 T0=$SECONDS
