@@ -110,8 +110,8 @@ def _nodes(con, config: BuildConfig, embed) -> tuple[pa.Table, dict]:
     structural = duck.run(con, """
         WITH kb AS (SELECT DISTINCT b.* FROM behaviors b WHERE behavior_id IN (SELECT behavior_id FROM k))
         SELECT 'behavior:' || behavior_id, 'behavior', left_text || ' => ' || right_text, category, support FROM kb
-        UNION ALL SELECT DISTINCT 'query:' || substr(md5("left"), 1, 16), 'query', any_value(left_text)
-                      OVER (PARTITION BY "left"), NULL, sum(support) OVER (PARTITION BY "left")
+        UNION ALL SELECT DISTINCT 'query:' || substr(md5("left"), 1, 16), 'query', first_value(left_text)
+                      OVER (PARTITION BY "left" ORDER BY support DESC, left_text), NULL, sum(support) OVER (PARTITION BY "left")
                   FROM kb WHERE kind = 'search_buy'
         UNION ALL SELECT 'product:' || p.product_id, 'product', p.title, p.category, 0 FROM products p
                   WHERE p.product_id IN (SELECT "right" FROM kb UNION SELECT "left" FROM kb WHERE kind = 'co_buy')
@@ -147,7 +147,7 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
                any_value(critic_id) AS critic_id, ({threshold})::DOUBLE AS threshold
         FROM heads GROUP BY head, relation, intent
         UNION ALL
-        SELECT substr(md5(h || chr(31) || r || chr(31) || t), 1, 16), h, r, t, any_value(category), NULL, NULL,
+        SELECT substr(md5(h || chr(31) || r || chr(31) || t), 1, 16), h, r, t, min(category), NULL, NULL,
                count(DISTINCT behavior_id)::BIGINT, list(DISTINCT behavior_id ORDER BY behavior_id),
                []::VARCHAR[], NULL, NULL
         FROM (
