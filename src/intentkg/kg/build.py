@@ -96,8 +96,8 @@ def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = No
 
 
 def _nodes(con, config: BuildConfig, embed) -> tuple[pa.Table, dict]:
-    intents = duck.run(con, """SELECT intent, key, mode(tail) AS text, count(DISTINCT behavior_id) AS support,
-                                      mode(b.category) AS category
+    intents = duck.run(con, """SELECT intent, key, mode(tail ORDER BY tail) AS text, count(DISTINCT behavior_id) AS support,
+                                      mode(b.category ORDER BY b.category) AS category
                                FROM k JOIN behaviors b USING (behavior_id) GROUP BY intent, key ORDER BY intent""")
     keys = [r[1] for r in intents]
     if config.hierarchy and embed is None and keys:
@@ -140,7 +140,7 @@ def _edges(con, folder: Path, config: BuildConfig) -> int:
     duck.run(con, f"""
         CREATE TEMP TABLE all_edges AS
         SELECT substr(md5(head || chr(31) || relation || chr(31) || intent), 1, 16) AS edge_id, head, relation,
-               intent AS tail, mode(category) AS category, avg(plausibility) AS plausibility,
+               intent AS tail, mode(category ORDER BY category) AS category, avg(plausibility) AS plausibility,
                avg(typicality) AS typicality, count(DISTINCT behavior_id)::BIGINT AS support,
                list(DISTINCT behavior_id ORDER BY behavior_id) AS behavior_ids,
                list(DISTINCT candidate_id ORDER BY candidate_id) AS candidate_ids,
