@@ -35,7 +35,8 @@ def main() -> None:
 
     from sentence_transformers import SentenceTransformer
 
-    from intentkg.embed import bundled_model_path, load_embedder
+    from intentkg.embed import load_embedder
+    from intentkg.model_folder import bundled_path
     from intentkg.filter import FilterConfig, passes
     from intentkg.filter.inputs import connect as _connect
     from intentkg.filter.synthetic import write_synthetic_workspace
@@ -58,7 +59,7 @@ def main() -> None:
     print(f"{args.n:,} candidates -> {len(tails):,} distinct tails + {len(sources):,} source texts = "
           f"{len(texts):,} texts")
 
-    raw = SentenceTransformer(str(bundled_model_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True)
+    raw = SentenceTransformer(str(bundled_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True)
     embedder = load_embedder("all-MiniLM-L6-v2", batch_size=128)
     raw.encode(texts[:256], batch_size=128)  # warm-up both
     embedder.encode(texts[:256])

@@ -31,11 +31,9 @@ def test_shuffled_knowledge_is_another_querys_and_a_permutation_within_the_split
 
 
 def test_filler_has_the_same_token_length_with_the_real_tokenizer():
-    from transformers import AutoTokenizer
+    from intentkg.model_folder import resolve
 
-    from intentkg.eval.features import model_folder
-
-    tokenizer = AutoTokenizer.from_pretrained(str(model_folder("all-MiniLM-L6-v2")), local_files_only=True)
+    tokenizer = resolve("all-MiniLM-L6-v2").tokenizer()
     texts = ["query intent: used for function drying the face; product: used for event a birthday party",
              "", "shared: winter camping", "product: customer wants stay warm at 0F (-18C) nights"]
     filled = filler_knowledge(_knowledge(texts), token_counter(tokenizer))

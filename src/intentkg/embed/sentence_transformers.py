@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from intentkg.errors import ConfigError
+from intentkg.model_folder import ModelFolder
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, path: Path, device: str = "cpu", batch_size: int = 128):
+    def __init__(self, folder: ModelFolder, device: str = "cpu", batch_size: int = 128):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ConfigError("the sentence-transformers embedder needs `pip install intentkg[filter]`") from exc
-        if not (path / "modules.json").exists() and not (path / "config.json").exists():
-            raise ConfigError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json)")
-        self.path = path
-        self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        self.path = folder.path
+        try:  # the folder is checked (safetensors only); no remote code, no download
+            self.model = SentenceTransformer(str(folder.path), device=device, local_files_only=True,
+                                             trust_remote_code=False, model_kwargs={"use_safetensors": True})
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise folder.load_error(exc) from None
         self.batch_size = batch_size
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        self.model_id = path.name if path.name != "model" else path.parent.name
+        self.model_id = self.path.name if self.path.name != "model" else self.path.parent.name
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
@@ -33,5 +35,5 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load(path: Path, device: str, batch_size: int) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(path, device, batch_size)
+def load(folder: ModelFolder, device: str, batch_size: int) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(folder, device, batch_size)

@@ -163,12 +163,10 @@ def decide(results: list[dict], primary: tuple[str, str, str, str], alpha: float
 def control_inputs(data, knowledge, config) -> dict:
     """The two controls' knowledge for an evaluation's pairs, token lengths counted with the
     tokenizer of the encoder that reads the joint text (the cross-encoder's, else the bi-encoder's)."""
-    from transformers import AutoTokenizer
-
-    from intentkg.eval.features import model_folder
+    from intentkg.model_folder import resolve
 
     spec = config.cross_model if "cross" in config.encoders else config.bi_model
-    tokenizer = AutoTokenizer.from_pretrained(str(model_folder(spec)), local_files_only=True)
+    tokenizer = resolve(spec, what="encoder").tokenizer()
     return control_knowledge(knowledge, data.pairs.column("query").to_pylist(),
                              data.pairs.column("split").to_pylist(), token_counter(tokenizer), seed=0)
 

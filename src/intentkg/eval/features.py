@@ -26,16 +26,6 @@ from intentkg.embed.cache import EmbeddingCache
 from intentkg.embed.cached import DEFAULT_MODEL, CachedEmbedder, weights_hash
 from intentkg.knowledge.text import SEP
 
-def model_folder(spec: str) -> Path:
-    """The local folder of a bundled model name or a path; offline only."""
-    from intentkg.embed import bundled_model_path
-
-    path = bundled_model_path(spec) or Path(spec).expanduser()
-    if not Path(path).exists():
-        raise ConfigError(f"encoder {spec!r} is neither a bundled model nor an existing folder")
-    return Path(path)
-
-
 def quiet_transformers() -> None:
     """No per-model 'Loading weights' bars: the stage shows its own progress."""
     try:
@@ -77,14 +67,17 @@ class CrossEncoder:
                  batch_size: int = 32, max_length: int = 256):
         try:
             import torch
-            from transformers import AutoModel, AutoTokenizer
+            from transformers import AutoModel
         except ImportError as exc:
             raise ConfigError("the cross-encoder needs `pip install intentkg[train]` (torch, transformers)") from exc
+        from intentkg.model_folder import resolve
+
         quiet_transformers()
-        self.folder = model_folder(spec)
+        folder = resolve(spec, what="cross-encoder")
+        self.folder = folder.path
         self.torch, self.device = torch, device
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(self.folder), local_files_only=True, use_safetensors=True)
+        self.tokenizer = folder.tokenizer()
+        self.model = folder.load(AutoModel)
         self.model.to(device).eval()
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)

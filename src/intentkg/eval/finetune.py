@@ -16,10 +16,10 @@ import pyarrow as pa
 from intentkg.eval.config import SETTINGS, TASKS, EvalConfig
 from intentkg.eval.esci_data import EsciData
 from intentkg.eval.experiment import prediction_table, task_targets
-from intentkg.eval.features import model_folder
 from intentkg.eval.heads import balanced_weights
 from intentkg.eval.inputs import Knowledge, cross_texts
 from intentkg.eval.metrics import compare
+from intentkg.model_folder import resolve
 from intentkg.progress import bar
 
 ENCODER = "cross-finetuned"
@@ -35,13 +35,13 @@ def train_predict(texts: list[str], y: np.ndarray, train: np.ndarray, test: np.n
                   config: EvalConfig, seed: int, progress=None) -> np.ndarray:
     """Fine-tune a fresh copy of the encoder plus a linear head on ``train``; predict ``test``."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     ft = config.finetune
     torch.manual_seed(seed)
-    folder = str(model_folder(config.cross_model))
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    encoder = AutoModel.from_pretrained(folder, local_files_only=True, use_safetensors=True).to(config.device)
+    folder = resolve(config.cross_model, what="cross-encoder")
+    tokenizer = folder.tokenizer()
+    encoder = folder.load(AutoModel).to(config.device)
     head = torch.nn.Linear(encoder.config.hidden_size, n_classes).to(config.device)
     params = list(encoder.parameters()) + list(head.parameters())
     optimizer = torch.optim.AdamW(params, lr=ft.lr, weight_decay=0.01)

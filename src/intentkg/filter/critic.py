@@ -15,7 +15,8 @@ Optional ``intentkg_critic.json`` next to ``config.json`` (or at the top of form
 
 The model input is one text, ``template.format(head=..., relation=..., tail=...)`` with the relation
 written in words ("used for event"); train with :func:`critic_input` so training and scoring match.
-Weights load with ``use_safetensors=True`` and never with remote code.
+The folder is opened by :mod:`intentkg.model_folder`: safetensors only, never remote code, a
+damaged file is one line.
 """
 
 from __future__ import annotations
@@ -58,24 +59,16 @@ class _Head:
 
 
 def _load_head(folder: Path, default_task: str, device: str) -> _Head:
-    import torch  # noqa: F401  (import error surfaces here with a clear message below)
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
-    if not (folder / "config.json").exists():
-        raise ConfigError(f"critic folder {folder} has no config.json; see docs/filter.md, 'Critic folder'")
-    if not list(folder.glob("*.safetensors")):
-        raise ConfigError(f"critic folder {folder} has no .safetensors weights; save with safe_serialization")
-    from safetensors import SafetensorError
+    from intentkg.model_folder import resolve
 
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True,
-                                                                   trust_remote_code=False)
-        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        weights = ", ".join(p.name for p in folder.glob("*.safetensors"))
-        raise ConfigError(f"critic folder {folder}: cannot load its weights ({weights}): {exc} -> the file is "
-                          f"damaged or incomplete (e.g. a copy cut short); train the critic again "
-                          f"(intentkg train-critic) or copy the folder again") from None
+        checked = resolve(folder, what="critic folder")  # config.json, safetensors only, headers sound
+        model = checked.load(AutoModelForSequenceClassification)
+        tokenizer = checked.tokenizer()
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; train the critic again (intentkg train-critic) or copy the folder again") from None
     model.to(device).eval()
     labels = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
     named = {t: i for i, name in labels.items() for t in TASKS if name.lower() == t}

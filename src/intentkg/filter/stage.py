@@ -55,12 +55,10 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
     config = with_generated_relations(ws, config)
     needs_embedder = config.similarity.enabled or config.dedup.semantic
     if needs_embedder:  # the model's files are part of the fingerprint; loading waits until scoring
-        from intentkg.embed import bundled_model_path, load_embedder
+        from intentkg.embed import load_embedder
+        from intentkg.model_folder import resolve
 
-        model_path = bundled_model_path(config.similarity.embedder) or Path(config.similarity.embedder).expanduser()
-        if not model_path.exists():
-            load_embedder(config.similarity.embedder)  # raises, saying what to give instead
-        refs.append(model_path)
+        refs.append(resolve(config.similarity.embedder, what="embedder", require=()).path)  # raises, saying why
     if config.critic.path is not None:
         refs.append(config.critic.path)
     funnel = None

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from intentkg.llm.model_files import path_hash
 from intentkg.llm.protocol import ModelInfo
-
-WEIGHT_PATTERNS = ("*.safetensors", "*.json", "*.model", "*.txt", "*.jinja")
+from intentkg.model_folder import FOLDER_FILES, resolve
 
 
 class HFFolderModel:
@@ -15,14 +14,12 @@ class HFFolderModel:
     @property
     def tokenizer(self):
         if self._tokenizer is None:
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), trust_remote_code=False)
+            self._tokenizer = resolve(self.path, what="model").tokenizer()
         return self._tokenizer
 
     def info(self) -> ModelInfo:
         if self._info is None:
             chat = self._chat if self._chat is not None else bool(getattr(self.tokenizer, "chat_template", None))
             self._info = ModelInfo(backend=self.name, model_id=self.model,
-                                   model_hash=path_hash(self.path, WEIGHT_PATTERNS), chat=chat, path=str(self.path))
+                                   model_hash=path_hash(self.path, FOLDER_FILES), chat=chat, path=str(self.path))
         return self._info

@@ -1,8 +1,8 @@
 """Hugging Face transformers: any local causal LM (a Hub name or a folder with safetensors weights).
 
-Weights are loaded only from safetensors and never with ``trust_remote_code``, so loading a model
-runs no code from the model's repository. A model whose tokenizer has a chat template gets chat
-prompts (``chat=None`` detects it). Each sample is generated on its own with its own seed, so an
+The folder is found and opened by :mod:`intentkg.model_folder`: weights only from safetensors and
+never with ``trust_remote_code``, so loading a model runs no code from the model's repository. A
+model whose tokenizer has a chat template gets chat prompts (``chat=None`` detects it). Each sample is generated on its own with its own seed, so an
 answer does not depend on which requests share a batch. Per-token log-probabilities come from the
 raw logits (before temperature and top-k/p).
 """
@@ -11,31 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 from typing import Any, Sequence
 
-from intentkg.errors import ConfigError
-from intentkg.llm.hf_folder import WEIGHT_PATTERNS, HFFolderModel
+from intentkg.llm.hf_folder import HFFolderModel
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
 from intentkg.llm.registry import register
+from intentkg.model_folder import resolve
 from intentkg.threads import torch_threads
-
-
-
-def local_model_dir(model: str, revision: str | None = None) -> Path:
-    """A folder holding the model: the path itself, or its Hub snapshot (safetensors and configs only)."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    if path.exists() or model.startswith((".", "/", "~")):
-        raise ConfigError(f"model {model!r}: expected a folder with config.json and *.safetensors")
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo_id=model, revision=revision, allow_patterns=list(WEIGHT_PATTERNS)))
-    except Exception as exc:  # offline without a cached copy, unknown repo, gated repo
-        raise ConfigError(f"model {model!r}: cannot get it from the Hugging Face Hub "
-                          f"(set HF_HUB_OFFLINE=0 and log in, or give a local folder): {exc}") from exc
 
 
 @register("transformers")
@@ -46,10 +28,8 @@ class TransformersBackend(HFFolderModel):
     def __init__(self, model: str, device: str = "cpu", dtype: str = "auto", chat: bool | None = None,
                  revision: str | None = None, threads: int | None = None):
         self.model, self.device, self.dtype, self.revision, self.threads = model, device, dtype, revision, threads
-        self.path = local_model_dir(model, revision)
-        if not any(self.path.glob("*.safetensors")):
-            raise ConfigError(f"model {model!r} ({self.path}): no *.safetensors weights; intentkg does not load "
-                              f"pickled (.bin) weights")
+        self.folder = resolve(model, revision, what="model")
+        self.path = self.folder.path
         self._chat = chat
         self._tokenizer = None
         self._model = None
@@ -62,8 +42,7 @@ class TransformersBackend(HFFolderModel):
         from transformers import AutoModelForCausalLM
 
         dtype: Any = self.dtype if self.dtype == "auto" else getattr(torch, self.dtype)
-        model = AutoModelForCausalLM.from_pretrained(str(self.path), trust_remote_code=False, use_safetensors=True,
-                                                     dtype=dtype)
+        model = self.folder.load(AutoModelForCausalLM, dtype=dtype)
         device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
         self._model = model.to(device).eval()
 

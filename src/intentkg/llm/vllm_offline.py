@@ -16,7 +16,7 @@ from intentkg.errors import ConfigError
 from intentkg.llm.hf_folder import HFFolderModel
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
 from intentkg.llm.registry import register
-from intentkg.llm.transformers_backend import local_model_dir
+from intentkg.model_folder import resolve
 
 
 def vllm_available() -> tuple[bool, str]:
@@ -48,7 +48,7 @@ class VllmOfflineBackend(HFFolderModel):
         if not ok:
             raise ConfigError(f"the vllm backend cannot run here: {why}")
         self.model, self.revision = model, revision
-        self.path = local_model_dir(model, revision)
+        self.path = resolve(model, revision, what="model").path
         self.engine_args = dict(gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
                                 tensor_parallel_size=tensor_parallel_size, dtype=dtype, load_format=load_format,
                                 **(engine_args or {}))
