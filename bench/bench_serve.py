@@ -1,13 +1,20 @@
-"""Serving benchmark, loopback only, bounded in count and time.
+"""Serving benchmark (issue 17 item 5), loopback only, bounded in count and time.
 
-    .venv/bin/python bench/bench_serve.py                 # latency/throughput ladder + fixed-rate run (~1.5 min)
-    .venv/bin/python bench/bench_serve.py --soak 600      # plus a 10-minute soak with a refresh in the middle
-    .venv/bin/python bench/bench_serve.py --redis          # the same against a local redis-server
+    .venv/bin/python bench/bench_serve.py                # rounds + ladder + open loop + 2 workers (~4 min)
+    .venv/bin/python bench/bench_serve.py --soak 600     # plus a 10-minute soak with a refresh in the middle
+    .venv/bin/python bench/bench_serve.py --redis        # the API on a local redis-server instead of SQLite
 
-Baseline, measured in the same run: a raw store GET of the same keys (SQLiteStore.get in process,
-or one Redis GET over loopback), with no HTTP and no API around it. Load comes from `wrk` (Debian
-package) at fixed connection counts, and from an open-loop asyncio client at a fixed request rate
-(latency is measured from the scheduled send time, so queueing shows).
+Measured in one run, in alternating rounds (median and min-max over rounds; the load average is
+printed before and after): cached hits of the API (``intentkg serve run``, one worker: the raw ASGI
+fast path on Granian, and the same app on uvicorn) against two bare constant ASGI apps
+(bench/constant_asgi.py) - uvicorn + httptools (the issue's reference) and Granian (the constant
+endpoint of our own stack). Every request of the API is a hit on one of 200,000 keys, picked at
+random (the PII scrub of a new query is paid as in production). Closed loop: `wrk` (Debian package
+wrk) at 1, 4, 16 and 64 connections; its CPU use is printed beside the server's, to show that the
+generator is not the bottleneck. Open loop: `h2load` (Debian package nghttp2-client), 50 keep-alive
+connections each sending a request every 10 ms (5,000 req/s), latency per request from its log;
+a connection's next request is late only when its last one took over 10 ms, which fails the goal
+anyway. Then the API with ``--workers 2``. Needs: apt-get install wrk nghttp2-client.
 """
 
 from __future__ import annotations
@@ -79,9 +86,33 @@ end
 """
 
 
-def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, timeout=seconds + 30).stdout
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children (a server's workers)."""
+    import psutil
+
+    total = 0.0
+    parent = psutil.Process(pid)
+    for proc in [parent, *parent.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def wrk(url: str, connections: int, seconds: int, script: Path | None, server_pid: int | None = None) -> dict:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = _cpu_s(server_pid) if server_pid else 0.0
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *(["-s", str(script)] if script else []),
+               url]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / seconds
+    server_cpu = (_cpu_s(server_pid) - server_before) / seconds if server_pid else float("nan")
+
     def ms(label):
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
         if not m:
@@ -92,7 +123,27 @@ def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {"connections": connections, "rps": rps, "p50_ms": ms("50"), "p99_ms": ms("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else ""}
+            "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else "",
+            "wrk_cpu": round(wrk_cpu, 2), "server_cpu": round(server_cpu, 2)}
+
+
+def h2load(url: str, paths: list[str], rate: int, seconds: int, work: Path, clients: int = 50) -> dict:
+    """Open loop at ``rate`` req/s: ``clients`` connections, each at rate / clients req/s."""
+    uris, log = work / "uris.txt", work / "h2load.log"
+    uris.write_text("".join(url + p + "\n" for p in paths))
+    log.unlink(missing_ok=True)
+    out = subprocess.run(["h2load", "--h1", "-c", str(clients), "-t", "1", "--rps", str(rate // clients), "-D",
+                          str(seconds), "--warm-up-time", "1", "-i", str(uris), f"--log-file={log}"],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    rows = [line.split("\t") for line in log.read_text().splitlines() if line.strip()]
+    status = np.array([int(r[1]) for r in rows])
+    micros = np.array([int(r[2]) for r in rows]) / 1000
+    starts = np.array([int(r[0]) for r in rows]) / 1e6
+    span = (starts.max() - starts.min()) if len(starts) > 1 else float("nan")
+    failed = re.search(r"requests: .*?(\d+) failed", out)
+    return {"rate": rate, "requests": len(rows), "achieved_rps": len(rows) / span, "errors": int((status != 200).sum())
+            + (int(failed.group(1)) if failed else 0), "p50_ms": float(np.percentile(micros, 50)),
+            "p99_ms": float(np.percentile(micros, 99)), "max_ms": float(micros.max())}
 
 
 async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> tuple[int, bytes]:
@@ -145,15 +196,54 @@ async def fixed_rate(url: str, rate: float, seconds: float, on_half=None, worker
             "p50_ms": float(np.percentile(arr, 50)), "p99_ms": float(np.percentile(arr, 99))}
 
 
+def _start(command: list[str], log: Path, cwd: Path | None = None) -> subprocess.Popen:
+    handle = open(log, "wb")  # a file, not a pipe nobody reads: a full pipe blocks the server
+    return subprocess.Popen(command, cwd=cwd, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), stdout=handle,
+                            stderr=subprocess.STDOUT)
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not start in {seconds:.0f} s")
+
+
+def _stats(values: list[float]) -> str:
+    return f"{np.median(values):,.3g} ({min(values):,.3g}-{max(values):,.3g})"
+
+
+def _goal(name: str, values: list[float], goal: float, higher: bool = True) -> str:
+    value = float(np.median(values))
+    met = value >= goal if higher else value <= goal
+    return f"GOAL {name}: median {_stats(values)}, goal {'>=' if higher else '<='} {goal:g}: {'MET' if met else 'NOT MET'}"
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis", action="store_true", help="use a local redis-server as the store")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the c=16 comparison")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rate", type=int, default=5000, help="open-loop request rate")
     parser.add_argument("--soak", type=int, default=0, help="soak seconds at --soak-rate (0 = skip)")
     parser.add_argument("--soak-rate", type=float, default=200)
-    parser.add_argument("--rate", type=float, default=1000)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed: apt-get install wrk")
+    for tool, package in (("wrk", "wrk"), ("h2load", "nghttp2-client")):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is not installed: apt-get install {package}")
+    print(f"start: {_load()} on {os.cpu_count()} cores", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     redis_proc, redis_url = None, None
     if args.redis:
@@ -168,79 +258,150 @@ def main() -> None:
     t = time.perf_counter()
     writer.write_snapshot(_items(0))
     print(f"snapshot of {KEYS:,} keys written in {time.perf_counter() - t:.1f} s", flush=True)
-    baseline = raw_get(store)
-    print("raw store GET (baseline):", json.dumps(baseline), flush=True)
-
-    port = _port()
-    command = [sys.executable, "-m", "intentkg.cli.main", "serve", "run", "-w", str(work), "--port", str(port)]
-    if redis_url:
-        command += ["--redis", redis_url]
-    server_log = open(work / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe blocks the server
-    server = subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
-                              stdout=server_log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    for _ in range(200):
-        try:
-            httpx.get(url + "/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    baseline = raw_get(store, 2.0)
+    store.close()
+    print("raw store GET in process:", json.dumps(baseline), flush=True)
     script = work / "keys.lua"
     script.write_text(WRK_SCRIPT.replace("KEYMAX", str(KEYS - 1)))
+    python = sys.executable
+    api = [python, "-m", "intentkg.cli.main", "serve", "run", "-w", str(work)] + (
+        ["--redis", redis_url] if redis_url else [])
+    servers = {  # name -> (command, path to request, wrk script)
+        "uvicorn constant": ([python, "-m", "uvicorn", "constant_asgi:app", "--http", "httptools", "--loop", "uvloop",
+                              "--log-level", "warning", "--app-dir", str(ROOT / "bench"), "--port"], "/", None),
+        "granian constant": ([python, "-m", "granian", "--interface", "asgi", "--http", "1", "--no-ws", "--log-level",
+                              "warning", "--working-dir", str(ROOT / "bench"), "constant_asgi:app", "--port"], "/", None),
+        "ours granian": (api + ["--server", "granian", "--port"], "/v1/knowledge/query?q=query%201", script),
+        "ours uvicorn": (api + ["--server", "uvicorn", "--port"], "/v1/knowledge/query?q=query%201", script),
+    }
+    running: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
-        ladder = []
-        for connections in (1, 4, 16, 64):
-            result = wrk(url, connections, 8, script)
-            ladder.append(result)
-            print("wrk:", json.dumps(result), flush=True)
-        fixed = asyncio.run(fixed_rate(url, args.rate, 10))
-        print("fixed rate:", json.dumps(fixed), flush=True)
-        best = max(r["rps"] for r in ladder)
-        print(f"\nstore: {'redis' if redis_url else 'sqlite (embedded)'}")
-        print(f"raw GET: {baseline['ops_per_s']:,.0f} ops/s, p99 {baseline['p99_ms']:.3f} ms")
-        for r in ladder:
-            print(f"HTTP c={r['connections']:>3}: {r['rps']:>8,.0f} req/s  p50 {r['p50_ms']:.2f} ms  "
-                  f"p99 {r['p99_ms']:.2f} ms  non-2xx {r['non_2xx']}")
-        print(f"fixed {fixed['rate']:.0f} req/s: achieved {fixed['achieved_rps']:,.0f}, p50 {fixed['p50_ms']:.2f} ms, "
-              f"p99 {fixed['p99_ms']:.2f} ms, errors {fixed['errors']}")
-        print(f"throughput ratio (best HTTP / raw GET): {best / baseline['ops_per_s']:.3f}")
+        for name, (command, path, _) in servers.items():
+            port = _port()
+            log = work / f"{name.replace(' ', '-')}.log"
+            process = _start(command + [str(port)], log)
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url + path, process, log)
+            running[name] = (process, url)
+        for name, (_, url) in running.items():  # warm up: the first requests load code and caches
+            wrk(url, 16, 2, servers[name][2])
+        rounds: dict[str, list[dict]] = {name: [] for name in servers}
+        for r in range(args.rounds):
+            for name, (process, url) in running.items():
+                result = wrk(url, 16, args.seconds, servers[name][2], process.pid)
+                rounds[name].append(result)
+                print(f"round {r + 1} {name}:", json.dumps(result), flush=True)
+        ours_pid, ours_url = running["ours granian"]
+        ladder = [wrk(ours_url, c, args.seconds, script, ours_pid.pid) for c in (1, 4, 64)]
+        for result in ladder:
+            print("ours granian ladder:", json.dumps(result), flush=True)
+        rng = random.Random(3)
+        paths = [f"/v1/knowledge/query?q=query%20{rng.randrange(KEYS)}" for _ in range(20_000)]
+        open_loop = {name: h2load(running[name][1], paths if name.startswith("ours") else ["/"], args.rate, 10, work)
+                     for name in ("granian constant", "ours granian")}
+        for name, result in open_loop.items():
+            print(f"open loop {name}:", json.dumps(result), flush=True)
+        for name in [n for n in running if n != "ours granian"]:
+            process, _ = running.pop(name)
+            process.terminate()
+            process.wait(timeout=20)
+
+        port = _port()
+        log = work / "ours-2-workers.log"
+        process = _start(api + ["--workers", "2", "--port", str(port)], log)
+        url2 = f"http://127.0.0.1:{port}"
+        _wait_ready(url2 + "/health", process, log)
+        running["ours granian 2 workers"] = (process, url2)
+        wrk(url2, 16, 2, script)
+        two = [wrk(url2, c, args.seconds, script, process.pid) for c in (16, 64)]
+        for result in two:
+            print("ours granian 2 workers:", json.dumps(result), flush=True)
+        import httpx
+
+        merged = httpx.get(url2 + "/metrics").json()
+
+        print(f"\nend of load: {_load()}")
+        print(f"store: {'redis' if redis_url else 'sqlite (embedded)'}; raw GET {baseline['ops_per_s']:,.0f} ops/s")
+        print(f"{'c=16, ' + str(args.rounds) + ' rounds':<22} {'req/s median (min-max)':>32} {'p99 ms':>18} "
+              f"{'wrk cpu':>8} {'server cpu':>10}")
+        for name, results in rounds.items():
+            print(f"{name:<22} {_stats([x['rps'] for x in results]):>32} {_stats([x['p99_ms'] for x in results]):>18} "
+                  f"{np.median([x['wrk_cpu'] for x in results]):>8.2f} {np.median([x['server_cpu'] for x in results]):>10.2f}")
+        for result in ladder:
+            print(f"ours granian c={result['connections']:>3}: {result['rps']:>9,.0f} req/s  p50 {result['p50_ms']:.2f} ms"
+                  f"  p99 {result['p99_ms']:.2f} ms  non-2xx {result['non_2xx']}")
+        for result in two:
+            print(f"ours granian, 2 workers, c={result['connections']:>3}: {result['rps']:>9,.0f} req/s  "
+                  f"p99 {result['p99_ms']:.2f} ms  non-2xx {result['non_2xx']}")
+        print(f"2 workers: /metrics sums {merged['background']['workers']} workers, "
+              f"{sum(merged['requests'].values()):,} requests counted")
+        for name, result in open_loop.items():
+            print(f"open loop {result['rate']:,} req/s {name}: achieved {result['achieved_rps']:,.0f}, "
+                  f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.1f} ms, "
+                  f"errors {result['errors']}")
+        ours = [x["rps"] for x in rounds["ours granian"]]
+        ratio_uvicorn = [o / c["rps"] for o, c in zip(ours, rounds["uvicorn constant"])]
+        ratio_own = [o / c["rps"] for o, c in zip(ours, rounds["granian constant"])]
+        ratio_generator = [x["wrk_cpu"] for x in rounds["granian constant"]]
+        print(f"generator: wrk used {_stats(ratio_generator)} of a core against the fastest bare app "
+              f"(1.0 would mean wrk, not the server, is the limit)")
+        print(f"ours on uvicorn / uvicorn constant: "
+              f"{_stats([o['rps'] / c['rps'] for o, c in zip(rounds['ours uvicorn'], rounds['uvicorn constant'])])}")
+        print(f"2 workers / 1 worker at c=16: {two[0]['rps'] / float(np.median(ours)):.2f}")
+        errors = sum(x["non_2xx"] for rs in rounds.values() for x in rs) + sum(x["non_2xx"] for x in ladder + two) \
+            + sum(r["errors"] for r in open_loop.values())
+        print(_goal("cached hit / bare uvicorn+httptools constant (c=16)", ratio_uvicorn, 1.0))
+        print(_goal("cached hit / bare constant on our stack, Granian (c=16)", ratio_own, 0.8))
+        print(_goal("p99 ms at 16 connections", [x["p99_ms"] for x in rounds["ours granian"]], 2.0, higher=False))
+        print(_goal(f"p99 ms at {args.rate:,} req/s open loop", [open_loop["ours granian"]["p99_ms"]], 2.0,
+                    higher=False))
+        print(f"errors (non-2xx, failed) over every run: {errors}")
         if args.soak:
-            rss = [_rss_mb(server.pid)]
-            samples = []
-
-            def swap():
-                t0 = time.perf_counter()
-                writer.write_snapshot(_items(1))
-                samples.append(("refresh_s", time.perf_counter() - t0))
-
-            async def soak():
-                async def sample():
-                    while True:
-                        await asyncio.sleep(10)
-                        rss.append(_rss_mb(server.pid))
-                sampler = asyncio.create_task(sample())
-                result = await fixed_rate(url, args.soak_rate, args.soak, on_half=swap)
-                sampler.cancel()
-                return result
-
-            result = asyncio.run(soak())
-            rss.append(_rss_mb(server.pid))
-            print("soak:", json.dumps(result), flush=True)
-            print(f"soak {args.soak} s at {args.soak_rate:.0f} req/s with a refresh at the middle "
-                  f"({dict(samples).get('refresh_s', float('nan')):.1f} s to write and swap): errors {result['errors']}, "
-                  f"p99 {result['p99_ms']:.2f} ms, server RSS start {rss[0]:.0f} MB / max {max(rss):.0f} MB / "
-                  f"end {rss[-1]:.0f} MB")
+            soak(running["ours granian"][0].pid, ours_url, writer, args.soak, args.soak_rate)
+        print(f"end: {_load()}")
     finally:
-        log = (work / "server.log").read_text(errors="replace")
-        if log.strip():
-            print("server log (last lines):\n" + "\n".join(log.splitlines()[-5:]))
-        server.terminate()
-        server.wait(timeout=10)
+        for name, (process, _) in running.items():
+            process.terminate()
+            process.wait(timeout=20)
         if redis_proc:
             redis_proc.terminate()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def soak(pid: int, url: str, writer, seconds: int, rate: float) -> None:
+    """``seconds`` at ``rate`` req/s (open loop, every answer checked), a refresh written and swapped in
+    at the middle, the server's RSS (workers included) sampled every 10 s."""
+    import psutil
+
+    def rss() -> float:
+        parent = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+
+    samples, refresh = [rss()], {}
+
+    def swap():
+        t0 = time.perf_counter()
+        writer.write_snapshot(_items(1))
+        refresh["s"] = time.perf_counter() - t0
+
+    async def run():
+        async def sample():
+            while True:
+                await asyncio.sleep(10)
+                samples.append(rss())
+        sampler = asyncio.create_task(sample())
+        result = await fixed_rate(url, rate, seconds, on_half=swap)
+        sampler.cancel()
+        return result
+
+    result = asyncio.run(run())
+    samples.append(rss())
+    first, second = samples[: len(samples) // 2], samples[len(samples) // 2:]
+    print("soak:", json.dumps(result), flush=True)
+    print(f"soak {seconds} s at {rate:.0f} req/s with a refresh at the middle ({refresh.get('s', float('nan')):.1f} s "
+          f"to write and swap): errors {result['errors']}, p99 {result['p99_ms']:.2f} ms, server RSS start "
+          f"{samples[0]:.0f} MB, max {max(samples):.0f} MB, end {samples[-1]:.0f} MB; median of the first half "
+          f"{np.median(first):.0f} MB, of the second {np.median(second):.0f} MB")
 
 
 if __name__ == "__main__":

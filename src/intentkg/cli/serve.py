@@ -44,40 +44,41 @@ def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, pr
 def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
             host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
             port: int = typer.Option(8000, help="Port."),
-            workers: int = typer.Option(1, help="uvicorn worker processes."),
+            workers: int = typer.Option(1, min=1, help="Worker processes (each its own app; metrics summed)."),
+            server: str = typer.Option("granian", help="HTTP server: granian (Rust, the fast one) or uvicorn."),
             experiment_id: Optional[str] = typer.Option(
                 None, "--experiment", help="Run an A/B test of knowledge on/off under this experiment id "
                                            "(units named by ?unit_id= or X-Intentkg-Unit; docs/experiment.md)."),
             knowledge_share: float = typer.Option(
                 0.5, min=0.0, max=1.0, help="With --experiment: the share of units that get knowledge."),
-            per_client_per_minute: int = typer.Option(60, help="Misses one client may queue a minute.")) -> None:
-    """Run the HTTP API (FastAPI + uvicorn); OpenAPI docs at /docs (offline)."""
-    import uvicorn
+            per_client_per_minute: int = typer.Option(60, help="Misses one client may queue a minute (per worker).")
+            ) -> None:
+    """Run the HTTP API (a raw ASGI fast path in front of FastAPI, on Granian or uvicorn); OpenAPI docs
+    at /docs (offline)."""
+    from intentkg.serve import server as api_server
+    from intentkg.serve.runtime import open_store
 
-    from intentkg.serve.app import create_app
-    from intentkg.serve.miss_admission import MissAdmission
-    from intentkg.serve.runtime import client_salt, open_store
-
-    store, _, queue = open_store(workspace, redis, prefix)
-    if store.version() is None:
+    if server not in api_server.SERVERS:
+        raise typer.BadParameter(f"use one of {', '.join(api_server.SERVERS)}", param_hint="--server")
+    store, _, _ = open_store(workspace, redis, prefix)
+    empty = store.version() is None
+    store.close()  # workers open their own: a connection must not cross a fork
+    if empty:
         console.print("[yellow]the cache is empty: run `intentkg serve precompute` first; "
                       "every request will be a queued miss[/]")
-    experiment = None
     if experiment_id:
         from intentkg.serve.arms import Arms
-        from intentkg.serve.experiment import ServingExperiment
-        from intentkg.serve.exposure_log import ExposureLog, exposure_folder
+        from intentkg.serve.exposure_log import exposure_folder
 
         try:
-            arms = Arms(experiment_id, knowledge_share)
+            Arms(experiment_id, knowledge_share)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--experiment") from exc
-        experiment = ServingExperiment(arms, ExposureLog(exposure_folder(workspace)))
         console.print(f"experiment {experiment_id}: {knowledge_share:.0%} of units get knowledge; exposures -> "
                       f"{exposure_folder(workspace)}")
-    admission = MissAdmission(per_client_per_minute, salt=client_salt(workspace))
-    app = create_app(store, queue, experiment=experiment, admission=admission)
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if workers > 1 else None)
+    settings = api_server.ServeSettings(str(Path(workspace).resolve()), redis, prefix, experiment_id, knowledge_share,
+                                        per_client_per_minute)
+    api_server.run(settings, host, port, workers, server)
 
 
 @app.command("refresh")

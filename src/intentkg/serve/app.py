@@ -4,7 +4,9 @@ evaluation's lookup (exact, else embedding-nearest KG heads, else on-demand know
 products the logs and catalogue know have their nearest-neighbour fallback precomputed (tier 1),
 so only keys never seen before miss.
 Handlers are async and call the store directly: a GET is microseconds (an immutable SQLite file,
-or one loopback Redis round trip), cheaper than a hop to the thread pool.
+or one loopback Redis round trip), cheaper than a hop to the thread pool. ``create_app`` returns the
+FastAPI app behind a raw ASGI fast path (:mod:`intentkg.serve.fast_path`) that answers the
+knowledge GETs without the framework; both call :mod:`intentkg.serve.answers`.
 
     GET /v1/knowledge/query?q=winter+camping+gear
     GET /v1/knowledge/product/{product_id}
@@ -16,20 +18,19 @@ or one loopback Redis round trip), cheaper than a hop to the thread pool.
 Each response reads one pinned snapshot (``store.view()``), so a /pair answer never mixes two.
 Misses are queued only when :mod:`intentkg.serve.miss_admission` admits the key and the client's
 rate. The background loop (flush misses, flush exposures) survives failures; its health
-is in /health and /metrics. Every 4xx/5xx is counted by endpoint and status.
+is in /health and /metrics. Every 4xx/5xx is counted by endpoint and status. With ``metrics_dir``
+(several worker processes) each worker writes its counts there and the metrics pages sum them
+(:mod:`intentkg.serve.worker_metrics`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-import time
-from collections.abc import Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from fastapi import Header, HTTPException, Query, Request
+from fastapi import Header, Query, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -38,15 +39,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intentkg import __version__
 from intentkg.pii import prepare as prepare_scrubber
-from intentkg.serve.health import LoopHealth, log
-from intentkg.serve.keys import MAX_QUERY_CHARS, decode, product_key, query_cache_key
+from intentkg.serve.answers import KnowledgeAnswers, PairText
 from intentkg.serve.experiment import UNIT_HEADER, ServingExperiment
+from intentkg.serve.fast_path import FastPath
+from intentkg.serve.health import LoopHealth, log
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.miss_admission import MissAdmission
-from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
+from intentkg.serve.store import KnowledgeStore, MissQueue
+from intentkg.serve.worker_metrics import WorkerFiles
 
-PRODUCT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
-PairText = Callable[[dict | None, dict | None], str]
 UNIT_PARAM = Query(None, description="A user or session id; with an experiment configured it picks the arm.")
 UNIT_HEADER_PARAM = Header(None, alias=UNIT_HEADER)
 
@@ -57,29 +58,30 @@ def default_pair_text(query_value: dict | None, product_value: dict | None) -> s
     return pair_text(query_value, product_value)
 
 
-def _query_param(q: str) -> str:
-    if not q.strip():
-        raise HTTPException(status_code=400, detail="q is empty: pass the search query, e.g. ?q=winter+camping")
-    if len(q) > MAX_QUERY_CHARS:
-        raise HTTPException(status_code=400, detail=f"q is longer than {MAX_QUERY_CHARS} characters")
-    return q
-
-
-def _product_param(product_id: str) -> str:
-    if not PRODUCT_ID.fullmatch(product_id):  # not match(): "$" would let a trailing newline through
-        raise HTTPException(status_code=400,
-                            detail="product_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
-    return product_id
-
-
 def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText = default_pair_text,
                flush_every: float = 1.0,
                experiment: ServingExperiment | None = None,
-               admission: MissAdmission | None = None) -> FastAPIOffline:
+               admission: MissAdmission | None = None,
+               metrics_dir: str | Path | None = None) -> FastPath:
     prepare_scrubber()  # load Presidio now, not inside the first request that holds a digit
     metrics = Metrics()
     health = LoopHealth()
     admission = admission or MissAdmission()
+    answers = KnowledgeAnswers(store, queue, metrics, admission, pair_text, experiment)
+    workers = WorkerFiles(metrics_dir) if metrics_dir is not None else None
+
+    def background_health() -> dict[str, Any]:
+        return {"steps": health.snapshot(), "failing": health.failing, "misses_held_in_memory": queue.held(),
+                "misses_refused": {**admission.refused, "queue_full": queue.refused_full}}
+
+    def all_workers() -> tuple[Metrics, dict[str, Any]]:
+        """This process's counts, or every worker's summed when there are several."""
+        if workers is None:
+            return metrics, background_health()
+        return workers.merged(metrics, background_health())
+
+    def write_worker_file() -> None:
+        workers.write(metrics, background_health())
 
     @asynccontextmanager
     async def lifespan(app):
@@ -89,7 +91,11 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText =
                 await asyncio.to_thread(health.run, "flush", queue.flush)
                 if experiment is not None:
                     await asyncio.to_thread(health.run, "exposure_log", experiment.log.flush)
+                if workers is not None:
+                    await asyncio.to_thread(health.run, "worker_metrics", write_worker_file)
 
+        if workers is not None:
+            write_worker_file()  # this worker counts from the start
         task = asyncio.create_task(background())
         try:
             yield
@@ -98,6 +104,8 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText =
             health.run("flush", queue.flush)
             if experiment is not None:
                 health.run("exposure_log", experiment.log.flush)
+            if workers is not None:
+                health.run("worker_metrics", write_worker_file)
 
     app = FastAPIOffline(title="intentkg knowledge API", version=__version__, lifespan=lifespan,
                          description="Purchase-intention knowledge for queries, products and (query, product) "
@@ -125,95 +133,45 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText =
         metrics.error(endpoint_of(request), 500)
         return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
-    def lookup(view: SnapshotReader, key: str, client: str) -> tuple[str | None, str, dict[str, Any]]:
-        """(cached JSON text or None, hit|miss, extra fields), from one snapshot; a miss is queued
-        when admitted (its nearest fallback, if any, is the refresh job's to compute)."""
-        value = view.get(key)
-        if value is not None:
-            return value, "hit", {}
-        queued = admission.admit(key, client)
-        if queued:
-            queue.add(key, client)
-        return None, "miss", {"queued": queued}
-
-    def arm_of(unit_id: str | None, header: str | None):
-        return experiment.assign(unit_id or header) if experiment is not None else None
-
-    def client_of(request: Request) -> str:
-        return admission.client_id(request.client.host if request.client else None)
-
-    def answer(request: Request, endpoint: str, key: str, started: float, unit=None) -> Response:
-        view = store.view()
-        value, outcome, extra = lookup(view, key, client_of(request))
-        head = {"key": key, "outcome": outcome, "queued": False, "version": view.version, **extra}
-        if experiment is not None:
-            head["arm"] = unit[1].arm if unit is not None else None
-        if unit is not None:
-            experiment.record(unit, endpoint, key, outcome)
-            if not unit[1].knowledge:  # control: looked up and logged, but not shown
-                value, head["outcome"] = None, "withheld"
-        # the cached entry is already JSON: splice it in instead of decoding and re-encoding it
-        body = json.dumps(head, ensure_ascii=False)[:-1] + ',"entry":' + (value or "null") + "}"
-        metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
-        return Response(content=body, media_type="application/json")
+    def host_of(request: Request) -> str | None:
+        return request.client.host if request.client else None
 
     @app.get("/v1/knowledge/query", summary="Intentions for a search query", name="query")
     async def knowledge_for_query(request: Request,
                                   q: str = Query(..., description="The search query as typed; PII is scrubbed."),
                                   unit_id: str | None = UNIT_PARAM, unit_header: str | None = UNIT_HEADER_PARAM):
-        started = time.perf_counter()
-        q, unit = _query_param(q), arm_of(unit_id, unit_header)
-        return answer(request, "query", query_cache_key(q), started, unit)
+        return Response(content=answers.query(q, unit_id, unit_header, host_of(request)),
+                        media_type="application/json")
 
     @app.get("/v1/knowledge/product/{product_id}", summary="Intentions for a product", name="product")
     async def knowledge_for_product(request: Request, product_id: str, unit_id: str | None = UNIT_PARAM,
                                     unit_header: str | None = UNIT_HEADER_PARAM):
-        started = time.perf_counter()
-        product_id, unit = _product_param(product_id), arm_of(unit_id, unit_header)
-        return answer(request, "product", product_key(product_id), started, unit)
+        return Response(content=answers.product(product_id, unit_id, unit_header, host_of(request)),
+                        media_type="application/json")
 
     @app.get("/v1/knowledge/pair", summary="Knowledge text for a (query, product) pair", name="pair")
     async def knowledge_for_pair(request: Request, q: str = Query(...), product_id: str = Query(...),
                                  unit_id: str | None = UNIT_PARAM, unit_header: str | None = UNIT_HEADER_PARAM):
-        started = time.perf_counter()
-        q, product_id, unit = _query_param(q), _product_param(product_id), arm_of(unit_id, unit_header)
-        view, client = store.view(), client_of(request)  # both halves from the same snapshot
-        query_value, query_outcome, extra = lookup(view, query_cache_key(q), client)
-        product_value, product_outcome, _ = lookup(view, product_key(product_id), client)
-        extra.pop("queued", None)
-        query_value = decode(query_value) if query_value else None
-        product_value = decode(product_value) if product_value else None
-        outcome = "hit" if query_outcome == "hit" and product_outcome == "hit" else (
-            "partial" if "hit" in (query_outcome, product_outcome) else query_outcome)
-        arm, withheld = ({"arm": None} if experiment is not None else {}), False
-        if unit is not None:
-            experiment.record(unit, "pair", query_cache_key(q) + " " + product_key(product_id), outcome)
-            arm, withheld = {"arm": unit[1].arm}, not unit[1].knowledge
-            if withheld:  # control: looked up and logged, but not shown
-                outcome, extra = "withheld", {}
-        metrics.observe("pair", (time.perf_counter() - started) * 1000, outcome)
-        return {"query_outcome": query_outcome, "product_outcome": product_outcome, "version": view.version,
-                "text": "" if withheld else pair_text(query_value, product_value), **arm, **extra}
-
-    def background_health() -> dict[str, Any]:
-        return {"steps": health.snapshot(), "failing": health.failing, "misses_held_in_memory": queue.held(),
-                "misses_refused": {**admission.refused, "queue_full": queue.refused_full}}
+        return answers.pair(q, product_id, unit_id, unit_header, host_of(request))
 
     @app.get("/health", summary="Liveness, the live snapshot version and the background loop's health")
     async def health_page():
         version = store.version()
+        background = all_workers()[1]
         problems = ([store.problem] if store.problem else []) + [
-            f"background step {name!r} is failing: {health.snapshot()[name]['last_error']}"
-            for name in health.failing]
+            f"background step {name!r} is failing: {background['steps'][name]['last_error']}"
+            for name in background["failing"]]
         status = "empty" if not version else ("degraded" if problems else "ok")
-        return {"status": status, "version": version, "problems": problems, "background": background_health()}
+        return {"status": status, "version": version, "problems": problems, "background": background}
 
     @app.get("/metrics", summary="Hit rate, latency histogram, errors by status, background loop (JSON)")
     async def metrics_json():
-        return {**metrics.snapshot(), "background": background_health()}
+        total, background = all_workers()
+        return {**total.snapshot(), "background": background}
 
     @app.get("/metrics/prometheus", response_class=PlainTextResponse, summary="Metrics in Prometheus text format")
     async def metrics_prometheus():
-        return metrics.prometheus(background_health())
+        total, background = all_workers()
+        return total.prometheus(background)
 
-    return app
+    return FastPath(app, answers)

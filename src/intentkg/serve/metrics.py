@@ -1,4 +1,7 @@
-"""Request metrics: hit rate by endpoint and a latency histogram, as JSON or Prometheus text."""
+"""Request metrics: hit rate by endpoint and a latency histogram, as JSON or Prometheus text.
+
+With several worker processes each counts its own; :meth:`Metrics.state` is the plain form a worker
+writes out and :meth:`Metrics.merged` sums such states (:mod:`intentkg.serve.worker_metrics`)."""
 
 from __future__ import annotations
 
@@ -33,6 +36,26 @@ class Metrics:
         with self._lock:
             self.requests[endpoint] += 1
             self.errors[(endpoint, status)] += 1
+
+    def state(self) -> dict:
+        """The raw counts, JSON-ready, for another process to sum with :meth:`merged`."""
+        with self._lock:
+            return {"requests": dict(self.requests),
+                    "outcomes": [[e, o, v] for (e, o), v in self.outcomes.items()],
+                    "errors": [[e, s, v] for (e, s), v in self.errors.items()],
+                    "buckets": list(self.buckets), "latency_sum_ms": self.latency_sum_ms}
+
+    @classmethod
+    def merged(cls, states: list[dict]) -> "Metrics":
+        """One Metrics holding the sum of ``states`` (each from :meth:`state`)."""
+        total = cls()
+        for state in states:
+            total.requests.update(state["requests"])
+            total.outcomes.update({(e, o): v for e, o, v in state["outcomes"]})
+            total.errors.update({(e, int(s)): v for e, s, v in state["errors"]})
+            total.buckets = [a + b for a, b in zip(total.buckets, state["buckets"])]
+            total.latency_sum_ms += state["latency_sum_ms"]
+        return total
 
     def snapshot(self) -> dict:
         with self._lock:

@@ -214,6 +214,9 @@ class SQLiteMissQueue:
     def _write(self, pending: dict[str, tuple[int, set[str]]]) -> None:
         now = time.time()
         with self._connect() as conn:
+            # one writer at a time (worker processes flush concurrently): the cap and counts are read
+            # and written in one transaction, taken up front; a busy queue waits (timeout 30 s)
+            conn.execute("BEGIN IMMEDIATE")
             conn.execute("DELETE FROM misses WHERE last_seen < ?", (now - self.expire_after,))
             conn.execute("DELETE FROM miss_clients WHERE key NOT IN (SELECT key FROM misses)")
             known = {k for (k,) in conn.execute(

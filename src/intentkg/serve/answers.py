@@ -1,0 +1,117 @@
+"""What the knowledge endpoints answer, with no web framework in it: check the parameters, pick the
+experiment arm, read one pinned snapshot, queue an admitted miss, count the request, and build the
+response body. Both the FastAPI routes (:mod:`intentkg.serve.app`, which also carry the OpenAPI docs
+and answer every unusual request) and the raw ASGI fast path (:mod:`intentkg.serve.fast_path`)
+call these methods, so the two cannot answer differently.
+
+A bad parameter raises :class:`fastapi.HTTPException` *before* anything is read, queued, logged or
+counted: the fast path hands such a request to FastAPI, which raises it again and counts it once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException
+
+from intentkg.serve.experiment import ServingExperiment
+from intentkg.serve.keys import MAX_QUERY_CHARS, decode, product_key, query_cache_key
+from intentkg.serve.metrics import Metrics
+from intentkg.serve.miss_admission import MissAdmission
+from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
+
+PRODUCT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
+PairText = Callable[[dict | None, dict | None], str]
+
+
+def check_query(q: str) -> str:
+    if not q.strip():
+        raise HTTPException(status_code=400, detail="q is empty: pass the search query, e.g. ?q=winter+camping")
+    if len(q) > MAX_QUERY_CHARS:
+        raise HTTPException(status_code=400, detail=f"q is longer than {MAX_QUERY_CHARS} characters")
+    return q
+
+
+def check_product(product_id: str) -> str:
+    if not PRODUCT_ID.fullmatch(product_id):  # not match(): "$" would let a trailing newline through
+        raise HTTPException(status_code=400,
+                            detail="product_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+    return product_id
+
+
+def json_body(content: dict[str, Any]) -> bytes:
+    """The bytes FastAPI's JSONResponse renders for ``content`` (compact, UTF-8)."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+
+
+class KnowledgeAnswers:
+    def __init__(self, store: KnowledgeStore, queue: MissQueue, metrics: Metrics, admission: MissAdmission,
+                 pair_text: PairText, experiment: ServingExperiment | None = None):
+        self.store, self.queue, self.metrics, self.admission = store, queue, metrics, admission
+        self.pair_text, self.experiment = pair_text, experiment
+
+    def _arm(self, unit_id: str | None, header: str | None):
+        return self.experiment.assign(unit_id or header) if self.experiment is not None else None
+
+    def _lookup(self, view: SnapshotReader, key: str, host: str | None) -> tuple[str | None, str, dict[str, Any]]:
+        """(cached JSON text or None, hit|miss, extra fields), from one snapshot; a miss is queued
+        when admitted (its nearest fallback, if any, is the refresh job's to compute)."""
+        value = view.get(key)
+        if value is not None:
+            return value, "hit", {}
+        client = self.admission.client_id(host)  # hashed only when needed: a hit never queues anything
+        queued = self.admission.admit(key, client)
+        if queued:
+            self.queue.add(key, client)
+        return None, "miss", {"queued": queued}
+
+    def query(self, q: str, unit_id: str | None, header: str | None, host: str | None) -> bytes:
+        started = time.perf_counter()
+        q, unit = check_query(q), self._arm(unit_id, header)
+        return self._answer("query", query_cache_key(q), started, unit, host)
+
+    def product(self, product_id: str, unit_id: str | None, header: str | None, host: str | None) -> bytes:
+        started = time.perf_counter()
+        product_id, unit = check_product(product_id), self._arm(unit_id, header)
+        return self._answer("product", product_key(product_id), started, unit, host)
+
+    def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None) -> bytes:
+        view = self.store.view()
+        value, outcome, extra = self._lookup(view, key, host)
+        head = {"key": key, "outcome": outcome, "queued": False, "version": view.version, **extra}
+        if self.experiment is not None:
+            head["arm"] = unit[1].arm if unit is not None else None
+        if unit is not None:
+            self.experiment.record(unit, endpoint, key, outcome)
+            if not unit[1].knowledge:  # control: looked up and logged, but not shown
+                value, head["outcome"] = None, "withheld"
+        # the cached entry is already JSON: splice it in instead of decoding and re-encoding it
+        body = json.dumps(head, ensure_ascii=False)[:-1] + ',"entry":' + (value or "null") + "}"
+        self.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
+        return body.encode()
+
+    def pair(self, q: str, product_id: str, unit_id: str | None, header: str | None,
+             host: str | None) -> dict[str, Any]:
+        started = time.perf_counter()
+        q, product_id, unit = check_query(q), check_product(product_id), self._arm(unit_id, header)
+        view = self.store.view()  # both halves from the same snapshot
+        query_value, query_outcome, extra = self._lookup(view, query_cache_key(q), host)
+        product_value, product_outcome, _ = self._lookup(view, product_key(product_id), host)
+        extra.pop("queued", None)
+        query_value = decode(query_value) if query_value else None
+        product_value = decode(product_value) if product_value else None
+        outcome = "hit" if query_outcome == "hit" and product_outcome == "hit" else (
+            "partial" if "hit" in (query_outcome, product_outcome) else query_outcome)
+        arm, withheld = ({"arm": None} if self.experiment is not None else {}), False
+        if unit is not None:
+            self.experiment.record(unit, "pair", query_cache_key(q) + " " + product_key(product_id), outcome)
+            arm, withheld = {"arm": unit[1].arm}, not unit[1].knowledge
+            if withheld:  # control: looked up and logged, but not shown
+                outcome, extra = "withheld", {}
+        self.metrics.observe("pair", (time.perf_counter() - started) * 1000, outcome)
+        return {"query_outcome": query_outcome, "product_outcome": product_outcome, "version": view.version,
+                "text": "" if withheld else self.pair_text(query_value, product_value), **arm, **extra}

@@ -1,0 +1,102 @@
+"""The raw ASGI fast path answers the knowledge GETs with exactly the bytes the FastAPI routes give,
+without calling FastAPI, and hands every other request to FastAPI (which counts its errors once)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from intentkg.serve.app import create_app
+from intentkg.serve.arms import Arms
+from intentkg.serve.experiment import ServingExperiment
+from intentkg.serve.exposure_log import ExposureLog
+from intentkg.serve.keys import encode
+from intentkg.serve.sqlite_store import SQLiteMissQueue, SQLiteSnapshotWriter, SQLiteStore
+
+FACTS = [{"relation": "used_for_event", "intention": "winter camping", "score": 1.5, "source": "query",
+          "intention_id": "intention:1", "neighbour": ""}]
+HOT = [("/v1/knowledge/query", {"q": "Winter  Camping gear"}), ("/v1/knowledge/query", {"q": "garden hose"}),
+       ("/v1/knowledge/query", {"q": "tent", "unit_id": ""}), ("/v1/knowledge/query", {"q": "x", "other": "y"}),
+       ("/v1/knowledge/product/M1", {}), ("/v1/knowledge/product/NOPE", {}),
+       ("/v1/knowledge/pair", {"q": "winter camping gear", "product_id": "M1"}),
+       ("/v1/knowledge/pair", {"q": "café tent", "product_id": "M2"}),
+       ("/v1/knowledge/query?q=tent&q=winter%20camping%20gear", None)]  # the last value counts
+EDGE = [("/v1/knowledge/query", {"q": "  "}), ("/v1/knowledge/query", {}), ("/v1/knowledge/query", {"q": "x" * 501}),
+        ("/v1/knowledge/product/P1%0A", {}), ("/v1/knowledge/pair", {"q": "tent"}), ("/v1/knowledge/query/", {}),
+        ("/nowhere", {}), ("/v1/knowledge/product/a/b", {})]
+UNITS = [({"q": "winter camping gear", "unit_id": f"user-{i}"}, {}) for i in range(6)] + [
+    ({"q": "winter camping gear"}, {"X-Intentkg-Unit": "user-7"}), ({"q": "tent", "unit_id": "a b"}, {}),
+    ({"q": "tent", "unit_id": "jane@example.com"}, {}), ({"q": "tent"}, {})]
+
+
+class CountingApi:
+    """FastAPI behind the fast path, counting the requests that reach it."""
+
+    def __init__(self, api):
+        self.api, self.calls = api, 0
+        self.state = api.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            self.calls += 1
+        await self.api(scope, receive, send)
+
+
+def _app(folder, experiment=None):
+    app = create_app(SQLiteStore(folder), SQLiteMissQueue(folder / "queue"), experiment=experiment)
+    app.api = CountingApi(app.api)
+    return app
+
+
+async def _get_all(app, requests):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        out = []
+        for path, params, headers in requests:
+            r = await client.get(path, params=params, headers=headers)
+            out.append((r.status_code, r.headers.get("content-type"), r.content))
+        return out
+
+
+@pytest.fixture
+def folder(tmp_path):
+    SQLiteSnapshotWriter(tmp_path).write_snapshot([
+        ("q:winter camping gear", encode("query", "winter camping gear", FACTS, "tier1")),
+        ("p:M1", encode("product", "Arctic mattress", FACTS, "tier1"))])
+    return tmp_path
+
+
+def test_fast_path_answers_as_fastapi_does_without_calling_it(folder):
+    fast, slow = _app(folder), _app(folder)
+    requests = [(p, q, {}) for p, q in HOT]
+    assert asyncio.run(_get_all(fast, requests)) == asyncio.run(_get_all(slow.api.api, requests))
+    assert fast.api.calls == 0
+    counted = [{k: app.state.metrics.snapshot()[k] for k in ("requests", "outcomes", "errors")} for app in (fast, slow)]
+    assert counted[0] == counted[1] and counted[0]["requests"] == {"query": 5, "product": 2, "pair": 2}
+
+
+def test_everything_else_goes_to_fastapi_and_is_counted_once(folder):
+    fast, slow = _app(folder), _app(folder)
+    requests = [(p, q, {}) for p, q in EDGE]
+    answers = asyncio.run(_get_all(fast, requests))
+    assert answers == asyncio.run(_get_all(slow.api.api, requests))
+    assert [status for status, _, _ in answers] == [400, 422, 400, 400, 422, 307, 404, 404]
+    assert fast.api.calls == len(EDGE)
+    assert fast.state.metrics.snapshot()["errors"] == slow.state.metrics.snapshot()["errors"] == {
+        "query:400": 2, "query:422": 1, "product:400": 1, "pair:422": 1, "unmatched:404": 2}
+
+
+def test_experiment_arms_and_exposures_are_the_same_on_both_paths(folder, tmp_path):
+    arms = Arms("fast-1", knowledge_share=0.5)
+    logs = [ExposureLog(tmp_path / name) for name in ("fast", "slow")]
+    fast = _app(folder, ServingExperiment(arms, logs[0]))
+    slow = _app(folder, ServingExperiment(arms, logs[1]))
+    requests = [("/v1/knowledge/query", params, headers) for params, headers in UNITS]
+    requests += [("/v1/knowledge/pair", {**params, "product_id": "M1"}, headers) for params, headers in UNITS]
+    answers = asyncio.run(_get_all(fast, requests))
+    assert answers == asyncio.run(_get_all(slow.api.api, requests))
+    assert {b'"arm": "control"' in body or b'"arm":"control"' in body for _, _, body in answers} == {True, False}
+    assert fast.api.calls == 4  # the two refused unit ids, on both endpoints
+    rows = [[{k: v for k, v in row.items() if k != "ts"} for row in log._rows] for log in logs]
+    assert rows[0] == rows[1] and len(rows[0]) == 2 * (len(UNITS) - 3)
