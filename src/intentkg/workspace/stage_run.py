@@ -9,7 +9,7 @@ import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,8 +23,19 @@ from intentkg.workspace.fingerprint import hash_json, sha256_file, sha256_path
 from intentkg.workspace.manifest import MANIFEST_NAME, InputRef, Manifest, ModelRef, OutputRef, read_manifest
 from intentkg.workspace.paths import portable_config, remove
 
-if TYPE_CHECKING:
-    from intentkg.workspace.workspace import Workspace
+
+class StageHost(Protocol):
+    """What a stage run needs from the workspace that starts it (:class:`~intentkg.workspace.Workspace`
+    is the one implementation; ``run.workspace`` is that object). Declared here so this module does
+    not import the workspace module back."""
+
+    root: Path
+
+    def stage_dir(self, stage: str) -> Path: ...
+
+    def stored(self, path: str | Path) -> str: ...
+
+    def changed_outputs(self, manifest: Manifest) -> list[str]: ...
 
 
 def now() -> str:
@@ -54,7 +65,7 @@ def fresh_folder(path: Path) -> Path:
 class StageRun:
     """One execution of a stage: collects outputs, counts and timings, then commits them with the manifest."""
 
-    def __init__(self, workspace: Workspace, stage: str, *, config: dict[str, Any],
+    def __init__(self, workspace: StageHost, stage: str, *, config: dict[str, Any],
                  inputs: list[InputRef], force: bool):
         self.workspace, self.stage = workspace, stage
         self.config, self.workspace_paths = portable_config(workspace.root, config)
