@@ -10,9 +10,7 @@ from rich.console import Console
 
 from intentkg.cli.options import FORCE, WORKSPACE
 from intentkg import operating_point
-from intentkg.cli.point_options import (CRITIC_METADATA, IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS,
-                                        MIN_GEN_COMPLETENESS, MIN_PLAUSIBILITY, MIN_TYPICALITY, OFF,
-                                        RELATION_THRESHOLD, thresholds_from)
+from intentkg.cli.point_options import PointOptions, with_point_options
 from intentkg.errors import ConfigError, IntentkgError
 from intentkg.filter.config import load_config
 from intentkg.workspace import Workspace
@@ -20,6 +18,9 @@ from intentkg.workspace import Workspace
 console = Console()
 
 CONFIG = typer.Option(None, "--config", "-c", help="YAML filter config (docs/filter.md).")
+
+
+@with_point_options
 def filter_(
     workspace: Path = WORKSPACE, force: bool = FORCE, config: Optional[Path] = CONFIG,
     critic: Optional[Path] = typer.Option(None, help="Critic folder (overrides critic.path in the config)."),
@@ -27,12 +28,7 @@ def filter_(
         None, help="Completeness source: auto, generation, llama or none (overrides the config)."),
     no_similarity: bool = typer.Option(False, "--no-similarity", help="Skip input-similarity scores."),
     no_semantic_dedup: bool = typer.Option(False, "--no-semantic-dedup", help="Lexical dedup only."),
-    min_completeness: Optional[float] = MIN_COMPLETENESS,
-    min_generation_completeness: Optional[float] = MIN_GEN_COMPLETENESS,
-    max_input_similarity: Optional[float] = MAX_SIMILARITY,
-    min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
-    relation_threshold: Optional[list[str]] = RELATION_THRESHOLD,
-    ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
+    options: PointOptions = PointOptions(),
 ) -> None:
     """Score every generated candidate (rules, completeness, similarity, dedup, critic) and print the funnel.
 
@@ -52,9 +48,7 @@ def filter_(
         cfg.similarity.enabled = False
     if no_semantic_dedup:
         cfg.dedup.semantic = False
-    cfg.thresholds = thresholds_from(cfg.thresholds, min_completeness, max_input_similarity, min_plausibility,
-                                     min_typicality, ignore_flag, off, min_generation_completeness,
-                                     relation_threshold=relation_threshold)
+    cfg.thresholds = options.on(cfg.thresholds)
     manifest, _ = run_filter(Workspace(workspace), cfg, force=force)
     console.print(f"scores: {workspace / 'filter' / 'scores.parquet'}  "
                   f"({manifest.counts.get('candidates', 0):,} candidates, {manifest.seconds:.1f} s)", highlight=False)
@@ -76,18 +70,14 @@ def _critic_hint(cfg, workspace: Path) -> None:
                   f"{' (add' + typicality + ' to gate on typicality too)' if typicality else ''}", highlight=False)
 
 
+@with_point_options
 def view(
     workspace: Path = WORKSPACE, config: Optional[Path] = typer.Option(
         None, "--config", "-c", help="Filter config whose thresholds to start from (default: the workspace's)."),
-    min_completeness: Optional[float] = MIN_COMPLETENESS,
-    min_generation_completeness: Optional[float] = MIN_GEN_COMPLETENESS,
-    max_input_similarity: Optional[float] = MAX_SIMILARITY,
-    min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
-    relation_threshold: Optional[list[str]] = RELATION_THRESHOLD, critic_metadata: Optional[Path] = CRITIC_METADATA,
-    ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the view (scores + kept, reasons) here."),
     only_kept: bool = typer.Option(False, "--only-kept", help="With --out: write only the kept rows."),
     save: bool = typer.Option(False, "--save", help="Make this the workspace's default operating point."),
+    options: PointOptions = PointOptions(),
 ) -> None:
     """Apply an operating point to the stored scores, without re-scoring: print the funnel, optionally write it."""
     from intentkg.filter import write_view
@@ -95,8 +85,7 @@ def view(
 
     ws = Workspace(workspace)
     base = load_config(config).thresholds if config else operating_point.saved(ws)
-    point = thresholds_from(base, min_completeness, max_input_similarity, min_plausibility, min_typicality,
-                            ignore_flag, off, min_generation_completeness, critic_metadata, relation_threshold)
+    point = options.on(base)
     if out is not None:
         counts = write_view(ws, point, out, only_kept=only_kept)
         console.print(f"wrote {out}: {counts['rows'] if not only_kept else counts['kept']:,} rows "

@@ -12,9 +12,7 @@ from rich.table import Table
 
 from intentkg.cli.options import FORCE, WORKSPACE
 from intentkg import operating_point
-from intentkg.cli.point_options import (CRITIC_METADATA, IGNORE_FLAG, MAX_SIMILARITY, MIN_COMPLETENESS,
-                                        MIN_GEN_COMPLETENESS, MIN_PLAUSIBILITY, MIN_TYPICALITY, OFF,
-                                        RELATION_THRESHOLD, thresholds_from)
+from intentkg.cli.point_options import PointOptions, with_point_options
 from intentkg.errors import ConfigError
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
@@ -27,24 +25,17 @@ app = typer.Typer(help="Query, export and explore a built knowledge graph.", no_
 console = Console()
 
 
+@with_point_options
 def build(workspace: Path = WORKSPACE, force: bool = FORCE,
-          critic_metadata: Optional[Path] = CRITIC_METADATA,
-          min_completeness: Optional[float] = MIN_COMPLETENESS,
-          min_generation_completeness: Optional[float] = MIN_GEN_COMPLETENESS,
-          max_input_similarity: Optional[float] = MAX_SIMILARITY,
-          min_plausibility: Optional[float] = MIN_PLAUSIBILITY, min_typicality: Optional[float] = MIN_TYPICALITY,
-          relation_threshold: Optional[list[str]] = RELATION_THRESHOLD,
-          ignore_flag: Optional[list[str]] = IGNORE_FLAG, off: Optional[list[str]] = OFF,
-          hierarchy: bool = typer.Option(True, help="Build the broad -> fine intention hierarchy.")) -> None:
+          hierarchy: bool = typer.Option(True, help="Build the broad -> fine intention hierarchy."),
+          options: PointOptions = PointOptions()) -> None:
     """Build the KG from the candidates `intentkg view` keeps at the workspace's operating point.
 
     Options change the operating point and save it as the workspace's (as `intentkg view --save`
     does), so the funnel, the KG, on-demand knowledge and `serve refresh` all use the same one.
     """
     ws = Workspace(workspace)
-    point = thresholds_from(operating_point.saved(ws), min_completeness, max_input_similarity, min_plausibility,
-                            min_typicality, ignore_flag, off, min_generation_completeness, critic_metadata,
-                            relation_threshold)
+    point = options.on(operating_point.saved(ws))
     if point != operating_point.saved(ws):
         operating_point.save(ws, point)
         console.print(f"saved as the default operating point of {workspace}", highlight=False)
