@@ -4,9 +4,9 @@
     base = load_trainable("/models/Qwen2.5-1.5B-Instruct")  # a folder of safetensors + configs
     base.model, base.tokenizer, base.model_id, base.model_hash, base.folder
 
-- A Hugging Face folder, or a Hub id already in the local cache (``HF_HUB_OFFLINE=1``; otherwise
-  the Hub is asked as :func:`intentkg.llm.transformers_backend.local_model_dir` does), loads from
-  safetensors only, never with ``trust_remote_code``.
+- A Hugging Face folder or Hub id goes through :func:`intentkg.model_folder.resolve` (the local
+  cache only under ``HF_HUB_OFFLINE=1``; safetensors only, pickled weights refused; never
+  ``trust_remote_code``).
 - A GGUF file (a bundled alias, a ``.gguf`` path) is de-quantised by transformers (``gguf_file=``).
   The model that comes back still carries a GGUF ``quantization_config`` and cannot be trained or
   saved as it is, so it is rebuilt from its config (``from_config`` with that entry dropped), its
@@ -21,7 +21,6 @@ them. The device is CUDA when present, else CPU (``device=`` overrides).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,8 @@ from typing import Any
 from intentkg import atomic_file
 from intentkg.errors import ConfigError
 from intentkg.llm import bundled
-from intentkg.llm.hf_folder import WEIGHT_PATTERNS
-from intentkg.llm.model_files import cache_dir, file_hash, path_hash
+from intentkg.llm.model_files import cache_dir, file_hash
+from intentkg.model_folder import resolve
 
 CONVERTED_MARKER = "intentkg-from-gguf.json"
 
@@ -79,16 +78,8 @@ def resolve_base(model: str) -> tuple[Path, str, str]:
     if gguf is not None:
         digest = file_hash(gguf)
         return gguf_to_folder(gguf, digest), "gguf", digest
-    from intentkg.llm.transformers_backend import local_model_dir
-
-    folder = local_model_dir(model)
-    if not (folder / "config.json").is_file():
-        raise ConfigError(f"base model {model!r} ({folder}): no config.json; give a Hugging Face model folder, "
-                          f"a Hub id, a .gguf file or a bundled model ({', '.join(bundled.ALIASES)})")
-    if not any(folder.glob("*.safetensors")):
-        raise ConfigError(f"base model {model!r} ({folder}): no *.safetensors weights; intentkg does not load "
-                          f"pickled (.bin) weights")
-    return folder, "hf", path_hash(folder, WEIGHT_PATTERNS)
+    folder = resolve(model, what="base model")
+    return folder.path, "hf", folder.hash()
 
 
 def gguf_to_folder(gguf: Path, digest: str | None = None) -> Path:
@@ -124,23 +115,15 @@ def gguf_to_folder(gguf: Path, digest: str | None = None) -> Path:
 def load_trainable(model: str, device: str = "auto", dtype: str = "float32") -> TrainableBase:
     """The base ``model`` as a trainable transformers model (train mode off; the trainer switches it)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
-    folder, source, digest = resolve_base(model)
+    path, source, digest = resolve_base(model)
+    folder = resolve(path, what="base model")
     torch_dtype = getattr(torch, dtype) if dtype != "auto" else "auto"
-    loaded = AutoModelForCausalLM.from_pretrained(str(folder), trust_remote_code=False, use_safetensors=True,
-                                                  dtype=torch_dtype)
-    tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+    loaded = folder.load(AutoModelForCausalLM, dtype=torch_dtype)
+    tokenizer = folder.tokenizer()
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     where = pick_device(device)
-    return TrainableBase(loaded.to(where), tokenizer, model, digest, source, folder, where)
+    return TrainableBase(loaded.to(where), tokenizer, model, digest, source, path, where)
 
-
-def base_record(folder: Path) -> dict[str, str] | None:
-    """The GGUF a cached folder was converted from (``None`` for a folder that is not a conversion)."""
-    marker = Path(folder) / CONVERTED_MARKER
-    try:
-        return json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
