@@ -22,3 +22,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data (real ESCI and Instacart samples) is only present in the dev/CI checkout")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> str:
+    """One real local Ray cluster (2 CPUs) for the whole session, so its start-up is paid once;
+    yields its address (a subprocess driver joins it with ``ray.init(address=...)``)."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local test cluster on 127.0.0.1
+    import ray
+
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    yield context.address_info["gcs_address"]
+    ray.shutdown()

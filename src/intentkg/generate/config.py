@@ -16,6 +16,7 @@ Example::
     selection: {limit: 40, kinds: [co_buy, search_buy]}
     few_shot: {per_prompt: 2, rotate: true, domain: true}   # worked answers drawn per behaviour
     granularity: behavior             # or product_type: one prompt per type, shared by its products
+    engine: local                     # or ray: the calls on a Ray cluster's actor pool (docs/ray.md)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from intentkg.config_file import load_yaml_model
+from intentkg.engine.settings import EngineSettings
 from intentkg.llm.protocol import SamplingParams
 
 
@@ -87,6 +89,8 @@ class GenerateConfig(_Strict):
     max_items: int = Field(10, ge=1, description="list items kept per answer")
     max_text_chars: int = Field(150, ge=10, description="titles and queries are cut to this length in prompts")
     max_failed_fraction: float = Field(0.0, ge=0, le=1, description="fail the stage above this share of failed calls")
+    engine: EngineSettings = Field(default_factory=EngineSettings,
+                                   description="local, or ray: the calls on a cluster's actors (docs/ray.md)")
 
 
 def load_config(path: str | Path) -> GenerateConfig:

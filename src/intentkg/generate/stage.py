@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from intentkg.engine.settings import without_engine
 from intentkg.errors import IntentkgError
 from intentkg.generate.candidates import candidate_rows
 from intentkg.generate.config import GenerateConfig
@@ -47,7 +48,10 @@ def template_for(config: GenerateConfig, model: ModelInfo) -> Template:
 
 def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, force: bool = False,
                  backend: Backend | None = None) -> Manifest:
-    """Run the stage; pass ``backend`` to reuse a loaded model (it is then not closed here)."""
+    """Run the stage; pass ``backend`` to reuse a loaded model (it is then not closed here).
+
+    With ``config.engine`` ray the calls run on a cluster's actors (:mod:`.engine_calls`); this
+    process then loads no model, its backend only names the model and its hash."""
     workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     behaviors = workspace.read("ingest", "behaviors")
     own_backend = backend is None
@@ -63,7 +67,7 @@ def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, forc
         if config.granularity == "product_type" and workspace.table_path("ingest", "products").exists():
             products = workspace.read("ingest", "products").select(["product_id", "product_type"])
         calls = plan_calls(selected, relations, template, model, config, products)
-        resolved = config.model_dump(mode="json")
+        resolved = without_engine(config.model_dump(mode="json"))  # the engine never changes answers
         resolved["resolved"] = {
             "backend": model.backend, "model_id": model.model_id, "model_hash": model.model_hash,
             "template": template.name, "template_version": template.version,
@@ -75,7 +79,14 @@ def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, forc
             run.models.append(ModelRef(role="generator", model_id=model.model_id, file=model.path,
                                        sha256=model.model_hash))
             with RequestCache(cache_folder(workspace)) as cache:
-                stats = _call_backend(run, backend, model, calls, config, cache)
+                cache.merge_shards()  # answers a killed cluster run left in its workers' shards
+                if config.engine.name == "local":
+                    stats = _call_backend(run, backend, model, calls, config, cache)
+                else:
+                    from intentkg.engine import open_engine
+                    from intentkg.generate.engine_calls import call_on_engine
+
+                    stats = call_on_engine(run, open_engine(config.engine), model, calls, config, cache)
                 stats.update(_write_candidates(run, calls, template, model, config, cache))
             run.counts.update({"behaviors": selected.num_rows, "relations": len(relations),
                                "prompts_per_relation": len({c.request.key for c in calls}) // max(1, len(relations)),
