@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.cli.options import ENGINE, FORCE, WORKSPACE
 from intentkg.errors import ConfigError
 from intentkg.generate import GenerateConfig, load_config, run_generate
 
@@ -51,6 +51,7 @@ def generate(
     granularity: Optional[str] = typer.Option(
         None, help="behavior (one prompt per behaviour) or product_type (one per product type, shared)."),
     shots: Optional[int] = typer.Option(None, help="Worked answers per prompt, drawn per behaviour from the pool."),
+    engine: Optional[str] = ENGINE,
 ) -> None:
     """Generate candidate (behaviour, relation, tail) knowledge with an LLM, through the request cache."""
     cfg = load_config(config) if config else GenerateConfig()
@@ -61,6 +62,8 @@ def generate(
     cfg.backend.options.update(_options(option))
     if template:
         cfg.template = template
+    if engine:
+        cfg.engine = cfg.engine.model_copy(update={"name": engine})
     if relations:
         cfg.relations = None if relations == "all" else [r.strip() for r in relations.split(",") if r.strip()]
     if kinds:

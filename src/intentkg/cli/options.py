@@ -8,3 +8,5 @@ import typer
 
 WORKSPACE = typer.Option(Path("workspace"), "--workspace", "-w", help="Workspace folder (created if missing).")
 FORCE = typer.Option(False, "--force", help="Re-run even if config and inputs are unchanged.")
+ENGINE = typer.Option(None, "--engine", help="local (this process, the default) or ray (a Ray cluster: "
+                                             "RAY_ADDRESS, else a new local one; docs/ray.md).")
