@@ -41,3 +41,11 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None =
 
 def quote_path(path: Any) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def reader(con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+    """Stream a query's result as Arrow record batches (no full materialisation in Python)."""
+    relation = con.sql(sql)
+    if hasattr(relation, "to_arrow_reader"):
+        return relation.to_arrow_reader(batch_rows)
+    return relation.fetch_record_batch(batch_rows)  # DuckDB 1.x

@@ -115,7 +115,7 @@ class RayEngine:
             return
         import duckdb
 
-        from intentkg.filter.passes import reader
+        from intentkg.duck import reader
 
         con = duckdb.connect()
         try:

@@ -29,7 +29,7 @@ class Source:
             for batch in pq.ParquetFile(self.path).iter_batches(rows):
                 yield pa.Table.from_batches([batch])
         else:
-            from intentkg.filter.passes import reader
+            from intentkg.duck import reader
 
             for batch in reader(self.con, self.sql, rows):
                 yield pa.Table.from_batches([batch])

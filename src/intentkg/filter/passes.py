@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from intentkg.duck import quote_path
+from intentkg.duck import quote_path, reader  # noqa: F401  (reader: used here and by other filter modules)
 from intentkg.embed import Embedder
 from intentkg.filter.completeness import LlamaTailScorer
 from intentkg.filter.config import FilterConfig
@@ -34,14 +34,6 @@ ROWS = pa.schema([
     ("position", pa.int32()), ("sample", pa.int32()), ("left_text", pa.string()), ("right_text", pa.string()),
     ("request_key", pa.string()), ("answer_key", pa.string()), ("supported", pa.bool_()),
 ])
-
-
-def reader(con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> pa.RecordBatchReader:
-    """Stream a query's result as Arrow record batches (no full materialisation in Python)."""
-    relation = con.sql(sql)
-    if hasattr(relation, "to_arrow_reader"):
-        return relation.to_arrow_reader(batch_rows)
-    return relation.fetch_record_batch(batch_rows)  # DuckDB 1.x
 
 
 def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -> str:

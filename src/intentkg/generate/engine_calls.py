@@ -1,7 +1,7 @@
 """The generate stage's LLM calls on a cluster (``engine: ray``): blocks of requests to an actor pool.
 
 The driver plans every call and checks the request cache as on one machine; only the calls not
-answered yet go to the workers (:class:`intentkg.engine.generate_worker.GenerateWorker`, one model
+answered yet go to the workers (:class:`intentkg.generate.worker.GenerateWorker`, one model
 per actor), in the same prefix-sharing order, in blocks of about a quarter of each worker's share.
 Workers write answers to their own cache shards; the driver folds them into the main cache at the
 end (and a later run folds in what a killed run left), then builds the candidates from the cache
@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from intentkg.engine import Engine
 from intentkg.engine.source import Source
-from intentkg.engine.generate_worker import GenerateWorker, requests_table
+from intentkg.generate.worker import GenerateWorker, requests_table
 from intentkg.generate.config import GenerateConfig
 from intentkg.generate.plan import PlannedCall, execution_order
 from intentkg.generate.request_cache import RequestCache
