@@ -4,6 +4,7 @@ without calling FastAPI, and hands every other request to FastAPI (which counts 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -74,6 +75,22 @@ def test_fast_path_answers_as_fastapi_does_without_calling_it(folder):
     assert fast.api.calls == 0
     counted = [{k: app.state.metrics.snapshot()[k] for k in ("requests", "outcomes", "errors")} for app in (fast, slow)]
     assert counted[0] == counted[1] and counted[0]["requests"] == {"query": 5, "product": 2, "pair": 2}
+
+
+def test_a_query_answer_is_the_json_head_then_the_cached_entry(folder):
+    """The head is written out by hand on the hot path: it must be the bytes json.dumps gives."""
+    app = _app(folder, ServingExperiment(Arms("fast-1", knowledge_share=0.5), ExposureLog(folder / "log")))
+    requests = [("/v1/knowledge/query", {"q": q, "unit_id": "user-1"}, {}) for q in
+                ("winter camping gear", 'café "tent"\\ \u2603')] + [("/v1/knowledge/query", {"q": "tent"}, {})]
+    version = SQLiteStore(folder).version()
+    arm = Arms("fast-1", 0.5).assign("user-1").arm
+    heads = [{"key": "q:winter camping gear", "outcome": "hit" if arm == "treatment" else "withheld", "queued": False,
+              "version": version, "arm": arm},
+             {"key": 'q:café "tent"\\ \u2603', "outcome": "miss" if arm == "treatment" else "withheld",
+              "queued": True, "version": version, "arm": arm},
+             {"key": "q:tent", "outcome": "miss", "queued": True, "version": version, "arm": None}]
+    for (status, _, body), head in zip(asyncio.run(_get_all(app, requests)), heads):
+        assert status == 200 and body.decode().startswith(json.dumps(head, ensure_ascii=False)[:-1] + ',"entry":')
 
 
 def test_everything_else_goes_to_fastapi_and_is_counted_once(folder):

@@ -9,14 +9,14 @@ methods, a missing parameter (422), a bad one (400: the answers raise before any
 counted, and FastAPI raises it again and counts it once), /docs, /redoc, /openapi.json, /metrics,
 /health and the lifespan events that run the background loop.
 
-Parameters are parsed as Starlette parses them (``parse_qsl`` of the Latin-1 query string, the last
+Parameters are parsed as Starlette parses them (what ``parse_qsl`` gives for the Latin-1 query string, the last
 value of a repeated name; the first ``X-Intentkg-Unit`` header), so both paths read the same values.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from fastapi import HTTPException
 
@@ -30,8 +30,15 @@ CRASH = b'{"detail":"internal error (logged)"}'
 
 
 def _params(scope) -> dict[str, str]:
+    """``dict(parse_qsl(query, keep_blank_values=True))``, as Starlette reads it, in fewer steps."""
     raw = scope["query_string"]
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+    params: dict[str, str] = {}
+    if raw:
+        for part in raw.decode("latin-1").split("&"):
+            if part:
+                name, _, value = part.partition("=")
+                params[unquote(name.replace("+", " "))] = unquote(value.replace("+", " "))
+    return params
 
 
 def _unit_header(scope) -> str | None:

