@@ -11,6 +11,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
+
+from intentkg.cli.options import FORCE, WORKSPACE
 
 app = typer.Typer(help="Distil the teacher into a small multi-task student (data, train, export).",
                   no_args_is_help=True)
@@ -20,6 +23,33 @@ CONVERT_SCRIPT = typer.Option(None, "--convert-script",
                               help="llama.cpp's convert_hf_to_gguf.py (default: $INTENTKG_CONVERT_SCRIPT, a cached "
                                    "copy, else extracted from llama-cpp-python's sdist fetched with pip).")
 OUTTYPE = typer.Option("f16", "--gguf-type", help="GGUF tensor type: f32, f16, bf16, q8_0 or auto.")
+
+
+@app.command("data")
+def data(workspace: Path = WORKSPACE, force: bool = FORCE,
+         task: Optional[list[str]] = typer.Option(None, "--task", help="Tasks to build (repeatable; default all "
+                                                  "five): generation, plausibility, typicality, search_relevance, "
+                                                  "co_purchase."),
+         esci: Optional[Path] = typer.Option(None, "--esci", help="ESCI folder (shopping_queries_dataset_examples/"
+                                             "products.parquet): its labels join the search-relevance task."),
+         esci_max_queries: Optional[int] = typer.Option(None, help="At most this many ESCI queries per ESCI split."),
+         negatives: int = typer.Option(1, help="Sampled negatives per positive pair (relevance, co-purchase)."),
+         max_tails: int = typer.Option(3, help="Kept tails in one generation answer."),
+         seed: int = typer.Option(0, help="Seed of the phrasings, the negatives and the grouped split.")) -> None:
+    """Build the student's instruction data: <workspace>/distill-data/instructions.parquet."""
+    from intentkg.distill.data import SPLITS, DataConfig, run_distill_data
+
+    config = DataConfig(tasks=list(task) if task else DataConfig().tasks, esci=esci,
+                        esci_max_queries=esci_max_queries, negatives=negatives, max_tails=max_tails, seed=seed)
+    manifest = run_distill_data(workspace, config, force=force)
+    table = Table(title=f"instruction data: {workspace / 'distill-data' / 'instructions.parquet'}",
+                  caption="split grouped by behaviour (co_buy) and query (search_buy, ESCI)")
+    table.add_column("task")
+    for split in SPLITS:
+        table.add_column(split, justify="right")
+    for name in config.tasks:
+        table.add_row(name, *(str(manifest.counts.get(f"{name}/{s}", 0)) for s in SPLITS))
+    console.print(table)
 
 
 @app.command("export")

@@ -37,7 +37,8 @@ RERUN = {"ingest": "intentkg ingest ... -w {ws}", "generate": "intentkg generate
          "filter": "intentkg filter -w {ws}", "kg": "intentkg build -w {ws}",
          "critic": "intentkg train-critic -w {ws}", "annotate": "intentkg annotate export -w {ws}",
          "sample": "intentkg annotate sample -w {ws}", "judge": "intentkg judge -w {ws}",
-         "eval-esci": "intentkg eval esci -w {ws}", "catalogue": "intentkg catalogue -w {ws}"}
+         "eval-esci": "intentkg eval esci -w {ws}", "catalogue": "intentkg catalogue -w {ws}",
+         "distill-data": "intentkg distill data -w {ws}", "distill": "intentkg distill train -w {ws} --base ..."}
 
 
 class Workspace:
