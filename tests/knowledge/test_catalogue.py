@@ -64,3 +64,22 @@ def test_catalogue_knowledge_for_every_product_type(tmp_path):
         assert all(f.intention_id.startswith("intention:") for f in found)
     again = run_catalogue(ws, config, backend=gemma())  # unchanged: skipped
     assert again == counts and ws.manifest("catalogue").status == "complete"
+
+
+def test_title_embeddings_come_from_the_workspace_cache(tmp_path):
+    """Fails on the old code (no title_embedder: every catalogue run embedded all titles again)."""
+    from intentkg.embed.cache import EmbeddingCache
+    from intentkg.embed.cached import CachedEmbedder, cache_root
+    from intentkg.knowledge.catalogue import title_embedder
+    from intentkg.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    titles = ["Trailblazer 4-Season Dome Tent", "Newborn Baby Swaddle Blanket"]
+    first = title_embedder(ws, CatalogueConfig())(titles)
+    key = CachedEmbedder(CatalogueConfig().embedder).model_key
+
+    def must_not_run(texts):
+        raise AssertionError(f"embedded again: {texts}")
+
+    again = EmbeddingCache(cache_root(ws.root), key).encode(titles, must_not_run)
+    assert first.shape == (2, 384) and (again == first).all()

@@ -105,7 +105,9 @@ def esci(
     test_split: str = typer.Option("test", help="Split value the heads are scored on."),
     folds: int = typer.Option(0, help=">1: cross-fit over K query-grouped folds instead of the split column."),
     max_queries: Optional[int] = typer.Option(None, help="Sub-sample at most this many queries per split."),
-    encoder: list[str] = typer.Option(["bi", "cross"], help="bi and/or cross (repeatable)."),
+    encoder: list[str] = typer.Option(["bi", "cross"], help="bi, cross and/or fusion (repeatable; docs/eval.md)."),
+    fusion_vectors: bool = typer.Option(False, "--fusion-vectors",
+                                        help="fusion: also append the knowledge embeddings, not only their cosines."),
     head: list[str] = typer.Option(["logreg", "mlp"], help="logreg and/or mlp (repeatable)."),
     task: list[str] = typer.Option(["esci", "substitute"], help="esci (4-class) and/or substitute (repeatable)."),
     seeds: int = typer.Option(3, help="Head seeds."),
@@ -161,6 +163,7 @@ def esci(
                                       on_demand_config=str(on_demand_config) if on_demand_config else None),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
             seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage, controls=controls,
+            fusion_vectors=fusion_vectors,
             finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs))
     except Exception as exc:
         from pydantic import ValidationError
@@ -201,7 +204,10 @@ def ablation(
                                          help="Source sets to compare (repeatable)."),
     relation: list[str] = typer.Option([], "--relation", help="Also one row per relation kept alone (repeatable)."),
     version: str = typer.Option("large", help="large, small or all."),
-    encoder: list[str] = typer.Option(["cross"], help="bi and/or cross (repeatable)."),
+    encoder: list[str] = typer.Option(["cross"], help="bi, cross and/or fusion (repeatable; the first is primary)."),
+    fusion_vectors: bool = typer.Option(False, "--fusion-vectors",
+                                        help="fusion: also append the knowledge embeddings, not only their cosines."),
+    stage: str = typer.Option("eval-esci", help="Prefix of the rows' workspace folders (<stage>-<row>)."),
     head: list[str] = typer.Option(["mlp"], help="logreg and/or mlp (repeatable)."),
     task: list[str] = typer.Option(["esci"], help="esci and/or substitute (repeatable)."),
     seeds: int = typer.Option(3, help="Head seeds."),
@@ -222,6 +228,7 @@ def ablation(
                         knowledge=KnowledgeConfig(on_demand_config=str(on_demand_config) if on_demand_config else None),
                         encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)),
                         tasks=list(dict.fromkeys(task)), seeds=seeds, n_boot=bootstrap,
-                        primary=(encoder[0], head[0], task[0], "macro_f1"))
+                        primary=(encoder[0], head[0], task[0], "macro_f1"), fusion_vectors=fusion_vectors,
+                        stage=stage)
     rows = run_ablation(workspace, config, source_set, relation, force=force)
     typer.echo(markdown(rows))

@@ -2,7 +2,8 @@
 
     rows = run_ablation("ws", base_config)          # one evaluation per source set (and relation)
 
-Each row is one ``intentkg eval esci`` run (its own stage folder, ``eval-esci-<name>``) that
+Each row is one ``intentkg eval esci`` run (its own stage folder, ``<base stage>-<name>``, default
+``eval-esci-<name>``) that
 differs from ``base_config`` only in its knowledge sources (:data:`~intentkg.eval.sources.ABLATION`:
 product-only = the catalogue stage's facts; query-only = on-demand generation for every evaluated
 query; behaviour = the KG built from the training split's logs; all) or, for the by-relation rows,
@@ -25,6 +26,11 @@ from intentkg.workspace import Workspace
 STAGE = "eval-ablation"
 
 
+def ablation_stage(base: EvalConfig) -> str:
+    """Where the table goes: ``eval-ablation`` for the default row prefix, else ``<prefix>-ablation``."""
+    return STAGE if base.stage == "eval-esci" else f"{base.stage}-ablation"
+
+
 def configs(base: EvalConfig, sets: list[str], relations: list[str]) -> dict[str, EvalConfig]:
     out = {}
     for name in sets:
@@ -32,13 +38,13 @@ def configs(base: EvalConfig, sets: list[str], relations: list[str]) -> dict[str
         knowledge = base.knowledge.model_copy(update={"kg": kg, "on_demand": on_demand, "catalogue": catalogue,
                                                       "on_demand_scope": "unseen" if on_demand else
                                                       base.knowledge.on_demand_scope})
-        out[name] = base.model_copy(update={"knowledge": knowledge, "stage": f"eval-esci-{name}"})
+        out[name] = base.model_copy(update={"knowledge": knowledge, "stage": f"{base.stage}-{name}"})
     for relation in relations:
         kg, on_demand, catalogue = ABLATION["all"]
         knowledge = base.knowledge.model_copy(update={"kg": kg, "on_demand": on_demand, "catalogue": catalogue,
                                                       "on_demand_scope": "unseen", "relations": [relation]})
         out[f"relation:{relation}"] = base.model_copy(update={"knowledge": knowledge,
-                                                              "stage": f"eval-esci-rel-{relation}"})
+                                                              "stage": f"{base.stage}-rel-{relation}"})
     return out
 
 
@@ -136,7 +142,7 @@ def run_ablation(workspace: str | Path | Workspace, base: EvalConfig, sets: list
         rows.append(row(name, run_esci_eval(ws, config, force=force)))
     primary = "all" if "all" in planned else next(iter(planned))
     decision = adjust(ws, planned, rows, primary)
-    with ws.run(STAGE, config={"base": base.model_dump(mode="json"), "rows": list(planned)},
+    with ws.run(ablation_stage(base), config={"base": base.model_dump(mode="json"), "rows": list(planned)},
                 inputs=[c.stage for c in planned.values() if ws.manifest(c.stage) is not None], force=True) as run:
         run.write_json("ablation.json", {"primary": primary, "decision": decision, "rows": rows})
         run.counts["rows"] = len(rows)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from intentkg.eval.esci_data import EsciDataConfig
 
 TASKS = {"esci": ("E", "S", "C", "I"), "substitute": ("other", "S")}
-ENCODERS = ("bi", "cross")
+ENCODERS = ("bi", "cross", "fusion")
 SETTINGS = ("without", "with")
 
 
@@ -55,7 +55,12 @@ class FinetuneConfig(_Strict):
 class EvalConfig(_Strict):
     data: EsciDataConfig
     knowledge: KnowledgeConfig = KnowledgeConfig()
-    encoders: list[Literal["bi", "cross"]] = ["bi", "cross"]
+    encoders: list[Literal["bi", "cross", "fusion"]] = Field(
+        ["bi", "cross"], description="bi: sentence embeddings of each side; cross: one joint text with the knowledge "
+                                     "in it; fusion: the cross-encoder's knowledge-free pair features + the "
+                                     "knowledge encoded once per distinct text (eval/fusion.py, much cheaper)")
+    fusion_vectors: bool = Field(False, description="fusion: also append the two knowledge embeddings (else only "
+                                                    "their cosines and presence flags)")
     heads: list[Literal["logreg", "mlp"]] = ["logreg", "mlp"]
     tasks: list[Literal["esci", "substitute"]] = ["esci", "substitute"]
     seeds: int = Field(3, ge=1, description="head seeds (logistic regression is deterministic)")

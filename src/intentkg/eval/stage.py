@@ -124,7 +124,7 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
     """Knowledge, features for both settings, heads (and the optional fine-tuned variant)."""
     from intentkg.eval.features import BiEncoder, CrossEncoder
 
-    needs_bi = "bi" in config.encoders or (config.knowledge.kg and config.knowledge.nearest)
+    needs_bi = bool({"bi", "fusion"} & set(config.encoders)) or (config.knowledge.kg and config.knowledge.nearest)
     bi = BiEncoder(config.bi_model, config.device, cache_root(ws)) if needs_bi else None
     if bi is not None:
         run.add_model("bi_encoder", bi.model_id, bi.weights_file)
@@ -138,15 +138,26 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
                 features[("bi", setting)] = bi.features(*bi_texts(data, knowledge, setting))  # type: ignore[union-attr]
             for name, control in controls.items():
                 features[("bi", name)] = bi.features(*bi_texts(data, control, "with"))  # type: ignore[union-attr]
+    if {"cross", "fusion"} & set(config.encoders):
+        cross = CrossEncoder(config.cross_model, config.device, cache_root(ws), max_length=config.cross_max_length)
+        run.add_model("cross_encoder", cross.model_id, cross.weights_file)
     if "cross" in config.encoders:
         with run.time("features_cross"):
-            cross = CrossEncoder(config.cross_model, config.device, cache_root(ws),
-                                 max_length=config.cross_max_length)
-            run.add_model("cross_encoder", cross.model_id, cross.weights_file)
             for setting in SETTINGS:
-                features[("cross", setting)] = cross.features(cross_texts(data, knowledge, setting))
+                features[("cross", setting)] = cross.features(cross_texts(data, knowledge, setting))  # type: ignore[union-attr]
             for name, control in controls.items():
-                features[("cross", name)] = cross.features(cross_texts(data, control, "with"))
+                features[("cross", name)] = cross.features(cross_texts(data, control, "with"))  # type: ignore[union-attr]
+    if "fusion" in config.encoders:
+        from intentkg.eval.fusion import fusion_settings
+
+        with run.time("features_fusion"):
+            pair = features.get(("cross", "without"))
+            if pair is None:
+                pair = cross.features(cross_texts(data, knowledge, "without"))  # type: ignore[union-attr]
+            queries, products = bi_texts(data, knowledge, "without")
+            fused = fusion_settings(lambda texts: bi.embed(texts, "fusion: knowledge texts"),  # type: ignore[union-attr]
+                                    pair, queries, products, {"with": knowledge, **controls}, config.fusion_vectors)
+            features.update({("fusion", name): f for name, f in fused.items()})
     with run.time("heads"):
         results, predictions = run_heads(features, data, config)
         decision = decide(results, config.primary)
