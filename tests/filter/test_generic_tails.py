@@ -40,8 +40,9 @@ CAMPING = ["Camping Tent for 4 People", "Camp Stove Propane", "Camping Lantern L
            "Camping Sleeping Bag 20F", "Camping Cot Portable", "Camping Tent 2 Person", "Camping Stove Butane"]
 
 
-def _rows_from_titles(tmp_path, tails_and_titles):
-    """rows.parquet as the rules pass writes it, through the real pass (types from the titles)."""
+def _rows_from_titles(tmp_path, tails_and_titles, query_only=False):
+    """rows.parquet as the rules pass writes it, through the real pass (types from the titles).
+    ``query_only``: behaviours as on-demand query knowledge has them, the text as the query, no product."""
     from intentkg.filter import passes
     from intentkg.filter.config import FilterConfig
 
@@ -54,8 +55,9 @@ def _rows_from_titles(tmp_path, tails_and_titles):
         "request_key": [f"k{i}" for i in range(n)], "raw_text": [f" {tail}" for tail, _ in tails_and_titles]})
     behaviors = pa.table({"behavior_id": [f"b{i}" for i in range(n)], "kind": ["search_buy"] * n,
                           "left": [f"q{i}" for i in range(n)], "right": [f"p{i}" for i in range(n)],
-                          "left_text": [f"query {i}" for i in range(n)],
-                          "right_text": [t for _, t in tails_and_titles], "category": pa.nulls(n, pa.string())})
+                          "left_text": [t if query_only else f"query {i}" for i, (_, t) in enumerate(tails_and_titles)],
+                          "right_text": ["" if query_only else t for _, t in tails_and_titles],
+                          "category": pa.nulls(n, pa.string())})
     paths = {name: tmp_path / f"{name}.parquet" for name in ("candidates", "behaviors", "rows")}
     pq.write_table(candidates, paths["candidates"])
     pq.write_table(behaviors, paths["behaviors"])
@@ -78,3 +80,13 @@ def test_one_tail_on_a_few_unrelated_products_without_types_is_generic(tmp_path)
     assert "0 of them name it" in found["birthday party"].detail()
     # the old defaults (20 heads, no title types) find nothing at this scale
     assert find_generic_tails(con, path, GenericConfig(min_heads=20)) == {}
+
+
+def test_generic_tails_on_query_only_knowledge(tmp_path):
+    """Fails on the old code: query-only behaviours (on-demand knowledge) have no product title, every row
+    fell in one product-type group and no tail could be generic; the type now comes from the query."""
+    queries = [t.lower() for t in UNRELATED[:8]]
+    rows = [("a birthday party", q) for q in queries] + [("walking the dog", queries[0])]
+    con, path = _rows_from_titles(tmp_path, rows, query_only=True)
+    found = find_generic_tails(con, path, GenericConfig())
+    assert list(found) == ["birthday party"] and found["birthday party"].groups == 8

@@ -60,7 +60,8 @@ def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: Fil
     """Pass 1: rules per candidate -> rows.parquet. Returns rows written.
 
     ``grp`` (what generic tails count types over) is the catalogue's product type or category, else
-    the head noun of the product's title; ``supported`` says whether the tail shares a content word
+    the head noun of the product's title, else of the query (query-only behaviours: on-demand knowledge has no
+    product); ``supported`` says whether the tail shares a content word
     with its behaviour; ``answer_key`` is the whole answer, normalised (repeated_answers.py)."""
     checker = RuleChecker(config.rules, default_shown)
     written = 0
@@ -76,7 +77,8 @@ def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: Fil
                 "head_key": _normalize_all(cols["head"]),
                 "key": [r.key for r in results],
                 "norm": [r.norm if r.key else None for r in results],
-                "grp": [g if g else (head_noun(t) or None) for g, t in zip(cols["grp"], cols["right_text"])],
+                "grp": [g or head_noun(t or "") or head_noun(q or "") or None
+                        for g, t, q in zip(cols["grp"], cols["right_text"], cols["left_text"])],
                 "flags": [r.flags for r in results], "details": [r.details for r in results],
                 "tail_logprob": cols["tail_logprob"], "position": cols["position"], "sample": cols["sample"],
                 "left_text": cols["left_text"], "right_text": cols["right_text"],
