@@ -24,6 +24,9 @@ CONFIG = typer.Option(None, "--config", "-c", help="YAML filter config (docs/fil
 def filter_(
     workspace: Path = WORKSPACE, force: bool = FORCE, config: Optional[Path] = CONFIG,
     critic: Optional[Path] = typer.Option(None, help="Critic folder (overrides critic.path in the config)."),
+    critic_student: Optional[str] = typer.Option(
+        None, help="A GGUF student (e.g. <ws>/distill/student.gguf) whose yes/no answers are the critic "
+                   "(overrides critic.student in the config; docs/distill.md)."),
     completeness: Optional[str] = typer.Option(
         None, help="Completeness source: auto, generation, llama or none (overrides the config)."),
     no_similarity: bool = typer.Option(False, "--no-similarity", help="Skip input-similarity scores."),
@@ -39,7 +42,9 @@ def filter_(
 
     cfg = load_config(config)
     if critic is not None:
-        cfg.critic.path = critic
+        cfg.critic.path, cfg.critic.student = critic, None
+    if critic_student is not None:
+        cfg.critic.student, cfg.critic.path = Path(critic_student), None
     if completeness is not None:
         if completeness not in ("auto", "generation", "llama", "none"):
             raise ConfigError(f"--completeness {completeness!r}: use auto, generation, llama or none")

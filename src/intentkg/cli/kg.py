@@ -28,6 +28,9 @@ console = Console()
 @with_point_options
 def build(workspace: Path = WORKSPACE, force: bool = FORCE,
           hierarchy: bool = typer.Option(True, help="Build the broad -> fine intention hierarchy."),
+          require_lineage: bool = typer.Option(
+              False, "--require-lineage", help="Refuse knowledge from a generator whose lineage is unknown "
+                                               "(docs/distill.md, 'Lineage')."),
           options: PointOptions = PointOptions()) -> None:
     """Build the KG from the candidates `intentkg view` keeps at the workspace's operating point.
 
@@ -42,7 +45,7 @@ def build(workspace: Path = WORKSPACE, force: bool = FORCE,
     config = BuildConfig(operating_point=point, hierarchy=hierarchy)
     explorer = workspace / "kg" / "explorer.html"
     had_explorer = explorer.exists()
-    manifest = run_build(workspace, config, force=force)
+    manifest = run_build(workspace, config, force=force, require_lineage=require_lineage)
     if had_explorer:  # a page made by `kg explore` shows the KG just built, never the one before
         write_explorer(workspace)
     c = manifest.counts

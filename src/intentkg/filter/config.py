@@ -184,6 +184,10 @@ class DedupConfig(_Strict):
 
 class CriticConfig(_Strict):
     path: Path | None = Field(None, description="critic folder (docs/filter.md); none: leave columns null")
+    student: Path | None = Field(
+        None, description="a GGUF language model (the distilled student) whose yes/no answers score plausibility "
+                          "and typicality instead of a critic folder (filter/student_critic.py)")
+    student_threads: int | None = Field(None, ge=1, description="llama.cpp threads of the student critic")
     batch_size: int = Field(32, ge=1)
     max_length: int | None = Field(None, ge=8, description="default: the folder's intentkg_critic.json, else 256")
     device: str = "cpu"

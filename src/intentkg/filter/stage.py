@@ -35,6 +35,7 @@ from intentkg.filter.repeated_answers import find_repeated_answers
 from intentkg.filter.scores_rows import register_clusters, scores_batch, sql_str
 from intentkg.filter.shown_examples import default_shown
 from intentkg.filter.view import STAGE, iter_view, verdicts
+from intentkg.errors import ConfigError
 from intentkg.operating_point import OperatingPoint
 from intentkg.operating_point import save as save_operating_point
 from intentkg.progress import bar
@@ -59,8 +60,14 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
         from intentkg.model_folder import resolve
 
         refs.append(resolve(config.similarity.embedder, what="embedder", require=()).path)  # raises, saying why
+    if config.critic.path is not None and config.critic.student is not None:
+        raise ConfigError("give one critic: critic.path (a critic folder) or critic.student (a GGUF student), not both")
     if config.critic.path is not None:
         refs.append(config.critic.path)
+    if config.critic.student is not None:
+        from intentkg.llm.llama_cpp import resolve_gguf
+
+        refs.append(resolve_gguf(str(config.critic.student)))
     funnel = None
     with ws.run(STAGE, config=config.fingerprint_config(), inputs=refs, force=force) as run:
         if not run.skipped:
@@ -125,8 +132,12 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     critic = None
     if config.critic.path is not None:
         critic = Critic(config.critic.path, config.critic.device, config.critic.batch_size, config.critic.max_length)
-        for weights in critic.weights:
-            run.add_model("critic", critic.critic_id, weights)
+    elif config.critic.student is not None:
+        from intentkg.filter.student_critic import StudentCritic
+
+        critic = StudentCritic(config.critic.student, n_threads=config.critic.student_threads)
+    for weights in (critic.weights if critic is not None else []):
+        run.add_model("critic", critic.critic_id, weights)
     funnel = Funnel()
     with run.time("assemble"):
         _assemble(run, con, config, rows, scratch, clusters, critic, lm, total, funnel)

@@ -76,8 +76,8 @@ def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, forc
         with workspace.run(STAGE, config=resolved, inputs=["ingest"], force=force) as run:
             if run.skipped:
                 return run.previous  # type: ignore[return-value]
-            run.models.append(ModelRef(role="generator", model_id=model.model_id, file=model.path,
-                                       sha256=model.model_hash))
+            run.models.append(ModelRef(role="generator", model_id=model.model_id, sha256=model.model_hash,
+                                       file=workspace.stored(model.path) if model.path else None))
             with RequestCache(cache_folder(workspace)) as cache:
                 cache.merge_shards()  # answers a killed cluster run left in its workers' shards
                 if config.engine.name == "local":

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from intentkg import duck, operating_point
 from intentkg.errors import IntentkgError
+from intentkg.kg import generators
 from intentkg.kg.canonical import canonical, node_id
 from intentkg.kg.config import BuildConfig
 from intentkg.kg.hierarchy import build_hierarchy
@@ -41,13 +42,18 @@ def _input(ws: Workspace, stage: str, table: str) -> Path:
 
 
 def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = None, force: bool = False,
-              embed: Callable[[list[str]], np.ndarray] | None = None) -> Manifest:
+              embed: Callable[[list[str]], np.ndarray] | None = None, require_lineage: bool = False) -> Manifest:
+    """``require_lineage``: refuse knowledge from a generator whose lineage is unknown (:mod:`.generators`)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     config = config or BuildConfig()
     point = config.operating_point or operating_point.saved(ws)
     config = config.model_copy(update={"operating_point": point})  # the resolved point is in the fingerprint
     paths = {"candidates": _input(ws, "generate", "candidates"), "scores": _input(ws, "filter", "scores"),
              "behaviors": _input(ws, "ingest", "behaviors"), "products": _input(ws, "ingest", "products")}
+    if require_lineage:
+        con = duck.connect()
+        duck.run(con, f"CREATE VIEW candidates AS SELECT * FROM read_parquet({duck.quote_path(paths['candidates'])})")
+        generators.require_known(ws, generators.generators(ws, con))
     with ws.run(STAGE, config=config.model_dump(mode="json"), inputs=["ingest", "generate", "filter"],
                 force=force) as run:
         if run.skipped:
@@ -55,6 +61,7 @@ def run_build(workspace: Workspace | str | Path, config: BuildConfig | None = No
         con = duck.connect()
         for name, path in paths.items():
             duck.run(con, f"CREATE VIEW {name} AS SELECT * FROM read_parquet({duck.quote_path(path)})")
+        run.extra["generators"] = generators.generators(ws, con)
         with run.time("select"):
             selected = create_kept(con, ws, point)
             tested = applied(con, point)
