@@ -28,11 +28,11 @@ from typing import Any
 from intentkg import atomic_file
 from intentkg.errors import ConfigError
 from intentkg.llm.model_files import file_hash, path_hash
+from intentkg.model_folder import FOLDER_FILES
 
 RECORD_FILE = "intentkg_lineage.json"
 FILE_SUFFIX = ".lineage.json"
 FORMAT = "intentkg-model-lineage/1"
-WEIGHT_PATTERNS = ("*.safetensors", "*.json", "*.model", "*.txt", "*.jinja")  # as llm.hf_folder hashes
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def family_of(path: str | Path) -> Family:
 def model_hash(path: str | Path) -> str:
     """The hash a backend reports for the model at ``path`` (file: sha256; folder: its weights and configs)."""
     path = Path(path)
-    return file_hash(path) if path.is_file() else path_hash(path, WEIGHT_PATTERNS)
+    return file_hash(path) if path.is_file() else path_hash(path, FOLDER_FILES)  # as the folder backends report it
 
 
 def _bundled() -> dict[str, dict[str, Any]]:
