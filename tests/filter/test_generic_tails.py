@@ -6,6 +6,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from helpers.filter_rows import rows_from_titles as _rows_from_titles
+
 from intentkg.filter.config import GenericConfig
 from intentkg.filter.generic_tails import find_generic_tails
 
@@ -38,36 +40,6 @@ UNRELATED = ["Leather Dog Collar for Large Dogs", "Kitchen Knife Set 15 Pieces",
              "Yoga Mat Non Slip 6 mm", "Ceramic Coffee Mug Set of 4", "Car Phone Mount Dashboard"]
 CAMPING = ["Camping Tent for 4 People", "Camp Stove Propane", "Camping Lantern LED", "Camping Chair Folding",
            "Camping Sleeping Bag 20F", "Camping Cot Portable", "Camping Tent 2 Person", "Camping Stove Butane"]
-
-
-def _rows_from_titles(tmp_path, tails_and_titles, query_only=False):
-    """rows.parquet as the rules pass writes it, through the real pass (types from the titles).
-    ``query_only``: behaviours as on-demand query knowledge has them, the text as the query, no product."""
-    from intentkg.filter import passes
-    from intentkg.filter.config import FilterConfig
-
-    n = len(tails_and_titles)
-    candidates = pa.table({
-        "candidate_id": [f"c{i}" for i in range(n)], "behavior_id": [f"b{i}" for i in range(n)],
-        "kind": ["search_buy"] * n, "head": [f"query {i} -> {t}" for i, (_, t) in enumerate(tails_and_titles)],
-        "relation": ["used_for_event"] * n, "tail": [tail for tail, _ in tails_and_titles],
-        "parse_status": ["ok"] * n, "position": [1] * n, "sample": [0] * n, "tail_logprob": [-1.0] * n,
-        "request_key": [f"k{i}" for i in range(n)], "raw_text": [f" {tail}" for tail, _ in tails_and_titles]})
-    behaviors = pa.table({"behavior_id": [f"b{i}" for i in range(n)], "kind": ["search_buy"] * n,
-                          "left": [f"q{i}" for i in range(n)], "right": [f"p{i}" for i in range(n)],
-                          "left_text": [t if query_only else f"query {i}" for i, (_, t) in enumerate(tails_and_titles)],
-                          "right_text": ["" if query_only else t for _, t in tails_and_titles],
-                          "category": pa.nulls(n, pa.string())})
-    paths = {name: tmp_path / f"{name}.parquet" for name in ("candidates", "behaviors", "rows")}
-    pq.write_table(candidates, paths["candidates"])
-    pq.write_table(behaviors, paths["behaviors"])
-    con = duckdb.connect()
-    from intentkg.schemas import PRODUCTS
-
-    con.register("empty_products", PRODUCTS.empty_table())
-    passes.rules_pass(con, passes.input_sql(paths["candidates"], paths["behaviors"], None), n, FilterConfig(),
-                      paths["rows"])
-    return con, paths["rows"]
 
 
 def test_one_tail_on_a_few_unrelated_products_without_types_is_generic(tmp_path):

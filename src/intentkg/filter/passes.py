@@ -157,8 +157,8 @@ def embedding_pass(con: duckdb.DuckDBPyConnection, rows: Path, tails: Path, n_ta
         COPY (SELECT row_number() OVER (ORDER BY text) - 1 AS src_idx, text FROM (
                 SELECT left_text AS text FROM read_parquet({quote_path(rows)}) WHERE key IS NOT NULL
                 UNION SELECT right_text FROM read_parquet({quote_path(rows)}) WHERE key IS NOT NULL)
-              WHERE text IS NOT NULL ORDER BY text)
-        TO {quote_path(sources)} (FORMAT parquet)""")
+              WHERE text IS NOT NULL AND trim(text) <> '' ORDER BY text)
+        TO {quote_path(sources)} (FORMAT parquet)""")  # an empty side (query-only, product-only) is no source
     n_sources = con.execute(f"SELECT count(*) FROM read_parquet({quote_path(sources)})").fetchall()[0][0]
     source_vectors = embed_to_memmap(
         embedder, _text_chunks(con, f"SELECT text FROM read_parquet({quote_path(sources)}) ORDER BY src_idx",

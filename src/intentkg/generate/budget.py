@@ -21,3 +21,25 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
     minutes = prompts * SECONDS_PER_PROMPT / 60
     when = f"~{minutes:.0f} min" if minutes >= 1 else "under a minute"
     return f"{prompts} prompts, {when} with the bundled model on a free CPU core (more on a busy machine)"
+
+
+# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev (2 Dec 2026, one torch /
+# llama.cpp thread; docs/eval.md "Measured"): a prompt generated and filtered, a catalogue title embedded
+# (bi-encoder, for the type clusters), a pair through the cross-encoder once (the fusion evaluation),
+# and the fixed part of each stage (model loads, filter, build, heads).
+PATH_CPU_SECONDS = {"prompt": 0.6, "title": 0.012, "pair": 0.04, "fixed": 300.0}
+
+
+def path_estimate(queries: int, pairs: int, products: int, types: int, behaviours: int, relations: int) -> str:
+    """The quickstart's expected time, said before it starts: prompts and CPU-minutes per part."""
+    c = PATH_CPU_SECONDS
+    prompts = (behaviours + min(types, products) + queries) * relations
+    parts = {"generation": prompts * c["prompt"], "title embedding": products * c["title"],
+             "evaluation": pairs * c["pair"], "model loads, filter, build, heads": c["fixed"]}
+    total = sum(parts.values())
+    detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
+    return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
+            f"({behaviours} behaviours + {min(types, products)} product types + {queries} queries, x {relations} "
+            f"relations). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in minutes on 2 free cores "
+            f"(the stages run one thread each), several times more on a busy machine. Answers and embeddings are "
+            f"cached: a re-run costs only what changed.")
