@@ -73,9 +73,10 @@ def test_a_scrubbed_query_finds_its_own_node_everywhere(pii_kg, minilm):
 
 def test_a_scrubbed_query_is_left_out_of_its_own_knowledge(pii_kg, minilm):
     lookup = KnowledgeLookup(pii_kg, LookupConfig(min_similarity=0.5), embed=minilm)
-    (seen,) = lookup.for_pairs([RAW], ["T1"], leave_query_out=False)
+    (seen,) = lookup.for_pairs([RAW], ["T1"])
     assert OWN in {f.intention for f in seen.query} and OWN in {f.intention for f in seen.product}
-    (left_out,) = lookup.for_pairs([RAW], ["T1"], leave_query_out=True)
+    left_lookup = KnowledgeLookup(pii_kg, LookupConfig(min_similarity=0.5, leave_out_query=True), embed=minilm)
+    (left_out,) = left_lookup.for_pairs([RAW], ["T1"])
     # its own node is skipped (it borrows from the other camping query) and its own purchase of T1
     # no longer counts for T1's edges
     assert left_out.query and {f.source for f in left_out.query} == {"query_nearest"}

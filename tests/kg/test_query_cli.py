@@ -28,3 +28,18 @@ def test_unseen_query_borrows_from_its_nearest_kg_query(kg_workspace):
     assert {r["source"] for r in exact} == {"query"}
     scores = [r["score"] for r in exact]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_pair_with_the_evaluations_leave_own_out_flag(kg_workspace):
+    """--query with --product gives the pair's facts and the evaluation's knowledge text; with
+    --leave-out-query the query's own node and its purchase of S1 no longer count (old code: no
+    pair mode, no flag)."""
+    run_build(kg_workspace, BuildConfig(hierarchy=False))
+    plain = _query(kg_workspace, "--query", "winter camping gear", "--product", "S1")
+    assert {r["source"] for r in plain["facts"] if r["side"] == "query"} == {"query"}
+    assert "snowy mountains" in {r["intention"] for r in plain["facts"] if r["side"] == "product"}
+    assert plain["text"].startswith("query intent: ") and "snowy mountains" in plain["text"]
+    left = _query(kg_workspace, "--query", "winter camping gear", "--product", "S1", "--leave-out-query")
+    assert "query" not in {r["source"] for r in left["facts"]}
+    assert "snowy mountains" not in {r["intention"] for r in left["facts"]} and "snowy mountains" not in left["text"]
+    assert left["text"].startswith("product: ")  # no other logged query is near enough to answer for it

@@ -1,21 +1,10 @@
-import hashlib
-
-import numpy as np
 import pytest
-from helpers.kg_workspace import make_workspace
+from helpers.kg_workspace import CANDIDATES, SEARCH, make_workspace
 
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
 
-
-def word_embed(texts: list[str]) -> np.ndarray:
-    """A deterministic bag-of-words embedding: texts sharing words are close (no model needed)."""
-    out = np.zeros((len(texts), 64), dtype=np.float32)
-    for i, text in enumerate(texts):
-        for word in text.lower().split():
-            out[i, hashlib.md5(word.encode()).digest()[0] % 64] += 1.0
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.where(norms > 0, norms, 1)
+NEAR_QUERY = "camping gear for winter trips"  # close to "winter camping gear" by MiniLM, sharing few words
 
 
 @pytest.fixture(scope="session")
@@ -30,5 +19,16 @@ def minilm():
 @pytest.fixture
 def built_kg(tmp_path):
     ws = make_workspace(tmp_path)
+    run_build(ws, BuildConfig(hierarchy=False))
+    return ws
+
+
+@pytest.fixture
+def near_kg(tmp_path):
+    """The small KG plus a second winter-camping query with knowledge of its own, so a left-out or
+    hidden "winter camping gear" has another query near enough to borrow from (and its own node,
+    at cosine 1, would win if it were not skipped)."""
+    ws = make_workspace(tmp_path, search=SEARCH + f"{NEAR_QUERY},T1,2\n", candidate_spec=CANDIDATES + [
+        (f"q:{NEAR_QUERY}|T1", "used_in_location", "frozen lakes", 0.8, [], None)])
     run_build(ws, BuildConfig(hierarchy=False))
     return ws

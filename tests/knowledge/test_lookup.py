@@ -1,10 +1,12 @@
+"""The knowledge lookup on a small real KG, with the bundled MiniLM as the nearest policy's embedding."""
+
 from intentkg.knowledge import KnowledgeLookup, LookupConfig, PairKnowledge
 
-from .conftest import word_embed
+from .conftest import NEAR_QUERY
 
 
-def test_exact_query_and_product_facts_best_first(built_kg):
-    lookup = KnowledgeLookup(built_kg, LookupConfig(), embed=word_embed)
+def test_exact_query_and_product_facts_best_first(built_kg, minilm):
+    lookup = KnowledgeLookup(built_kg, LookupConfig(), embed=minilm)
     (query,) = lookup.for_queries(["Winter  CAMPING gear"])  # normalised like ingest stores queries
     assert [f.intention.lower() for f in query] == ["winter camping", "snowy mountains"]
     assert {f.source for f in query} == {"query"}
@@ -46,31 +48,41 @@ def test_hidden_queries_lose_their_own_edges(built_kg):
     m_before = {f.intention: f.score for f in visible.for_products(["M1"])[0]}
     m_after = {f.intention: f.score for f in hidden.for_products(["M1"])[0]}
     assert m_after["winter camping"] < m_before["winter camping"]
-    # the hidden query's node can no longer answer as a nearest neighbour of itself
-    near = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3, hide_queries=["winter camping gear"]),
-                           embed=word_embed)
-    assert all(f.neighbour.lower() != "winter camping gear" for f in near.for_queries(["winter camping gear"])[0])
 
 
-def test_pairs(built_kg):
-    lookup = KnowledgeLookup(built_kg, LookupConfig(), embed=word_embed)
+def test_a_hidden_query_borrows_from_another_query_never_from_itself(near_kg, minilm):
+    """Its own node (cosine 1) would win if hiding left its edges; the near query (0.93) answers."""
+    visible = KnowledgeLookup(near_kg, LookupConfig(), embed=minilm)
+    assert {f.source for f in visible.for_queries(["winter camping gear"])[0]} == {"query"}
+    hidden = KnowledgeLookup(near_kg, LookupConfig(hide_queries=["winter camping gear"]), embed=minilm)
+    (facts,) = hidden.for_queries(["winter camping gear"])
+    assert facts and {f.source for f in facts} == {"query_nearest"}
+    assert {f.neighbour for f in facts} == {NEAR_QUERY} and "frozen lakes" in {f.intention for f in facts}
+
+
+def test_pairs(built_kg, minilm):
+    lookup = KnowledgeLookup(built_kg, LookupConfig(), embed=minilm)
     pairs = lookup.for_pairs(["winter camping gear", "winter camping gear", "zzz qqq"], ["M1", "B1", "M1"],
                              ["Arctic Self-Inflating Air Mattress", "Cozy Newborn Swaddle 3 Pack", "x"])
     assert all(isinstance(p, PairKnowledge) for p in pairs)
     assert pairs[0].sources == {"query", "product"}
-    assert pairs[2].query == [] and pairs[2].sources == {"product"}
+    # B1's own edges: co-bought with B2, and bought for "newborn essentials" ("newborn baby" merges
+    # into "newborn babies")
+    assert {f.intention.lower() for f in pairs[1].product} == {"newborn babies", "keep the baby warm"}
+    assert pairs[2].query == [] and pairs[2].sources == {"product"}  # no KG query is near "zzz qqq"
     assert not PairKnowledge()
 
 
-def test_leave_query_out_per_pair(built_kg):
-    lookup = KnowledgeLookup(built_kg, LookupConfig(min_similarity=0.3), embed=word_embed)
-    assert len(lookup.query_behaviors(["Winter camping gear"])["winter camping gear"]) == 2
-    (seen,) = lookup.for_pairs(["winter camping gear"], ["S1"], leave_query_out=False)
-    unseen, other = lookup.for_pairs(["winter camping gear", "newborn essentials"], ["S1", "S1"],
-                                     leave_query_out=True)
+def test_leave_query_out_per_pair(near_kg, minilm):
+    plain = KnowledgeLookup(near_kg, LookupConfig(), embed=minilm)
+    assert len(plain.query_behaviors(["Winter camping gear"])["winter camping gear"]) == 2
+    (seen,) = plain.for_pairs(["winter camping gear"], ["S1"])
+    left_out = KnowledgeLookup(near_kg, LookupConfig(leave_out_query=True), embed=minilm)
+    unseen, other = left_out.for_pairs(["winter camping gear", "newborn essentials"], ["S1", "S1"])
     assert {f.source for f in seen.query} == {"query"}
-    # its own node may not answer, nor lend itself as a neighbour
-    assert all(f.source == "query_nearest" and f.neighbour.lower() != "winter camping gear" for f in unseen.query)
+    # its own node (cosine 1, with facts) may not answer nor lend itself: the near query answers
+    assert unseen.query and {f.source for f in unseen.query} == {"query_nearest"}
+    assert {f.neighbour for f in unseen.query} == {NEAR_QUERY}
     # S1's snowy-mountains edge came only from this query: gone for this pair, kept for another query's pair
     assert "snowy mountains" in {f.intention for f in seen.product}
     assert "snowy mountains" not in {f.intention for f in unseen.product}

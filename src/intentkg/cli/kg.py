@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.cli.options import FORCE, LEAVE_OUT_QUERY, WORKSPACE
 from intentkg import operating_point
 from intentkg.cli.point_options import PointOptions, with_point_options
 from intentkg.errors import ConfigError
@@ -73,7 +73,8 @@ def _print(rows: list[dict], title: str) -> None:
 @app.command("query")
 def query(workspace: Path = typer.Argument(..., help="Workspace folder."),
           search: Optional[str] = typer.Option(None, "--query", "-q", help="Intentions for a search query."),
-          product: Optional[str] = typer.Option(None, "--product", "-p", help="Intentions for a product id."),
+          product: Optional[str] = typer.Option(None, "--product", "-p",
+                                                help="Intentions for a product id (with --query: the pair's knowledge)."),
           intention: Optional[str] = typer.Option(None, "--intention", "-i", help="Products sharing an intention."),
           two_hop: Optional[str] = typer.Option(None, "--two-hop", help="query -> intention -> products."),
           category: Optional[str] = typer.Option(None, "--top", help="Top intentions of a category ('' = all)."),
@@ -81,19 +82,32 @@ def query(workspace: Path = typer.Argument(..., help="Workspace folder."),
           nearest: bool = typer.Option(True, "--nearest/--no-nearest",
                                        help="With --query/--product: borrow from the embedding-nearest KG heads "
                                             "when there is no exact fact (as evaluation and serving do)."),
+          leave_out_query: bool = LEAVE_OUT_QUERY,
           as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-    """Ask the KG one question (pick one option). --query and --product give what the evaluation and
-    serving give: the one knowledge lookup (exact facts, else the embedding-nearest KG heads')."""
+    """Ask the KG one question (pick one option; --query with --product asks for a pair). --query and
+    --product give what the evaluation and serving give: the one knowledge lookup (exact facts, else
+    the embedding-nearest KG heads'); a pair also prints the knowledge text the evaluation injects."""
+    if search is not None and product is not None and intention is None and two_hop is None and category is None:
+        rows, text = _pair(workspace, limit, nearest, leave_out_query, search, product)
+        if as_json:
+            typer.echo(json.dumps({"text": text, "facts": rows}, indent=2, default=str, ensure_ascii=False))
+        else:
+            _print(rows, f"knowledge for pair: {search} / {product}")
+            console.print(f"text: {text}", highlight=False, markup=False)
+        return
     kg = KnowledgeGraph(workspace)
-    asked = [(search, "intentions for query", lambda q, limit: _looked_up(workspace, limit, nearest, query=q)),
-             (product, "intentions for product", lambda p, limit: _looked_up(workspace, limit, nearest, product=p)),
+    asked = [(search, "intentions for query",
+              lambda q, limit: _looked_up(workspace, limit, nearest, leave_out_query, query=q)),
+             (product, "intentions for product",
+              lambda p, limit: _looked_up(workspace, limit, nearest, leave_out_query, product=p)),
              (intention, "products sharing intention", kg.products_sharing_intention),
              (two_hop, "query -> intention -> products", kg.two_hop)]
     chosen = [(value, title, fn) for value, title, fn in asked if value is not None]
     if category is not None:
         chosen.append((category, "top intentions", lambda c, limit: kg.top_intentions(c or None, limit)))
     if len(chosen) != 1:
-        raise ConfigError("give exactly one of --query, --product, --intention, --two-hop, --top")
+        raise ConfigError("give exactly one of --query, --product, --intention, --two-hop, --top "
+                          "(or --query with --product for a pair)")
     value, title, fn = chosen[0]
     rows = fn(value, limit=limit)
     if as_json:
@@ -102,19 +116,37 @@ def query(workspace: Path = typer.Argument(..., help="Workspace folder."),
         _print(rows, f"{title}: {value}")
 
 
-def _looked_up(workspace: Path, limit: int, nearest: bool, query: str | None = None,
+def _lookup(workspace: Path, limit: int, nearest: bool, leave_out_query: bool):
+    from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
+
+    return KnowledgeLookup(workspace, LookupConfig(per_head=limit, nearest=nearest, leave_out_query=leave_out_query),
+                           embed=KnowledgeLookup.default_embed(workspace) if nearest else None)
+
+
+def _looked_up(workspace: Path, limit: int, nearest: bool, leave_out_query: bool, query: str | None = None,
                product: str | None = None) -> list[dict]:
     from dataclasses import asdict
 
-    from intentkg.knowledge.lookup import KnowledgeLookup, LookupConfig
-
-    lookup = KnowledgeLookup(workspace, LookupConfig(per_head=limit, nearest=nearest),
-                             embed=KnowledgeLookup.default_embed(workspace) if nearest else None)
+    lookup = _lookup(workspace, limit, nearest, leave_out_query)
     if query is not None:
-        facts = lookup.for_queries([query])[0]
+        facts = lookup.for_queries([query], leave_out=leave_out_query)[0]
     else:
         facts = lookup.for_products([product], [lookup.titles([product]).get(product, "")])[0]
     return [asdict(f) for f in facts]
+
+
+def _pair(workspace: Path, limit: int, nearest: bool, leave_out_query: bool, query: str, product: str
+          ) -> tuple[list[dict], str]:
+    """The pair's facts (side, then the fact) and its knowledge text (the evaluation's template)."""
+    from dataclasses import asdict
+
+    from intentkg.knowledge.text import KnowledgeTemplate
+
+    lookup = _lookup(workspace, limit, nearest, leave_out_query)
+    (pair,) = lookup.for_pairs([query], [product], [lookup.titles([product]).get(product, "")])
+    rows = [{"side": side, **asdict(f)} for side, facts in (("query", pair.query), ("product", pair.product))
+            for f in facts]
+    return rows, KnowledgeTemplate().pair_text(pair)
 
 
 @app.command("export")

@@ -10,3 +10,7 @@ WORKSPACE = typer.Option(Path("workspace"), "--workspace", "-w", help="Workspace
 FORCE = typer.Option(False, "--force", help="Re-run even if config and inputs are unchanged.")
 ENGINE = typer.Option(None, "--engine", help="local (this process, the default) or ray (a Ray cluster: "
                                              "RAY_ADDRESS, else a new local one; docs/ray.md).")
+LEAVE_OUT_QUERY = typer.Option(
+    False, "--leave-out-query",
+    help="The evaluation's leave-own-out: knowledge as if the query had never been logged (its own node skipped, "
+         "its behaviours subtracted from the product's edges); `eval esci` sets it with --unseen split/own.")

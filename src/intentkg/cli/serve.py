@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from intentkg.cli.options import WORKSPACE
+from intentkg.cli.options import LEAVE_OUT_QUERY, WORKSPACE
 
 app = typer.Typer(help="Serve KG knowledge over HTTP from a two-tier cache (no LLM on the request path).",
                   no_args_is_help=True)
@@ -23,9 +23,10 @@ NEAREST = typer.Option(True, "--nearest/--no-nearest",
 @app.command("precompute")
 def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: str = PREFIX,
                    top_queries: int = typer.Option(100_000, help="Head queries to precompute, by purchases."),
-                   nearest: bool = NEAREST) -> None:
+                   nearest: bool = NEAREST, leave_out_query: bool = LEAVE_OUT_QUERY) -> None:
     """Tier 1: knowledge for the head queries and every catalogue product, as a new snapshot (the
-    evaluation's lookup: exact facts, else the embedding-nearest KG heads')."""
+    evaluation's lookup: exact facts, else the embedding-nearest KG heads'). --leave-out-query adds
+    the entries `/v1/knowledge/pair?leave_out_query=true` answers from."""
     from intentkg.knowledge.lookup import LookupConfig
     from intentkg.serve.refresh import precompute
     from intentkg.serve.runtime import open_store
@@ -34,8 +35,10 @@ def precompute_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, pr
 
     _, writer, _ = open_store(workspace, redis, prefix)
     with snapshot_run(workspace, "precompute", {"top_queries": top_queries, "nearest": nearest,
+                                                "leave_out_query": leave_out_query,
                                                 "store": "redis" if redis else "sqlite"}) as run:
-        version, n = precompute(writer, tier1_items(workspace, top_queries, LookupConfig(nearest=nearest)))
+        version, n = precompute(writer, tier1_items(workspace, top_queries,
+                                                    LookupConfig(nearest=nearest, leave_out_query=leave_out_query)))
         run.extra["snapshot"] = {"version": version, "keys": n}
     console.print(f"snapshot {version}: {n:,} keys ({'redis ' + redis if redis else workspace / 'serve'})")
 

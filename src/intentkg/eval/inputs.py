@@ -70,10 +70,9 @@ def _kg_knowledge(ws: Workspace, data: EsciData, config: EvalConfig, embed, stat
     stats["hidden_queries"] = stats["hidden_behaviors"] = 0
     for rows, hidden in protocol_groups(data, config):
         lookup = KnowledgeLookup(ws, LookupConfig(nearest=kcfg.nearest, nearest_k=kcfg.nearest_k,
-                                                  min_similarity=kcfg.min_similarity, hide_queries=hidden),
-                                 embed=embed)
-        found = lookup.for_pairs([queries[i] for i in rows], [products[i] for i in rows],
-                                 [titles[i] for i in rows], leave_query_out=leaves_own_out(config))
+                                                  min_similarity=kcfg.min_similarity, hide_queries=hidden,
+                                                  leave_out_query=leaves_own_out(config)), embed=embed)
+        found = lookup.for_pairs([queries[i] for i in rows], [products[i] for i in rows], [titles[i] for i in rows])
         for i, knowledge in zip(rows, found):
             pairs[i] = knowledge
         looked = lookup.stats()

@@ -17,10 +17,12 @@ Keeping evaluation queries out of their own knowledge:
 - ``hide_queries`` (global): every search_buy behaviour of those queries is removed from the
   edges' support (an edge left without support is dropped), so neither their own node nor a
   product edge learnt only from them can answer, for anyone.
-- ``for_pairs(..., leave_query_out=True)`` (per pair): each pair's knowledge is computed as if its
-  own query had never been logged: the query's node is skipped (it answers through its nearest
-  *other* queries) and the query's behaviours are subtracted from the product's edges. Training and
-  test pairs then get the same kind of knowledge.
+- ``LookupConfig(leave_out_query=True)`` (per pair, :meth:`for_pairs`): each pair's knowledge is
+  computed as if its own query had never been logged: the query's node is skipped (it answers
+  through its nearest *other* queries) and the query's behaviours are subtracted from the product's
+  edges. Training and test pairs then get the same kind of knowledge. The one flag the evaluation
+  sets (its leave-own-out), ``serve precompute --leave-out-query`` precomputes and
+  ``/v1/knowledge/pair?leave_out_query=true`` and ``kg query --leave-out-query`` take.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class LookupConfig:
     nearest_k: int = 3
     min_similarity: float = 0.6
     hide_queries: Sequence[str] = field(default_factory=tuple)
+    leave_out_query: bool = False  # a pair's knowledge as if its own query had never been logged
 
 
 class KnowledgeLookup:
@@ -182,6 +185,10 @@ class KnowledgeLookup:
                 out[i] = chosen[: self.config.nearest_k]
         return out
 
+    def nearest_heads(self, kind: str, texts: Sequence[str]) -> list[list[str]]:
+        """The KG heads each text borrows from when it has no facts of its own (the nearest policy)."""
+        return [[head for head, _, _ in picks] for picks in self._neighbours(kind, list(texts))]
+
     def _borrow(self, kind: str, texts: list[str], source: str, skip: list[str] | None = None,
                 exclude: list[frozenset[str]] | None = None) -> list[list[Fact]]:
         picks = self._neighbours(kind, texts, skip)
@@ -219,12 +226,15 @@ class KnowledgeLookup:
                 out[i] = facts
         return out
 
-    def for_pairs(self, queries: Sequence[str], product_ids: Sequence[str], titles: Sequence[str] | None = None,
-                  leave_query_out: bool = False) -> list[PairKnowledge]:
+    def for_pairs(self, queries: Sequence[str], product_ids: Sequence[str], titles: Sequence[str] | None = None
+                  ) -> list[PairKnowledge]:
+        """Knowledge per (query, product) pair; with ``config.leave_out_query``, as if the pair's query
+        had never been logged."""
+        leave_out = self.config.leave_out_query
         unique_q = sorted(set(queries))
-        by_query = dict(zip(unique_q, self.for_queries(unique_q, leave_out=leave_query_out)))
+        by_query = dict(zip(unique_q, self.for_queries(unique_q, leave_out=leave_out)))
         titles = list(titles) if titles is not None else None
-        own = self.query_behaviors(unique_q) if leave_query_out else {}
+        own = self.query_behaviors(unique_q) if leave_out else {}
         keys = sorted({(p, titles[i] if titles else "", own.get(query_key(queries[i]), NONE) if own else NONE)
                        for i, p in enumerate(product_ids)}, key=lambda k: (k[0], k[1], sorted(k[2])))
         facts = self.for_products([k[0] for k in keys], [k[1] for k in keys] if titles is not None else None,

@@ -20,7 +20,8 @@ from typing import Any
 from fastapi import HTTPException
 
 from intentkg.serve.experiment import ServingExperiment
-from intentkg.serve.keys import MAX_QUERY_CHARS, decode, product_key, query_cache_key
+from intentkg.serve.keys import (MAX_QUERY_CHARS, decode, left_out_product_key, left_out_query_key, product_key,
+                                 query_cache_key)
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.miss_admission import MissAdmission
 from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
@@ -42,6 +43,15 @@ def check_product(product_id: str) -> str:
         raise HTTPException(status_code=400,
                             detail="product_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
     return product_id
+
+
+FLAG_VALUES = {"1": True, "true": True, "yes": True, "on": True, "t": True, "y": True,
+               "0": False, "false": False, "no": False, "off": False, "f": False, "n": False}
+
+
+def parse_flag(value: str | None) -> bool | None:
+    """A boolean query parameter as FastAPI reads one (absent: False); None when it is not a boolean."""
+    return False if value is None else FLAG_VALUES.get(value.strip().lower())
 
 
 def json_body(content: dict[str, Any]) -> bytes:
@@ -99,12 +109,26 @@ class KnowledgeAnswers:
         return (body + ',"entry":' + (value or "null") + "}").encode()
 
     def pair(self, q: str, product_id: str, unit_id: str | None, header: str | None,
-             host: str | None) -> dict[str, Any]:
+             host: str | None, leave_out_query: bool = False) -> dict[str, Any]:
+        """``leave_out_query``: the evaluation's leave-own-out (the knowledge as if ``q`` had never been
+        logged), from the entries ``serve precompute --leave-out-query`` wrote; ``left_out`` in the
+        answer says whether the snapshot had them for ``q`` (a query never logged has nothing to
+        leave out: its plain knowledge is the left-out one)."""
         started = time.perf_counter()
         q, product_id, unit = check_query(q), check_product(product_id), self._arm(unit_id, header)
         view = self.store.view()  # both halves from the same snapshot
-        query_value, query_outcome, extra = self._lookup(view, query_cache_key(q), host)
-        product_value, product_outcome, _ = self._lookup(view, product_key(product_id), host)
+        left = {}
+        query_value = view.get(left_out_query_key(q)) if leave_out_query else None
+        if query_value is not None:  # a logged query, left out: its product side where it changed
+            query_outcome, extra, left = "hit", {}, {"left_out": True}
+            product_value = view.get(left_out_product_key(q, product_id))
+            product_outcome = "hit"
+            if product_value is None:
+                product_value, product_outcome, _ = self._lookup(view, product_key(product_id), host)
+        else:
+            left = {"left_out": False} if leave_out_query else {}
+            query_value, query_outcome, extra = self._lookup(view, query_cache_key(q), host)
+            product_value, product_outcome, _ = self._lookup(view, product_key(product_id), host)
         extra.pop("queued", None)
         query_value = decode(query_value) if query_value else None
         product_value = decode(product_value) if product_value else None
@@ -118,4 +142,4 @@ class KnowledgeAnswers:
                 outcome, extra = "withheld", {}
         self.metrics.observe("pair", (time.perf_counter() - started) * 1000, outcome)
         return {"query_outcome": query_outcome, "product_outcome": product_outcome, "version": view.version,
-                "text": "" if withheld else self.pair_text(query_value, product_value), **arm, **extra}
+                "text": "" if withheld else self.pair_text(query_value, product_value), **arm, **extra, **left}

@@ -10,7 +10,8 @@ knowledge GETs without the framework; both call :mod:`intentkg.serve.answers`.
 
     GET /v1/knowledge/query?q=winter+camping+gear
     GET /v1/knowledge/product/{product_id}
-    GET /v1/knowledge/pair?q=...&product_id=...     (the text the ESCI evaluation injects)
+    GET /v1/knowledge/pair?q=...&product_id=...     (the text the ESCI evaluation injects;
+                                                     &leave_out_query=true: with its leave-own-out)
     (each takes an optional unit_id / X-Intentkg-Unit header: with an experiment configured, the
      unit's arm is returned and logged, and the control arm gets no knowledge; see serve/arms.py)
     GET /health      GET /metrics      GET /metrics/prometheus      GET /docs, /redoc (OpenAPI, offline)
@@ -151,8 +152,12 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText =
 
     @app.get("/v1/knowledge/pair", summary="Knowledge text for a (query, product) pair", name="pair")
     async def knowledge_for_pair(request: Request, q: str = Query(...), product_id: str = Query(...),
+                                 leave_out_query: bool = Query(
+                                     False, description="The evaluation's leave-own-out: the knowledge as if q had "
+                                                        "never been logged (needs `serve precompute "
+                                                        "--leave-out-query`; `left_out` says whether it was)."),
                                  unit_id: str | None = UNIT_PARAM, unit_header: str | None = UNIT_HEADER_PARAM):
-        return answers.pair(q, product_id, unit_id, unit_header, host_of(request))
+        return answers.pair(q, product_id, unit_id, unit_header, host_of(request), leave_out_query)
 
     @app.get("/health", summary="Liveness, the live snapshot version and the background loop's health")
     async def health_page():

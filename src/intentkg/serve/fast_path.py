@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from fastapi import HTTPException
 
-from intentkg.serve.answers import KnowledgeAnswers, json_body
+from intentkg.serve.answers import KnowledgeAnswers, json_body, parse_flag
 from intentkg.serve.health import log
 
 QUERY, PAIR, PRODUCT = "/v1/knowledge/query", "/v1/knowledge/pair", "/v1/knowledge/product/"
@@ -93,9 +93,10 @@ class FastPath:
             return None if q is None else self.answers.query(q, params.get("unit_id"), header, host)
         if path == PAIR:
             q, product_id = params.get("q"), params.get("product_id")
-            if q is None or product_id is None:
-                return None
-            return json_body(self.answers.pair(q, product_id, params.get("unit_id"), header, host))
+            leave_out = parse_flag(params.get("leave_out_query"))
+            if q is None or product_id is None or leave_out is None:
+                return None  # FastAPI answers (a 422)
+            return json_body(self.answers.pair(q, product_id, params.get("unit_id"), header, host, leave_out))
         return self.answers.product(path[len(PRODUCT):], params.get("unit_id"), header, host)
 
     @staticmethod

@@ -1,6 +1,9 @@
 """Cache keys and values. A query's cache key is ``"q:"`` + its key from
 :func:`intentkg.query_key.query_key` (scrubbed, lower-cased, whitespace collapsed, as ingest stores
-queries in the KG); a product's is ``"p:"`` + its id."""
+queries in the KG); a product's is ``"p:"`` + its id. With ``serve precompute --leave-out-query``,
+``"q-:"`` + a logged query's key holds its knowledge as if it had never been logged, and ``"p-:"`` +
+query key + tab + product id a product's knowledge without that query's behaviours (only for the
+products those behaviours change; :mod:`intentkg.knowledge.leave_out`)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,14 @@ def query_cache_key(query: str) -> str:
 
 def product_key(product_id: str) -> str:
     return "p:" + product_id.strip()
+
+
+def left_out_query_key(query: str) -> str:
+    return "q-:" + query_key(query)
+
+
+def left_out_product_key(query: str, product_id: str) -> str:
+    return "p-:" + query_key(query) + "\t" + product_id.strip()
 
 
 def encode(kind: str, text: str, intentions: list[dict[str, Any]], source: str) -> str:

@@ -5,7 +5,12 @@ nearest-neighbour fallback for a query or product without facts of its own).
 
 The nearest fallback is computed here, at precompute time (and by the refresh job for queued
 misses), never on the request path: a served entry is exactly what the evaluation's lookup gives
-that query or product, so ``/v1/knowledge/pair`` returns the text the evaluation injects."""
+that query or product, so ``/v1/knowledge/pair`` returns the text the evaluation injects.
+
+With ``config.leave_out_query`` the evaluation's leave-own-out is precomputed as well (keys in
+:mod:`intentkg.serve.keys`, what changes in :mod:`intentkg.knowledge.leave_out`), so
+``/v1/knowledge/pair?leave_out_query=true`` returns the text of an evaluation that leaves each pair's
+own query out."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from pathlib import Path
 
 from intentkg import duck
 from intentkg.knowledge.lookup import Embed, KnowledgeLookup, LookupConfig
-from intentkg.serve.keys import encode
+from intentkg.serve.keys import encode, left_out_product_key, left_out_query_key
 from intentkg.workspace import Workspace
 
 BATCH = 5_000
@@ -39,6 +44,16 @@ def tier1_items(workspace: Workspace | str | Path, top_queries: int = 100_000, c
             if facts:
                 yield "q:" + query, encode("query", text, [asdict(f) for f in facts], "tier1")
     products = lookup.catalogue()
+    if config.leave_out_query:
+        from intentkg.knowledge.leave_out import left_out_entries
+
+        titles, texts = dict(products), dict(queries)
+        for query, facts, by_product in left_out_entries(lookup, list(texts), products):
+            yield left_out_query_key(query), encode("query", texts.get(query, query), [asdict(f) for f in facts],
+                                                    "tier1")
+            for product_id, product_facts in by_product.items():
+                yield left_out_product_key(query, product_id), encode(
+                    "product", titles.get(product_id, product_id), [asdict(f) for f in product_facts], "tier1")
     for start in range(0, len(products), BATCH):
         chunk = products[start:start + BATCH]
         found = lookup.for_products([p for p, _ in chunk], [t for _, t in chunk])
