@@ -17,7 +17,7 @@ DISTRIBUTIONS = {"sklearn": "scikit-learn", "llama_cpp": "llama-cpp-python", "mu
 # what the extras give each command, for a module no extra names directly (a dependency's dependency)
 COMMAND_EXTRAS = {"filter": "filter", "view": "filter", "report": "filter", "train-critic": "train", "eval": "train",
                   "serve": "serve", "annotate": "serve", "generate": "llm", "judge": "llm", "build": "kg", "kg": "kg",
-                  "distill": "distill"}
+                  "distill": "distill", "refine": "distill"}
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)[^;]*;\s*extra\s*==\s*['\"]([^'\"]+)['\"]")
 
 

@@ -19,6 +19,7 @@ from intentkg.cli import eval as eval_cli
 from intentkg.cli import experiment as experiment_cli
 from intentkg.cli import catalogue as catalogue_cli
 from intentkg.cli import distill as distill_cli
+from intentkg.cli import refine as refine_cli
 from intentkg.cli.extras import missing_extra
 from intentkg.errors import IntentkgError
 
@@ -46,6 +47,7 @@ cli.add_typer(eval_cli.app, name="eval")
 cli.add_typer(experiment_cli.app, name="experiment")
 cli.command("catalogue")(catalogue_cli.catalogue)
 cli.add_typer(distill_cli.app, name="distill")
+cli.add_typer(refine_cli.app, name="refine")
 
 
 @cli.callback(invoke_without_command=True)

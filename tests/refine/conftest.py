@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from helpers.filter_workspace import trained_critic_base, trained_critic_workspace
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@pytest.fixture(scope="session")
+def reward_critic(tmp_path_factory):
+    """The critic `intentkg train-critic` trained on demo annotations (shared with tests/critic and tests/filter)."""
+    from intentkg.filter.critic import Critic
+
+    return Critic(trained_critic_workspace(trained_critic_base(tmp_path_factory)) / "critic")
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from intentkg.embed import load_embedder
+
+    return load_embedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def refined_ws(tmp_path_factory):
+    """A workspace after a smoke-sized `run_refine` (a few GRPO steps on the bundled SmolLM2), guard forced
+    to stop (negative tolerance) after its patience of 2 evaluations."""
+    from helpers.refine_workspace import refine_workspace, tiny_config
+
+    from intentkg.refine.stage import run_refine
+
+    root = refine_workspace(str(tmp_path_factory.getbasetemp() / "refine"), trained_critic_base(tmp_path_factory))
+    run_refine(root, tiny_config(guard={"tolerance": -1.0}, train={"steps": 3}), quiet=True)
+    return root
