@@ -32,7 +32,6 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
     from intentkg.refine.outputs import write_outputs
     from intentkg.refine.prompts import build_prompts
     from intentkg.refine.reward import Reward, trl_reward_funcs
-    from intentkg.refine.stage import _filter_config
     from intentkg.refine.trainer import build_trainer, use_vllm
     from intentkg.threads import torch_threads
 
@@ -125,6 +124,16 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
     if guard is not None and guard.stopped_at is not None:
         say(f"stopped at step {guard.stopped_at}: the reward rose while the held-out agreement fell for "
             f"{config.guard.patience} evaluations; kept the checkpoint of step {best['step'] if best else 0}")
+
+
+def _filter_config(ws):
+    """The filter config the workspace's filter ran with (the reward applies its rules)."""
+    from intentkg.filter.config import FilterConfig
+    from intentkg.filter.inputs import with_generated_relations
+
+    stored = ws.stage_config("filter")
+    config = FilterConfig.model_validate(stored) if stored else FilterConfig()
+    return with_generated_relations(ws, config)
 
 
 def _judge(ws, config: RefineConfig, run):

@@ -26,15 +26,6 @@ from intentkg.workspace import Manifest, Workspace
 STAGE = "refine"
 
 
-def _filter_config(ws: Workspace):
-    from intentkg.filter.config import FilterConfig
-    from intentkg.filter.inputs import with_generated_relations
-
-    stored = ws.stage_config("filter")
-    config = FilterConfig.model_validate(stored) if stored else FilterConfig()
-    return with_generated_relations(ws, config)
-
-
 def _critic_folder(ws: Workspace, config: RefineConfig) -> Path | None:
     if config.reward.critic is not None:
         return Path(config.reward.critic)
