@@ -8,8 +8,10 @@ Measured in one run, in alternating rounds (median and min-max over rounds; the 
 printed before and after): cached hits of the API (``intentkg serve run``, one worker: the raw ASGI
 fast path on Granian, and the same app on uvicorn) against two bare constant ASGI apps
 (bench/constant_asgi.py) - uvicorn + httptools (the issue's reference) and Granian (the constant
-endpoint of our own stack). Every request of the API is a hit on one of 200,000 keys, picked at
-random (the PII scrub of a new query is paid as in production). Closed loop: `wrk` (Debian package
+endpoint of our own stack). Every request of the API is a hit on one of 200,000 keys, drawn
+uniformly (every key as likely: most requests miss the 64 MB response cache and pay the PII scrub
+and the store GET) or Zipf-distributed (the k-th key asked 1/k as often, as search queries are:
+most requests are answered from the response cache). Closed loop: `wrk` (Debian package
 wrk) at 1, 4, 16 and 64 connections; its CPU use is printed beside the server's, to show that the
 generator is not the bottleneck. Open loop: `h2load` (Debian package nghttp2-client), 50 keep-alive
 connections each sending a request every 10 ms (5,000 req/s), latency per request from its log;
@@ -87,12 +89,33 @@ def raw_get(store, seconds: float = 3.0) -> dict:
 
 
 WRK_SCRIPT = """
-math.randomseed(7)
+local paths = {}
+for line in io.lines("PATHS") do paths[#paths + 1] = line end
+local n = 0
 request = function()
-  local i = math.random(0, KEYMAX)
-  return wrk.format("GET", "/v1/knowledge/query?q=query%20" .. math.floor(i / 1000) .. "k" .. (i % 1000))
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1])
 end
 """
+
+
+def key_paths(kind: str, n: int = 200_000, seed: int = 3) -> list[str]:
+    """Request paths of cached queries: ``uniform`` (every key as likely: the worst case for any
+    cache) or ``zipf`` (the k-th most asked key asked 1/k as often, as search queries are)."""
+    rng = np.random.default_rng(seed)
+    if kind == "uniform":
+        picks = rng.integers(0, KEYS, n)
+    else:
+        weights = 1.0 / np.arange(1, KEYS + 1)
+        picks = rng.permutation(KEYS)[rng.choice(KEYS, n, p=weights / weights.sum())]
+    return ["/v1/knowledge/query?q=" + quote(query(int(i))) for i in picks]
+
+
+def wrk_script(work: Path, kind: str) -> Path:
+    paths, script = work / f"paths-{kind}.txt", work / f"keys-{kind}.lua"
+    paths.write_text("\n".join(key_paths(kind)) + "\n")
+    script.write_text(WRK_SCRIPT.replace("PATHS", str(paths)))
+    return script
 
 
 def _cpu_s(pid: int) -> float:
@@ -133,7 +156,7 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None, server_pi
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {"connections": connections, "rps": rps, "p50_ms": ms("50"), "p99_ms": ms("99"),
             "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else "",
-            "wrk_cpu": round(wrk_cpu, 2), "server_cpu": round(server_cpu, 2)}
+            "wrk_cpu": round(wrk_cpu, 3), "server_cpu": round(server_cpu, 3)}
 
 
 def h2load(url: str, paths: list[str], rate: int, seconds: int, work: Path, clients: int = 50) -> dict:
@@ -226,6 +249,11 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float =
     raise SystemExit(f"server did not start in {seconds:.0f} s")
 
 
+def _cpu_per_request(result: dict) -> float:
+    """Microseconds of server CPU (workers included) per answered request."""
+    return result["server_cpu"] / result["rps"] * 1e6
+
+
 def _stats(values: list[float]) -> str:
     return f"{np.median(values):,.3g} ({min(values):,.3g}-{max(values):,.3g})"
 
@@ -273,44 +301,50 @@ def main() -> None:
     baseline = raw_get(store, 2.0)
     store.close()
     print("raw store GET in process:", json.dumps(baseline), flush=True)
-    script = work / "keys.lua"
-    script.write_text(WRK_SCRIPT.replace("KEYMAX", str(KEYS - 1)))
+    scripts = {kind: wrk_script(work, kind) for kind in ("uniform", "zipf")}
+    script = scripts["uniform"]
     python = sys.executable
     api = [python, "-m", "intentkg.cli.main", "serve", "run", "-w", str(work)] + (
         ["--redis", redis_url] if redis_url else [])
-    servers = {  # name -> (command, path to request, wrk script)
+    ready = "/v1/knowledge/query?q=query%200k1"
+    servers = {  # name -> (command, path that answers when it is up)
         "uvicorn constant": ([python, "-m", "uvicorn", "constant_asgi:app", "--http", "httptools", "--loop", "uvloop",
-                              "--log-level", "warning", "--app-dir", str(ROOT / "bench"), "--port"], "/", None),
+                              "--log-level", "warning", "--app-dir", str(ROOT / "bench"), "--port"], "/"),
         "granian constant": ([python, "-m", "granian", "--interface", "asgi", "--http", "1", "--no-ws", "--log-level",
-                              "warning", "--working-dir", str(ROOT / "bench"), "constant_asgi:app", "--port"], "/", None),
-        "ours granian": (api + ["--server", "granian", "--port"], "/v1/knowledge/query?q=query%200k1", script),
-        "ours uvicorn": (api + ["--server", "uvicorn", "--port"], "/v1/knowledge/query?q=query%200k1", script),
+                              "warning", "--working-dir", str(ROOT / "bench"), "constant_asgi:app", "--port"], "/"),
+        "ours granian": (api + ["--server", "granian", "--port"], ready),
+        "ours uvicorn": (api + ["--server", "uvicorn", "--port"], ready),
+    }
+    targets = {  # what each round measures: label -> (server, wrk script)
+        "uvicorn constant": ("uvicorn constant", None), "granian constant": ("granian constant", None),
+        "ours granian uniform": ("ours granian", scripts["uniform"]), "ours granian zipf": ("ours granian", scripts["zipf"]),
+        "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
     }
     running: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
-        for name, (command, path, _) in servers.items():
+        for name, (command, path) in servers.items():
             port = _port()
             log = work / f"{name.replace(' ', '-')}.log"
             process = _start(command + [str(port)], log)
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url + path, process, log)
             running[name] = (process, url)
-        for name, (_, url) in running.items():  # warm up: the first requests load code and caches
-            wrk(url, 16, 2, servers[name][2])
-        rounds: dict[str, list[dict]] = {name: [] for name in servers}
+        for label, (name, kind_script) in targets.items():  # warm up: the first requests load code and caches
+            wrk(running[name][1], 16, 2, kind_script)
+        rounds: dict[str, list[dict]] = {label: [] for label in targets}
         for r in range(args.rounds):
-            for name, (process, url) in running.items():
-                result = wrk(url, 16, args.seconds, servers[name][2], process.pid)
-                rounds[name].append(result)
-                print(f"round {r + 1} {name}:", json.dumps(result), flush=True)
+            for label, (name, kind_script) in targets.items():
+                process, url = running[name]
+                result = wrk(url, 16, args.seconds, kind_script, process.pid)
+                rounds[label].append(result)
+                print(f"round {r + 1} {label}:", json.dumps(result), flush=True)
         ours_pid, ours_url = running["ours granian"]
         ladder = [wrk(ours_url, c, args.seconds, script, ours_pid.pid) for c in (1, 4, 64)]
         for result in ladder:
-            print("ours granian ladder:", json.dumps(result), flush=True)
-        rng = random.Random(3)
-        paths = ["/v1/knowledge/query?q=" + quote(query(rng.randrange(KEYS))) for _ in range(20_000)]
-        open_loop = {name: h2load(running[name][1], paths if name.startswith("ours") else ["/"], args.rate, 10, work)
-                     for name in ("granian constant", "ours granian")}
+            print("ours granian uniform ladder:", json.dumps(result), flush=True)
+        open_loop = {"granian constant": h2load(running["granian constant"][1], ["/"], args.rate, 10, work)}
+        for kind in ("uniform", "zipf"):
+            open_loop[f"ours granian {kind}"] = h2load(ours_url, key_paths(kind, 20_000), args.rate, 10, work)
         for name, result in open_loop.items():
             print(f"open loop {name}:", json.dumps(result), flush=True)
         for name in [n for n in running if n != "ours granian"]:
@@ -327,7 +361,7 @@ def main() -> None:
         wrk(url2, 16, 2, script)
         two = [wrk(url2, c, args.seconds, script, process.pid) for c in (16, 64)]
         for result in two:
-            print("ours granian 2 workers:", json.dumps(result), flush=True)
+            print("ours granian 2 workers uniform:", json.dumps(result), flush=True)
         import httpx
 
         merged = httpx.get(url2 + "/metrics").json()
@@ -335,12 +369,13 @@ def main() -> None:
         print(f"\nend of load: {_load()}")
         print(f"store: {'redis' if redis_url else 'sqlite (embedded)'}; raw GET {baseline['ops_per_s']:,.0f} ops/s")
         print(f"{'c=16, ' + str(args.rounds) + ' rounds':<22} {'req/s median (min-max)':>32} {'p99 ms':>18} "
-              f"{'wrk cpu':>8} {'server cpu':>10}")
+              f"{'wrk cpu':>8} {'server cpu':>10} {'server cpu us/req':>18}")
         for name, results in rounds.items():
             print(f"{name:<22} {_stats([x['rps'] for x in results]):>32} {_stats([x['p99_ms'] for x in results]):>18} "
-                  f"{np.median([x['wrk_cpu'] for x in results]):>8.2f} {np.median([x['server_cpu'] for x in results]):>10.2f}")
+                  f"{np.median([x['wrk_cpu'] for x in results]):>8.2f} {np.median([x['server_cpu'] for x in results]):>10.2f}"
+                  f" {_stats([_cpu_per_request(x) for x in results]):>18}")
         for result in ladder:
-            print(f"ours granian c={result['connections']:>3}: {result['rps']:>9,.0f} req/s  p50 {result['p50_ms']:.2f} ms"
+            print(f"ours granian uniform c={result['connections']:>3}: {result['rps']:>9,.0f} req/s  p50 {result['p50_ms']:.2f} ms"
                   f"  p99 {result['p99_ms']:.2f} ms  non-2xx {result['non_2xx']}")
         for result in two:
             print(f"ours granian, 2 workers, c={result['connections']:>3}: {result['rps']:>9,.0f} req/s  "
@@ -351,22 +386,27 @@ def main() -> None:
             print(f"open loop {result['rate']:,} req/s {name}: achieved {result['achieved_rps']:,.0f}, "
                   f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.1f} ms, "
                   f"errors {result['errors']}")
-        ours = [x["rps"] for x in rounds["ours granian"]]
-        ratio_uvicorn = [o / c["rps"] for o, c in zip(ours, rounds["uvicorn constant"])]
-        ratio_own = [o / c["rps"] for o, c in zip(ours, rounds["granian constant"])]
         ratio_generator = [x["wrk_cpu"] for x in rounds["granian constant"]]
         print(f"generator: wrk used {_stats(ratio_generator)} of a core against the fastest bare app "
               f"(1.0 would mean wrk, not the server, is the limit)")
         print(f"ours on uvicorn / uvicorn constant: "
-              f"{_stats([o['rps'] / c['rps'] for o, c in zip(rounds['ours uvicorn'], rounds['uvicorn constant'])])}")
-        print(f"2 workers / 1 worker at c=16: {two[0]['rps'] / float(np.median(ours)):.2f}")
+              f"{_stats([o['rps'] / c['rps'] for o, c in zip(rounds['ours uvicorn uniform'], rounds['uvicorn constant'])])}")
+        ours = [x["rps"] for x in rounds["ours granian uniform"]]
+        print(f"2 workers / 1 worker at c=16 (uniform keys): {two[0]['rps'] / float(np.median(ours)):.2f}")
         errors = sum(x["non_2xx"] for rs in rounds.values() for x in rs) + sum(x["non_2xx"] for x in ladder + two) \
             + sum(r["errors"] for r in open_loop.values())
-        print(_goal("cached hit / bare uvicorn+httptools constant (c=16)", ratio_uvicorn, 1.0))
-        print(_goal("cached hit / bare constant on our stack, Granian (c=16)", ratio_own, 0.8))
-        print(_goal("p99 ms at 16 connections", [x["p99_ms"] for x in rounds["ours granian"]], 2.0, higher=False))
-        print(_goal(f"p99 ms at {args.rate:,} req/s open loop", [open_loop["ours granian"]["p99_ms"]], 2.0,
-                    higher=False))
+        for kind in ("uniform", "zipf"):
+            ours = rounds[f"ours granian {kind}"]
+            cpu_ratio = [_cpu_per_request(c) / _cpu_per_request(o) for o, c in zip(ours, rounds["uvicorn constant"])]
+            print(f"{kind} keys: server CPU per request, uvicorn constant / ours (less sensitive to a busy machine "
+                  f"than req/s): {_stats(cpu_ratio)}")
+            print(_goal(f"{kind} keys: cached hit / bare uvicorn+httptools constant (c=16)",
+                        [o["rps"] / c["rps"] for o, c in zip(ours, rounds["uvicorn constant"])], 1.0))
+            print(_goal(f"{kind} keys: cached hit / bare constant on our stack, Granian (c=16)",
+                        [o["rps"] / c["rps"] for o, c in zip(ours, rounds["granian constant"])], 0.8))
+            print(_goal(f"{kind} keys: p99 ms at 16 connections", [x["p99_ms"] for x in ours], 2.0, higher=False))
+            print(_goal(f"{kind} keys: p99 ms at {args.rate:,} req/s open loop",
+                        [open_loop[f"ours granian {kind}"]["p99_ms"]], 2.0, higher=False))
         print(f"errors (non-2xx, failed) over every run: {errors}")
         if args.soak:
             soak(running["ours granian"][0].pid, ours_url, writer, args.soak, args.soak_rate)

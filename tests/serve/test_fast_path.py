@@ -117,3 +117,57 @@ def test_experiment_arms_and_exposures_are_the_same_on_both_paths(folder, tmp_pa
     assert fast.api.calls == 4  # the two refused unit ids, on both endpoints
     rows = [[{k: v for k, v in row.items() if k != "ts"} for row in log._rows] for log in logs]
     assert rows[0] == rows[1] and len(rows[0]) == 2 * (len(UNITS) - 3)
+
+
+class CountingStore(SQLiteStore):
+    def __init__(self, folder):
+        super().__init__(folder, check_every=0)
+        self.gets = 0
+
+    def view(self):
+        pinned, outer = super().view(), self
+
+        class Counting:
+            version = pinned.version
+
+            def get(self, key):
+                outer.gets += 1
+                return pinned.get(key)
+
+        return Counting()
+
+
+def test_a_repeated_hit_is_answered_from_the_response_cache_until_the_snapshot_changes(folder):
+    """Only hits outside an experiment, for a query without PII, are kept; a swap empties the cache."""
+    store = CountingStore(folder)
+    app = create_app(store, SQLiteMissQueue(folder / "queue"))
+    hit = ("/v1/knowledge/query", {"q": "winter camping gear"}, {})
+    requests = [hit, hit, ("/v1/knowledge/product/M1", {}, {}), ("/v1/knowledge/product/M1", {}, {}),
+                ("/v1/knowledge/query", {"q": "hose"}, {}), ("/v1/knowledge/query", {"q": "hose"}, {})]
+    first = asyncio.run(_get_all(app, requests))
+    assert first[0] == first[1] and first[2] == first[3] and store.gets == 4  # two hits cached, misses never
+    counted = app.state.metrics.snapshot()
+    assert counted["outcomes"] == {"query:hit": 2, "product:hit": 2, "query:miss": 2}
+    SQLiteSnapshotWriter(folder).write_snapshot([
+        ("q:winter camping gear", encode("query", "winter camping gear", FACTS, "tier2"))])
+    again = asyncio.run(_get_all(app, [hit, hit]))
+    assert json.loads(again[0][2])["entry"]["source"] == "tier2" and again[0] == again[1] and store.gets == 5
+    pii = ("/v1/knowledge/query", {"q": "call 555-867-5309 about a tent"}, {})
+    SQLiteSnapshotWriter(folder).write_snapshot([("q:call [phone] about a tent", encode("query", "t", FACTS, "x"))])
+    assert [json.loads(b)["outcome"] for _, _, b in asyncio.run(_get_all(app, [pii, pii]))] == ["hit", "hit"]
+    assert store.gets == 7  # a raw query holding personal data is not kept
+
+
+def test_the_response_cache_holds_at_most_its_bytes_least_recently_used_first():
+    from intentkg.serve.response_cache import ENTRY_OVERHEAD, ResponseCache
+
+    cache = ResponseCache(3 * (100 + 1 + 1 + ENTRY_OVERHEAD))
+    assert cache.get("v1", ("a", b"")) is None  # takes the version
+    for name in "abcd":
+        cache.put("v1", (name, b"q"), b"x" * 100)
+        if name == "b":
+            assert cache.get("v1", ("a", b"q"))  # a is used again: b is the oldest now
+    assert len(cache) == 3 and cache.get("v1", ("b", b"q")) is None and cache.get("v1", ("a", b"q"))
+    cache.put("v0", ("e", b"q"), b"y")  # an answer from another version is not kept
+    assert cache.get("v1", ("e", b"q")) is None
+    assert cache.get("v2", ("a", b"q")) is None and len(cache) == 0

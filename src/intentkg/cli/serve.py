@@ -54,7 +54,9 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
                                            "(units named by ?unit_id= or X-Intentkg-Unit; docs/experiment.md)."),
             knowledge_share: float = typer.Option(
                 0.5, min=0.0, max=1.0, help="With --experiment: the share of units that get knowledge."),
-            per_client_per_minute: int = typer.Option(60, help="Misses one client may queue a minute (per worker).")
+            per_client_per_minute: int = typer.Option(60, help="Misses one client may queue a minute (per worker)."),
+            response_cache_mb: float = typer.Option(
+                64.0, min=0.0, help="Response bytes of recent hits kept per worker (0: off); see docs/serve.md.")
             ) -> None:
     """Run the HTTP API (a raw ASGI fast path in front of FastAPI, on Granian or uvicorn); OpenAPI docs
     at /docs (offline)."""
@@ -80,7 +82,7 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
         console.print(f"experiment {experiment_id}: {knowledge_share:.0%} of units get knowledge; exposures -> "
                       f"{exposure_folder(workspace)}")
     settings = api_server.ServeSettings(str(Path(workspace).resolve()), redis, prefix, experiment_id, knowledge_share,
-                                        per_client_per_minute)
+                                        per_client_per_minute, response_cache_mb=response_cache_mb)
     api_server.run(settings, host, port, workers, server)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from intentkg.query_key import clean_query
 from intentkg.serve.experiment import ServingExperiment
 from intentkg.serve.keys import (MAX_QUERY_CHARS, decode, left_out_product_key, left_out_query_key, product_key,
                                  query_cache_key)
@@ -81,16 +82,27 @@ class KnowledgeAnswers:
         return None, "miss", {"queued": queued}
 
     def query(self, q: str, unit_id: str | None, header: str | None, host: str | None) -> bytes:
-        started = time.perf_counter()
-        q, unit = check_query(q), self._arm(unit_id, header)
-        return self._answer("query", query_cache_key(q), started, unit, host)
+        return self.answer_query(q, unit_id, header, host)[0]
 
     def product(self, product_id: str, unit_id: str | None, header: str | None, host: str | None) -> bytes:
+        return self.answer_product(product_id, unit_id, header, host)[0]
+
+    def answer_query(self, q: str, unit_id: str | None, header: str | None,
+                     host: str | None) -> tuple[bytes, str | None]:
+        """(body, the snapshot version when the body may be reused for the same request, else None):
+        a hit outside an experiment, for a query in which the scrub found nothing."""
+        started = time.perf_counter()
+        q, unit = check_query(q), self._arm(unit_id, header)
+        body, reusable = self._answer("query", query_cache_key(q), started, unit, host)
+        return body, (reusable if reusable is not None and not clean_query(q).found else None)
+
+    def answer_product(self, product_id: str, unit_id: str | None, header: str | None,
+                       host: str | None) -> tuple[bytes, str | None]:
         started = time.perf_counter()
         product_id, unit = check_product(product_id), self._arm(unit_id, header)
         return self._answer("product", product_key(product_id), started, unit, host)
 
-    def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None) -> bytes:
+    def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None) -> tuple[bytes, str | None]:
         view = self.store.view()
         value, outcome, extra = self._lookup(view, key, host)
         shown = outcome
@@ -106,7 +118,8 @@ class KnowledgeAnswers:
         if self.experiment is not None:
             body += ', "arm": ' + (_string(unit[1].arm) if unit is not None else "null")
         self.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
-        return (body + ',"entry":' + (value or "null") + "}").encode()
+        reusable = view.version if outcome == "hit" and self.experiment is None else None
+        return (body + ',"entry":' + (value or "null") + "}").encode(), reusable
 
     def pair(self, q: str, product_id: str, unit_id: str | None, header: str | None,
              host: str | None, leave_out_query: bool = False) -> dict[str, Any]:

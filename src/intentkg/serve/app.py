@@ -49,6 +49,7 @@ from intentkg.serve.miss_admission import MissAdmission
 from intentkg.serve.store import KnowledgeStore, MissQueue
 from intentkg.serve.worker_metrics import WorkerFiles
 
+RESPONSE_CACHE_BYTES = 64 * 2**20  # recent hits' response bytes kept per worker (serve/response_cache.py)
 UNIT_PARAM = Query(None, description="A user or session id; with an experiment configured it picks the arm.")
 UNIT_HEADER_PARAM = Header(None, alias=UNIT_HEADER)
 
@@ -63,7 +64,8 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText =
                flush_every: float = 1.0,
                experiment: ServingExperiment | None = None,
                admission: MissAdmission | None = None,
-               metrics_dir: str | Path | None = None) -> FastPath:
+               metrics_dir: str | Path | None = None,
+               response_cache_bytes: int = RESPONSE_CACHE_BYTES) -> FastPath:
     prepare_scrubber()  # load Presidio now, not inside the first request that holds a digit
     metrics = Metrics()
     health = LoopHealth()
@@ -179,4 +181,4 @@ def create_app(store: KnowledgeStore, queue: MissQueue, *, pair_text: PairText =
         total, background = all_workers()
         return total.prometheus(background)
 
-    return FastPath(app, answers)
+    return FastPath(app, answers, response_cache_bytes)

@@ -9,12 +9,17 @@ methods, a missing parameter (422), a bad one (400: the answers raise before any
 counted, and FastAPI raises it again and counts it once), /docs, /redoc, /openapi.json, /metrics,
 /health and the lifespan events that run the background loop.
 
+A hit outside an experiment is kept as its response bytes for the live snapshot
+(:mod:`intentkg.serve.response_cache`, ``response_cache_bytes``, 64 MB a worker by
+default, ``serve run --response-cache-mb``): the same request again is answered from there, and counted.
+
 Parameters are parsed as Starlette parses them (what ``parse_qsl`` gives for the Latin-1 query string, the last
 value of a repeated name; the first ``X-Intentkg-Unit`` header), so both paths read the same values.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,6 +27,7 @@ from fastapi import HTTPException
 
 from intentkg.serve.answers import KnowledgeAnswers, json_body, parse_flag
 from intentkg.serve.health import log
+from intentkg.serve.response_cache import ResponseCache
 
 QUERY, PAIR, PRODUCT = "/v1/knowledge/query", "/v1/knowledge/pair", "/v1/knowledge/product/"
 UNIT_HEADER = b"x-intentkg-unit"
@@ -51,9 +57,11 @@ def _unit_header(scope) -> str | None:
 class FastPath:
     """The ASGI app the server runs: the knowledge GETs here, the rest to ``api`` (FastAPI)."""
 
-    def __init__(self, api, answers: KnowledgeAnswers):
+    def __init__(self, api, answers: KnowledgeAnswers, response_cache_bytes: int = 0):
         self.api, self.answers = api, answers
         self._with_header = answers.experiment is not None  # the header matters only in an experiment
+        self.cache = (ResponseCache(response_cache_bytes)
+                      if response_cache_bytes > 0 and answers.experiment is None else None)
 
     @property
     def state(self):
@@ -64,6 +72,14 @@ class FastPath:
             path = scope["path"]
             if path == QUERY or path == PAIR or (path.startswith(PRODUCT) and "/" not in path[len(PRODUCT):]
                                                  and len(path) > len(PRODUCT)):
+                if self.cache is not None and path != PAIR:
+                    started = time.perf_counter()
+                    answer = self.cache.get(self.answers.store.view().version, (path, scope["query_string"]))
+                    if answer is not None:  # the same request was a hit of this snapshot
+                        self.answers.metrics.observe(self._endpoint(path), (time.perf_counter() - started) * 1000,
+                                                     "hit")
+                        await self._send(send, 200, answer)
+                        return
                 try:
                     answer = self._answer(scope, path)
                 except HTTPException:
@@ -88,16 +104,22 @@ class FastPath:
         header = _unit_header(scope) if self._with_header else None
         client = scope.get("client")
         host = client[0] if client else None
-        if path == QUERY:
-            q = params.get("q")
-            return None if q is None else self.answers.query(q, params.get("unit_id"), header, host)
         if path == PAIR:
             q, product_id = params.get("q"), params.get("product_id")
             leave_out = parse_flag(params.get("leave_out_query"))
             if q is None or product_id is None or leave_out is None:
                 return None  # FastAPI answers (a 422)
             return json_body(self.answers.pair(q, product_id, params.get("unit_id"), header, host, leave_out))
-        return self.answers.product(path[len(PRODUCT):], params.get("unit_id"), header, host)
+        if path == QUERY:
+            q = params.get("q")
+            if q is None:
+                return None
+            body, reusable = self.answers.answer_query(q, params.get("unit_id"), header, host)
+        else:
+            body, reusable = self.answers.answer_product(path[len(PRODUCT):], params.get("unit_id"), header, host)
+        if reusable is not None and self.cache is not None:
+            self.cache.put(reusable, (path, scope["query_string"]), body)
+        return body
 
     @staticmethod
     async def _send(send, status: int, body: bytes) -> None:

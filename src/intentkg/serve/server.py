@@ -34,6 +34,7 @@ class ServeSettings:
     knowledge_share: float = 0.5
     per_client_per_minute: int = 60
     metrics_dir: str | None = None
+    response_cache_mb: float = 64.0
 
 
 def build_app(settings: ServeSettings):
@@ -52,7 +53,8 @@ def build_app(settings: ServeSettings):
         experiment = ServingExperiment(Arms(settings.experiment_id, settings.knowledge_share),
                                        ExposureLog(exposure_folder(settings.workspace)))
     admission = MissAdmission(settings.per_client_per_minute, salt=client_salt(settings.workspace))
-    return create_app(store, queue, experiment=experiment, admission=admission, metrics_dir=settings.metrics_dir)
+    return create_app(store, queue, experiment=experiment, admission=admission, metrics_dir=settings.metrics_dir,
+                      response_cache_bytes=int(settings.response_cache_mb * 2**20))
 
 
 def app_from_environment():

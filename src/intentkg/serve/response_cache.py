@@ -1,0 +1,46 @@
+"""Recently answered hits, as the response bytes, for one snapshot version: a repeated request for a
+head query or product is answered without the PII scrub, the store GET or building the body.
+
+Only what cannot differ between two identical requests is kept: hits (a miss queues the key and
+counts the client), outside an experiment (an answer depends on the unit's arm), and for a query
+only when the scrub found nothing in it (no raw query holding personal data is kept). A new
+snapshot version empties the cache; at most ``max_bytes`` of bodies and keys are held, the least
+recently used going first. The request is still counted in the metrics as the hit it is.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+ENTRY_OVERHEAD = 200  # bytes an entry costs beyond its body and key (dict slot, tuple, objects)
+
+
+class ResponseCache:
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.version: str | None = None
+        self.bytes = 0
+        self._bodies: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
+
+    def get(self, version: str | None, key: tuple[str, bytes]) -> bytes | None:
+        if version != self.version:
+            self._bodies.clear()
+            self.version, self.bytes = version, 0
+            return None
+        body = self._bodies.get(key)
+        if body is not None:
+            self._bodies.move_to_end(key)
+        return body
+
+    def put(self, version: str | None, key: tuple[str, bytes], body: bytes) -> None:
+        size = len(body) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
+        if version != self.version or size > self.max_bytes or key in self._bodies:
+            return
+        self._bodies[key] = body
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            (path, query), old = self._bodies.popitem(last=False)
+            self.bytes -= len(old) + len(path) + len(query) + ENTRY_OVERHEAD
+
+    def __len__(self) -> int:
+        return len(self._bodies)
