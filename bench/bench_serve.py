@@ -425,9 +425,16 @@ def soak(pid: int, url: str, writer, seconds: int, rate: float) -> None:
     at the middle, the server's RSS (workers included) sampled every 10 s."""
     import psutil
 
-    def rss() -> float:
+    def rss() -> tuple[float, float]:
+        """(RSS, anonymous RSS) in MB of the server and its workers; RSS includes the snapshot's
+        memory-mapped pages (file-backed, shared, given back under pressure), anonymous RSS does not."""
         parent = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]) / 2**20
+        total = anon = 0.0
+        for proc in [parent, *parent.children(recursive=True)]:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+            anon += int(re.search(r"RssAnon:\s+(\d+)", status).group(1)) / 1024
+        return total, anon
 
     samples, refresh = [rss()], {}
 
@@ -448,13 +455,14 @@ def soak(pid: int, url: str, writer, seconds: int, rate: float) -> None:
 
     result = asyncio.run(run())
     samples.append(rss())
-    first, second = samples[: len(samples) // 2], samples[len(samples) // 2:]
+    half = len(samples) // 2
     print("soak:", json.dumps(result), flush=True)
     print(f"soak {seconds} s at {rate:.0f} req/s with a refresh at the middle ({refresh.get('s', float('nan')):.1f} s "
-          f"to write and swap): errors {result['errors']}, p99 {result['p99_ms']:.2f} ms, server RSS start "
-          f"{samples[0]:.0f} MB, max {max(samples):.0f} MB, end {samples[-1]:.0f} MB; median of the first half "
-          f"{np.median(first):.0f} MB, of the second {np.median(second):.0f} MB")
-
+          f"to write and swap): errors {result['errors']}, p99 {result['p99_ms']:.2f} ms")
+    for i, what in ((0, "RSS"), (1, "anonymous RSS")):
+        values = [x[i] for x in samples]
+        print(f"soak server {what}: start {values[0]:.0f} MB, max {max(values):.0f} MB, end {values[-1]:.0f} MB; "
+              f"median of the first half {np.median(values[:half]):.0f} MB, of the second {np.median(values[half:]):.0f} MB")
 
 if __name__ == "__main__":
     main()

@@ -29,6 +29,7 @@ EXPIRE_AFTER = 7 * 24 * 3600.0  # a miss nobody asked for again within this many
 MAX_CLIENTS_PER_KEY = 1_000  # distinct clients remembered per key (enough to rank)
 MAX_HELD_KEYS = 100_000  # distinct misses held in memory between flushes (while flushes fail, say)
 ANONYMOUS = "-"
+RETIRE_AFTER = 30.0  # seconds a replaced snapshot stays open for requests that pinned it
 MMAP_BYTES = 1 << 40  # map the whole snapshot (address space only; pages load as they are read)
 
 
@@ -37,11 +38,12 @@ def new_version() -> str:
 
 
 class SQLiteStore:
-    def __init__(self, folder: str | Path, check_every: float = 0.5):
+    def __init__(self, folder: str | Path, check_every: float = 0.5, retire_after: float = RETIRE_AFTER):
         self.folder = Path(folder)
-        self.check_every = check_every
+        self.check_every, self.retire_after = check_every, retire_after
         self._lock = threading.Lock()
         self._view = SnapshotView(None, None)
+        self._retired: list[tuple[float, sqlite3.Connection]] = []  # replaced snapshots, closed once idle
         self._checked = 0.0
         self.problem: str | None = None  # why the live snapshot is not the one CURRENT names, if it is not
         self._refresh(force=True)
@@ -57,6 +59,7 @@ class SQLiteStore:
         if not force and now - self._checked < self.check_every:
             return
         self._checked = now
+        self._close_retired(now)
         version = self._current()
         if version == self._view.version or version is None:
             return
@@ -77,7 +80,19 @@ class SQLiteStore:
                 self.problem = (f"CURRENT names snapshot {version}, which cannot be opened ({exc}); "
                                 f"serving {self._view.version or 'nothing'}")
                 return
+            old = self._view.conn
             self._view, self.problem = SnapshotView(conn, version), None  # one reference swap
+            if old is not None:  # a request may still read it: closed after retire_after seconds
+                self._retired.append((now, old))
+
+    def _close_retired(self, now: float) -> None:
+        """Close the connections (and memory maps) of snapshots replaced ``retire_after`` seconds ago:
+        without this every swap kept one more open, and the server's memory grew by a snapshot each time."""
+        with self._lock:
+            done = [conn for since, conn in self._retired if now - since >= self.retire_after]
+            self._retired = [(since, conn) for since, conn in self._retired if now - since < self.retire_after]
+        for conn in done:
+            conn.close()
 
     def view(self) -> "SnapshotView":
         """The live snapshot, pinned: every read from it sees the same version."""
@@ -95,6 +110,7 @@ class SQLiteStore:
         self._view = SnapshotView(None, None)
         if conn is not None:
             conn.close()
+        self._close_retired(float("inf"))
 
 
 class SnapshotView:
