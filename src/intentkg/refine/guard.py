@@ -99,7 +99,8 @@ class Generator:
 class Guard(TrainerCallback):
     def __init__(self, reward: Reward, heldout_prompts: list, heldout_behaviours: list[Behaviour],
                  heldout_critic, heldout_labels: list[dict], generator: Generator, every: int, patience: int,
-                 tolerance: float = 0.0):
+                 tolerance: float = 0.0, say=None):
+        self.say = say or (lambda text: None)  # one line per evaluation (the CLI prints it)
         self.reward, self.prompts, self.behaviours = reward, heldout_prompts, heldout_behaviours
         self.critic, self.labels, self.generate = heldout_critic, heldout_labels, generator
         self.every, self.patience, self.tolerance = every, patience, tolerance
@@ -142,6 +143,8 @@ class Guard(TrainerCallback):
         """Evaluate, keep the best adapter, return True when training must stop."""
         point = self.evaluate(model, step)
         self.curve.append(point)
+        self.say(f"guard @ step {step}: reward {point['reward']}, held-out critic {point['heldout_critic']}, "
+                 f"agreement {point['agreement']}, passes the filter {point['filter_pass_share']}")
         if best_point(self.curve) == len(self.curve) - 1:
             self.best = {"index": len(self.curve) - 1, "step": step, "state": lora_state(model)}
         fired = hacking_at(self.curve, self.patience, self.tolerance)

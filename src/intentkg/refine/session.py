@@ -82,7 +82,7 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
             guard = Guard(reward, [r["prompt"] for r in heldout.rows], [heldout.behaviours[r["prompt_id"]]
                                                                           for r in heldout.rows],
                           heldout_critic, split.heldout, generator, config.guard.every, config.guard.patience,
-                          config.guard.tolerance)
+                          config.guard.tolerance, say)
             callbacks.append(guard)
         funcs, weights = trl_reward_funcs(reward, train.behaviours.__getitem__)
         scratch = tempfile.TemporaryDirectory(prefix="intentkg-grpo-")  # TRL's output_dir: nothing kept there
