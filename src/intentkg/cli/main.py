@@ -20,6 +20,7 @@ from intentkg.cli import experiment as experiment_cli
 from intentkg.cli import catalogue as catalogue_cli
 from intentkg.cli import distill as distill_cli
 from intentkg.cli import refine as refine_cli
+from intentkg.cli import distill_eval  # noqa: F401  (registers `distill eval` on the distill group)
 from intentkg.cli.extras import missing_extra
 from intentkg.errors import IntentkgError
 

@@ -31,7 +31,8 @@ from intentkg.workspace import Workspace
 ENTRY_POINT_GROUP = "intentkg.report_sections"
 # imported by the `intentkg report` command (a composition root), never by this package
 PACKAGE_SECTIONS = ("intentkg.filter.report_section", "intentkg.annotate.report_section",
-                    "intentkg.eval.report_section", "intentkg.experiment.report_section")
+                    "intentkg.eval.report_section", "intentkg.experiment.report_section",
+                    "intentkg.distill.evaluate_report")
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""distill eval on a real workspace: the stand-in student (SmolLM2 under another file hash) against its
+teacher (the bundled SmolLM2 that generated the knowledge), both through llama.cpp."""
+
+import json
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from intentkg.distill.data import DataConfig, run_distill_data
+from intentkg.distill.evaluate import EvalConfig, run_distill_eval
+from intentkg.filter import FilterConfig, run_filter
+from intentkg.report.registry import ReportContext
+from intentkg.workspace import Workspace
+
+RULES_ONLY = {"similarity": {"enabled": False}, "dedup": {"semantic": False}, "completeness": {"scorer": "none"}}
+TASKS = ["search_relevance", "co_purchase"]  # the 3-behaviour workspace has no held-out generation row
+# (the generation task is measured in the demo's distil step; see docs/distill.md)
+
+
+@pytest.fixture(scope="module")
+def evaluated(student_ws, tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluated") / "ws"
+    shutil.copytree(student_ws, root)
+    run_filter(root, FilterConfig.model_validate(RULES_ONLY), quiet=True)
+    run_distill_data(root, DataConfig(tasks=["generation", *TASKS]))
+    document = run_distill_eval(root, EvalConfig(tasks=TASKS, max_rows=4, n_threads=1, split="held-out"))
+    return root, document
+
+
+def test_each_task_has_the_student_and_the_teacher_and_says_which_is_worse(evaluated):
+    root, document = evaluated
+    by_task = {t["task"]: t for t in document["tasks"]}
+    assert set(by_task) == set(TASKS)
+    assert by_task["search_relevance"]["metric"] == "macro_f1" and by_task["co_purchase"]["metric"] == "roc_auc"
+    for task in by_task.values():
+        assert task["rows"] > 0
+        for who in ("student", "teacher"):
+            assert task[who] is None or 0.0 <= task[who] <= 1.0
+        if task["student"] is not None and task["teacher"] is not None:
+            assert task["student_worse"] == (task["student"] < task["teacher"])
+        assert task[f"student_seconds"] > 0 and task["teacher_seconds"] > 0  # both models were asked
+
+
+def test_results_are_a_committed_stage_that_records_both_models(evaluated):
+    root, document = evaluated
+    ws = Workspace(root)
+    manifest = ws.committed("distill-eval")
+    assert {m.role for m in manifest.models} == {"student", "teacher"}
+    assert {i.name for i in manifest.inputs} >= {"distill-data", "generate"}
+    table = pq.read_table(root / "distill-eval" / "task_scores.parquet").to_pylist()
+    assert [r["task"] for r in table] == [t["task"] for t in document["tasks"]]
+    assert json.loads((root / "distill-eval" / "results.json").read_text()) == document
+
+
+def test_the_report_section_escapes_model_output(evaluated, tmp_path):
+    from intentkg.distill.evaluate_report import render
+
+    root, document = evaluated
+    copy = tmp_path / "ws"
+    shutil.copytree(root, copy)
+    doc = json.loads((copy / "distill-eval" / "results.json").read_text())
+    doc["tasks"].append({"task": "generation", "metric": "critic_pass", "rows": 1, "student": 0.5, "teacher": 0.6,
+                         "detail": {"student": {"examples": [{"prompt": "<b>p</b>",
+                                                              "answer": "<script>alert(1)</script>"}]}}})
+    Workspace(copy).amend("distill-eval", {"results.json": json.dumps(doc)})
+    html = render(ReportContext(Workspace(copy)))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "share the base family" in html  # the stand-in student's lineage warning
