@@ -31,6 +31,13 @@ def build(workspace: Path = WORKSPACE, force: bool = FORCE,
           require_lineage: bool = typer.Option(
               False, "--require-lineage", help="Refuse knowledge from a generator whose lineage is unknown "
                                                "(docs/distill.md, 'Lineage')."),
+          memory_limit: Optional[str] = typer.Option(
+              None, "--memory-limit", help="DuckDB memory cap: 4GB, 512MB or a share of RAM such as 25% "
+                                           "(default 25% of RAM); past it the build spills to --spill-dir."),
+          spill_dir: Optional[Path] = typer.Option(
+              None, "--spill-dir", help="Where the build spills past its memory cap (default <ws>/kg/.spill, "
+                                        "removed afterwards)."),
+          threads: Optional[int] = typer.Option(None, "--threads", min=1, help="DuckDB threads (default every core)."),
           options: PointOptions = PointOptions()) -> None:
     """Build the KG from the candidates `intentkg view` keeps at the workspace's operating point.
 
@@ -42,7 +49,8 @@ def build(workspace: Path = WORKSPACE, force: bool = FORCE,
     if point != operating_point.saved(ws):
         operating_point.save(ws, point)
         console.print(f"saved as the default operating point of {workspace}", highlight=False)
-    config = BuildConfig(operating_point=point, hierarchy=hierarchy)
+    config = BuildConfig(operating_point=point, hierarchy=hierarchy, memory_limit=memory_limit, spill_dir=spill_dir,
+                         threads=threads)
     explorer = workspace / "kg" / "explorer.html"
     had_explorer = explorer.exists()
     manifest = run_build(workspace, config, force=force, require_lineage=require_lineage)

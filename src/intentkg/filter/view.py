@@ -135,14 +135,15 @@ def candidates_path(workspace: Workspace) -> Path:
 
 def iter_view(workspace: Workspace, point: OperatingPoint, batch_rows: int = 65536,
               candidate_columns: tuple[str, ...] = ("behavior_id", "kind", "head", "relation", "tail"),
-              ) -> Iterator[pa.Table]:
-    """Scores joined with candidate columns, with the verdict columns, in batches (candidate order)."""
+              con=None) -> Iterator[pa.Table]:
+    """Scores joined with candidate columns, with the verdict columns, in batches (candidate order).
+    ``con``: a DuckDB connection to run the join on (the build's, so that its memory cap holds);
+    default a new one at DuckDB's defaults."""
     import duckdb
 
     scores = scores_path(workspace)
     candidates = candidates_path(workspace)
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = true")
+    con = con if con is not None else duckdb.connect()
     if candidates.exists() and candidate_columns:
         wanted = ", ".join(f'c."{c}"' for c in candidate_columns)
         sql = (f"SELECT s.*, {wanted} FROM read_parquet({quote_path(scores)}) s "

@@ -15,9 +15,10 @@ from typing import Any
 
 from intentkg import duck
 from intentkg.errors import IntentkgError
-from intentkg.kg.build import STRUCTURAL
+from intentkg.kg.build_edges import STRUCTURAL
 from intentkg.kg.canonical import canonical, node_id
-from intentkg.kg.ranking import score_sql
+from intentkg.kg.head_edges import HeadEdges
+from intentkg.kg.ranking import edge_score
 from intentkg.query_key import query_key
 from intentkg.workspace import Workspace
 
@@ -45,6 +46,7 @@ class KnowledgeGraph:
         folder = ws.read_dir("kg")  # refuses a kg whose last build failed
         if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
             raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {ws.root}` first")
+        self.heads = HeadEdges(ws)
         self.con = duck.connect()
         duck.run(self.con, f"CREATE VIEW edges AS SELECT * FROM {edges_source(folder / 'edges')}")
         # nodes are far fewer than edges: held in memory; edges stay on disk and are pruned by row group
@@ -54,18 +56,14 @@ class KnowledgeGraph:
         return duck.to_arrow(self.con, sql, params).to_pylist()
 
     def _intentions_of(self, head: str, limit: int) -> list[dict[str, Any]]:
-        # edges first (row groups pruned by head), then only their nodes: a join against the whole
-        # nodes table would build a hash table of every node per lookup (1.7 s at 1.5 M nodes)
-        return self._rows(f"""
-            WITH e AS MATERIALIZED (
-                SELECT relation, tail, plausibility, typicality, support FROM edges
-                WHERE head = ? AND {_NOT_STRUCTURAL}),
-            n AS MATERIALIZED (SELECT node_id, text, parent_id FROM nodes WHERE node_id IN (SELECT tail FROM e)),
-            p AS MATERIALIZED (SELECT node_id, text FROM nodes WHERE node_id IN (SELECT parent_id FROM n))
-            SELECT e.relation, n.text AS intention, e.tail AS intention_id, e.plausibility, e.typicality,
-                   e.support, {score_sql('e.plausibility', 'e.support')} AS score, p.text AS broader
-            FROM e JOIN n ON n.node_id = e.tail LEFT JOIN p ON p.node_id = n.parent_id
-            ORDER BY score DESC, e.relation, n.text LIMIT ?""", [head, limit])
+        # the one point lookup (kg.head_edges: the derived index, else a scan), ranked as kg.ranking says
+        rows = self.heads.of([head]).to_pylist()
+        for row in rows:
+            row["score"] = edge_score(row["plausibility"], row["support"])
+        rows.sort(key=lambda r: (-r["score"], r["relation"], r["intention"]))
+        return [{"relation": r["relation"], "intention": r["intention"], "intention_id": r["tail"],
+                 "plausibility": r["plausibility"], "typicality": r["typicality"], "support": r["support"],
+                 "score": r["score"], "broader": r["broader"]} for r in rows[:limit]]
 
     def intentions_for_query(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """The query node's intentions, ranked as the knowledge lookup ranks them (kg.ranking); for

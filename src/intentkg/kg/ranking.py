@@ -3,8 +3,8 @@ behind evaluation and serving, ``kg query``, the explorer):
 
     score = plausibility x (1 + ln support)     (support = distinct behaviours; no critic: 0.5)
 
-best first, ties by relation, then intention text. :func:`edge_score` is the Python form,
-:func:`score_sql` the same expression for DuckDB.
+best first, ties by relation, then intention text. Every reader ranks in Python with
+:func:`edge_score`, over the rows the one point lookup (:mod:`intentkg.kg.head_edges`) returns.
 """
 
 from __future__ import annotations
@@ -17,7 +17,3 @@ UNSCORED_PLAUSIBILITY = 0.5
 def edge_score(plausibility: float | None, support: int) -> float:
     p = UNSCORED_PLAUSIBILITY if plausibility is None else float(plausibility)
     return p * (1.0 + math.log(max(support, 1)))
-
-
-def score_sql(plausibility: str = "plausibility", support: str = "support") -> str:
-    return f"(coalesce({plausibility}, {UNSCORED_PLAUSIBILITY}) * (1 + ln(greatest({support}, 1))))"

@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+import pyarrow.compute as pc
 
+from intentkg import duck
 from intentkg.filter.view import iter_view
 from intentkg.operating_point import OperatingPoint
 from intentkg.workspace import Workspace
-
-VERDICT_COLUMNS = ("candidate_id", "kept", "merged")
 
 
 def _has_values(con: duckdb.DuckDBPyConnection, column: str) -> bool:
@@ -46,24 +45,27 @@ def applied(con: duckdb.DuckDBPyConnection, point: OperatingPoint) -> dict[str, 
 
 def create_kept(con: duckdb.DuckDBPyConnection, ws: Workspace, point: OperatingPoint) -> dict[str, int]:
     """Create table ``kept`` (candidate_id, behavior_id, relation, tail, plausibility, typicality,
-    critic_id, merged) over views ``candidates`` and ``scores``; returns {kept, merged} counts."""
-    con.execute("CREATE OR REPLACE TEMP TABLE verdict (candidate_id VARCHAR, kept BOOLEAN, merged BOOLEAN)")
-    for batch in iter_view(ws, point, candidate_columns=("relation",)):
-        con.register("verdict_batch", pa.table({c: batch.column(c) for c in VERDICT_COLUMNS}))
-        con.execute("INSERT INTO verdict SELECT * FROM verdict_batch")
+    critic_id, merged); returns {kept, merged} counts. Only kept and merged rows of the view are held
+    (a merged row needs its kept representative's tail and scores, nothing else can become an edge)."""
+    duck.run(con, """CREATE OR REPLACE TEMP TABLE verdict (candidate_id VARCHAR, behavior_id VARCHAR, relation VARCHAR,
+                     tail VARCHAR, parse_status VARCHAR, plausibility DOUBLE, typicality DOUBLE, critic_id VARCHAR,
+                     dup_of VARCHAR, kept BOOLEAN)""")
+    columns = ("candidate_id", "behavior_id", "relation", "tail", "parse_status", "plausibility", "typicality",
+               "critic_id", "dup_of", "kept")
+    for batch in iter_view(ws, point, candidate_columns=("behavior_id", "relation", "tail", "parse_status"),
+                           con=con.cursor()):
+        wanted = pc.or_(batch.column("kept"), batch.column("merged"))
+        con.register("verdict_batch", batch.select(list(columns)).filter(wanted))
+        duck.run(con, "INSERT INTO verdict SELECT * FROM verdict_batch")
         con.unregister("verdict_batch")
-    con.execute("""
+    duck.run(con, """
         CREATE OR REPLACE TEMP TABLE kept AS
-        SELECT c.candidate_id, c.behavior_id, rc.relation, rc.tail, r.plausibility, r.typicality, r.critic_id,
+        SELECT v.candidate_id, v.behavior_id, rv.relation, rv.tail, rv.plausibility, rv.typicality, rv.critic_id,
                NOT v.kept AS merged
-        FROM verdict v
-        JOIN candidates c ON c.candidate_id = v.candidate_id
-        JOIN scores s ON s.candidate_id = v.candidate_id
-        JOIN verdict rv ON rv.candidate_id = CASE WHEN v.kept THEN v.candidate_id ELSE s.dup_of END
-        JOIN scores r ON r.candidate_id = rv.candidate_id
-        JOIN candidates rc ON rc.candidate_id = r.candidate_id
-        WHERE (v.kept OR (v.merged AND rv.kept)) AND c.parse_status = 'ok'
-          AND rc.tail IS NOT NULL AND length(trim(rc.tail)) > 0 AND rc.relation = c.relation
+        FROM verdict v JOIN verdict rv ON rv.candidate_id = CASE WHEN v.kept THEN v.candidate_id ELSE v.dup_of END
+        WHERE rv.kept AND v.parse_status = 'ok' AND rv.tail IS NOT NULL AND length(trim(rv.tail)) > 0
+          AND rv.relation = v.relation
     """)
-    kept, merged = con.execute("SELECT count(*) FILTER (NOT merged), count(*) FILTER (merged) FROM kept").fetchall()[0]
+    duck.run(con, "DROP TABLE verdict")
+    kept, merged = duck.run(con, "SELECT count(*) FILTER (NOT merged), count(*) FILTER (merged) FROM kept")[0]
     return {"kept": int(kept), "merged": int(merged)}

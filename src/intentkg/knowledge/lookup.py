@@ -36,9 +36,9 @@ import pyarrow as pa
 
 from intentkg import duck
 from intentkg.errors import IntentkgError
-from intentkg.kg.build import STRUCTURAL
 from intentkg.kg.canonical import node_id
-from intentkg.kg.query import edges_source, query_node
+from intentkg.kg.head_edges import HeadEdges
+from intentkg.kg.query import query_node
 from intentkg.kg.ranking import edge_score
 from intentkg.knowledge.facts import Fact, PairKnowledge, best_first
 from intentkg.query_key import query_key
@@ -53,7 +53,8 @@ class _Edge(NamedTuple):
     tail: str
     intention: str
     plausibility: float | None
-    behaviors: frozenset[str]
+    support: int  # distinct behaviours, hidden ones not counted
+    behaviors: frozenset[str] | None  # their ids, when asked for (hiding, leave-out)
 
 
 @dataclass
@@ -77,39 +78,29 @@ class KnowledgeLookup:
         folder = self.ws.read_dir("kg")  # refuses a kg whose last build failed
         if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
             raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {self.ws.root}` first")
+        self.edges = HeadEdges(self.ws)  # the one point lookup of the KG (its derived index, else a scan)
         self.con = duck.connect()
-        duck.run(self.con, f"CREATE VIEW edges AS SELECT * FROM {edges_source(folder / 'edges')}")
         duck.run(self.con, f"CREATE VIEW nodes AS SELECT * FROM read_parquet({duck.quote_path(folder / 'nodes.parquet')})")
-        structural = ", ".join(f"'{r}'" for r in STRUCTURAL)
-        duck.run(self.con, f"""CREATE TEMP TABLE facts AS
-            SELECT e.head, e.relation, e.tail, n.text AS intention, e.plausibility, e.behavior_ids
-            FROM edges e JOIN nodes n ON n.node_id = e.tail
-            WHERE e.relation NOT IN ({structural}) AND (e.head LIKE 'query:%' OR e.head LIKE 'product:%')""")
-        self.hidden_behaviors = self._hide(list(self.config.hide_queries))
+        self.hidden = self._hide(list(self.config.hide_queries))
+        self.hidden_behaviors = len(self.hidden)
         self._index: dict[str, tuple[list[str], list[str], np.ndarray | None]] = {}
         self._behaviors_path = self.ws.table_path("ingest", "behaviors")
 
     # -- hiding ----------------------------------------------------------------------------
-    def _hide(self, queries: list[str]) -> int:
-        """Drop the given queries' search_buy behaviours from every edge; returns how many."""
+    def _hide(self, queries: list[str]) -> frozenset[str]:
+        """The search_buy behaviours of the given queries: they count for no edge (an edge left without
+        support is dropped), so neither the queries' own nodes nor a product edge learnt only from them
+        can answer, for anyone."""
         if not queries:
-            return 0
+            return NONE
         path = self.ws.table_path("ingest", "behaviors")
         if not path.exists():
             raise IntentkgError(f"{path} is missing: hiding evaluation queries needs the ingest stage's behaviours")
         self.con.register("hidden_queries", pa.table({"q": sorted({query_key(q) for q in queries})}))
-        duck.run(self.con, f"""CREATE TEMP TABLE hidden AS SELECT behavior_id FROM read_parquet({duck.quote_path(path)})
-                               WHERE kind = 'search_buy' AND "left" IN (SELECT q FROM hidden_queries)""")
-        hidden = duck.run(self.con, "SELECT count(*) FROM hidden")[0][0]
-        if hidden:
-            duck.run(self.con, """CREATE OR REPLACE TEMP TABLE facts AS
-                WITH kept AS (
-                    SELECT head, relation, tail, list(DISTINCT b ORDER BY b) AS behavior_ids
-                    FROM (SELECT head, relation, tail, unnest(behavior_ids) AS b FROM facts)
-                    WHERE b NOT IN (SELECT behavior_id FROM hidden) GROUP BY head, relation, tail)
-                SELECT f.head, f.relation, f.tail, f.intention, f.plausibility, k.behavior_ids
-                FROM facts f JOIN kept k USING (head, relation, tail)""")
-        return int(hidden)
+        rows = duck.run(self.con, f"""SELECT DISTINCT behavior_id FROM read_parquet({duck.quote_path(path)})
+                                      WHERE kind = 'search_buy' AND "left" IN (SELECT q FROM hidden_queries)""")
+        self.con.unregister("hidden_queries")
+        return frozenset(r[0] for r in rows)
 
     def query_behaviors(self, queries: Sequence[str]) -> dict[str, frozenset[str]]:
         """search_buy behaviour ids of each query (normalised), from the ingest stage."""
@@ -124,24 +115,23 @@ class KnowledgeLookup:
         return {r[0]: frozenset(r[1]) for r in rows}
 
     # -- edges of heads --------------------------------------------------------------------
-    def _edges(self, heads: Sequence[str]) -> dict[str, list[_Edge]]:
-        if not heads:
-            return {}
-        self.con.register("wanted", pa.table({"head": sorted(set(heads))}))
-        table = duck.to_arrow(self.con, """SELECT head, relation, tail, intention, plausibility, behavior_ids
-            FROM facts WHERE head IN (SELECT head FROM wanted) ORDER BY head, relation, tail""")
-        self.con.unregister("wanted")
+    def _edges(self, heads: Sequence[str], behaviors: bool = False) -> dict[str, list[_Edge]]:
+        """Intention edges per head; ``behaviors``: with their behaviour ids (to exclude some per head)."""
+        with_ids = behaviors or bool(self.hidden)
         found: dict[str, list[_Edge]] = {}
-        for row in table.to_pylist():
-            found.setdefault(row["head"], []).append(_Edge(row["relation"], row["tail"], row["intention"],
-                                                            row["plausibility"], frozenset(row["behavior_ids"])))
+        for row in self.edges.of(heads, behaviors=with_ids).to_pylist():
+            ids = frozenset(row["behavior_ids"]) - self.hidden if with_ids else None
+            support = len(ids) if ids is not None else row["support"]
+            if support:
+                found.setdefault(row["head"], []).append(_Edge(row["relation"], row["tail"], row["intention"],
+                                                                row["plausibility"], support, ids))
         return found
 
     def _facts(self, edges: list[_Edge], source: str, exclude: frozenset[str] = NONE, factor: float = 1.0,
                neighbour: str = "") -> list[Fact]:
         facts = []
         for e in edges:
-            support = len(e.behaviors - exclude) if exclude else len(e.behaviors)
+            support = len(e.behaviors - exclude) if exclude and e.behaviors is not None else e.support
             if support:
                 facts.append(Fact(e.relation, e.intention, edge_score(e.plausibility, support) * factor,
                                   source, e.tail, neighbour))
@@ -151,9 +141,11 @@ class KnowledgeLookup:
     def _nearest_index(self, kind: str) -> tuple[list[str], list[str], np.ndarray | None]:
         """(head ids, texts, unit vectors) of the KG heads of ``kind`` that have at least one fact."""
         if kind not in self._index:
-            rows = duck.run(self.con, f"""SELECT n.node_id, n.text FROM nodes n
-                WHERE n.kind = ? AND n.node_id IN (SELECT DISTINCT head FROM facts WHERE head LIKE '{kind}:%')
-                ORDER BY n.node_id""", [kind])
+            hidden = self.edges.hidden_table(self.hidden) if self.hidden else None
+            self.con.register("fact_heads", pa.table({"head": pa.array(self.edges.heads(kind, hidden), pa.string())}))
+            rows = duck.run(self.con, """SELECT n.node_id, n.text FROM nodes n
+                WHERE n.kind = ? AND n.node_id IN (SELECT head FROM fact_heads) ORDER BY n.node_id""", [kind])
+            self.con.unregister("fact_heads")
             heads, texts = [r[0] for r in rows], [r[1] for r in rows]
             vectors = self.embed(texts) if (texts and self.embed is not None) else None
             self._index[kind] = (heads, texts, vectors)
@@ -192,7 +184,7 @@ class KnowledgeLookup:
     def _borrow(self, kind: str, texts: list[str], source: str, skip: list[str] | None = None,
                 exclude: list[frozenset[str]] | None = None) -> list[list[Fact]]:
         picks = self._neighbours(kind, texts, skip)
-        edges = self._edges([h for p in picks for h, _, _ in p])
+        edges = self._edges([h for p in picks for h, _, _ in p], behaviors=exclude is not None)
         return [best_first([f for head, text, sim in chosen
                             for f in self._facts(edges.get(head, []), source, exclude[i] if exclude else NONE,
                                                  sim, text)], self.config.per_head)
@@ -215,7 +207,7 @@ class KnowledgeLookup:
         """Facts per product; titles enable the nearest fallback; ``exclude[i]``: behaviour ids that
         may not count for product i."""
         heads = [node_id("product", str(p)) for p in product_ids]
-        edges = self._edges(heads)
+        edges = self._edges(heads, behaviors=exclude is not None)
         out = [self._facts(edges.get(h, []), "product", exclude[i] if exclude else NONE)
                for i, h in enumerate(heads)]
         if titles is not None:
@@ -281,6 +273,6 @@ class KnowledgeLookup:
         return dict(self.catalogue(product_ids)) if product_ids else {}
 
     def stats(self) -> dict[str, int]:
-        heads = dict(duck.run(self.con, "SELECT split_part(head, ':', 1), count(DISTINCT head) FROM facts GROUP BY 1"))
-        return {"query_heads": int(heads.get("query", 0)), "product_heads": int(heads.get("product", 0)),
-                "hidden_behaviors": self.hidden_behaviors}
+        hidden = self.edges.hidden_table(self.hidden) if self.hidden else None
+        return {"query_heads": len(self.edges.heads("query", hidden)),
+                "product_heads": len(self.edges.heads("product", hidden)), "hidden_behaviors": self.hidden_behaviors}

@@ -190,6 +190,11 @@ class StageRun:
             writer.write_table(data.select(schema.names).cast(schema))
             rows[0] += data.num_rows
 
+    def close_table(self, table: str) -> Path:
+        """Finish writing ``table`` now, to read it back later in the run; returns the file."""
+        self._writers[table][0].close()
+        return self.tmp / f"{table}.parquet"
+
     def write_bytes(self, name: str, data: bytes) -> Path:
         """An output file that is not a table (``results.json``, ``agreement.json``)."""
         self._writable()

@@ -1,0 +1,97 @@
+"""The one point lookup of the KG by node: the intention edges of query and product heads.
+
+    edges = HeadEdges(Workspace("ws"))
+    edges.of(["query:0f3a...", "product:IKG1"])        # Arrow table, rows ordered by head, relation, tail
+    edges.of(heads, behaviors=True)                     # with each edge's behaviour ids (leave-out, hiding)
+    edges.heads("query")                                # every query head with an intention edge
+
+It reads the derived head index (:mod:`intentkg.kg.index`) while that matches the KG files, and
+otherwise scans the Parquet with the same SQL (after a :class:`~intentkg.kg.index.StaleIndexWarning`):
+the answers are the same, only the time differs. Every reader that asks "which intentions does
+this query / product have" (the knowledge lookup behind evaluation and serving, ``kg query``,
+:class:`intentkg.kg.query.KnowledgeGraph`) asks it here.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pyarrow as pa
+
+from intentkg import duck
+from intentkg.errors import IntentkgError
+from intentkg.kg.build_edges import sql_str
+from intentkg.kg.index import FACT_COLUMNS, edge_files, facts_sql, open_index, parquet_source
+from intentkg.workspace import Workspace
+
+POINT_HEADS = 64  # up to this many heads: one pruned lookup each; more: one join with the whole index
+
+
+class HeadEdges:
+    def __init__(self, workspace: Workspace, use_index: bool = True):
+        folder = workspace.read_dir("kg")  # refuses a kg whose last build failed
+        if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
+            raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {workspace.root}` first")
+        self.index = open_index(folder, workspace.manifest("kg")) if use_index else None
+        if self.index is not None:
+            self.con, self.table = self.index, "intentions"
+        else:
+            files = edge_files(folder / "edges")
+            if not files:
+                raise IntentkgError(f"{folder / 'edges'} holds no edge files: run `intentkg build` again")
+            self.con = duck.connect()
+            nodes = f"read_parquet({duck.quote_path(folder / 'nodes.parquet')})"
+            duck.run(self.con, f"CREATE VIEW intentions AS {facts_sql(parquet_source(files), nodes)}")
+            duck.run(self.con, f"CREATE VIEW scan_edges AS SELECT * FROM {parquet_source(files)}")
+            self._nodes = nodes
+            self.table = "intentions"
+
+    @property
+    def indexed(self) -> bool:
+        return self.index is not None
+
+    def _columns(self, behaviors: bool) -> str:
+        return ", ".join(FACT_COLUMNS + (("behavior_ids",) if behaviors else ()))
+
+    def of(self, heads: Sequence[str], behaviors: bool = False) -> pa.Table:
+        """The intention edges of ``heads`` (duplicates ignored), ordered by head, relation, tail."""
+        wanted = sorted(set(heads))
+        columns = self._columns(behaviors)
+        if not wanted:
+            return duck.to_arrow(self.con, f"SELECT {columns} FROM {self.table} LIMIT 0")
+        if self.index is None:  # the scan: filter the edges first (constants prune row groups), then their nodes
+            self.con.register("wanted_heads", pa.table({"head": wanted}))
+            where = (f"head IN ({', '.join(sql_str(h) for h in wanted)})" if len(wanted) <= POINT_HEADS
+                     else "head IN (SELECT head FROM wanted_heads)")
+            sql = facts_sql("scan_edges", self._nodes, where)
+            table = duck.to_arrow(self.con, f"SELECT {columns} FROM ({sql}) ORDER BY head, relation, tail")
+            self.con.unregister("wanted_heads")
+            return table
+        if len(wanted) <= POINT_HEADS:  # an equality on the sorted head column: only its segment is read
+            parts = [duck.to_arrow(self.con, f"SELECT {columns} FROM intentions WHERE head = ? "
+                                             "ORDER BY relation, tail", [h]) for h in wanted]
+            return pa.concat_tables(parts)
+        self.con.register("wanted_heads", pa.table({"head": wanted}))
+        table = duck.to_arrow(self.con, f"""SELECT {columns} FROM intentions WHERE head IN (SELECT head FROM wanted_heads)
+                                             ORDER BY head, relation, tail""")
+        self.con.unregister("wanted_heads")
+        return table
+
+    def heads(self, kind: str, hidden: str | None = None) -> list[str]:
+        """Sorted heads of ``kind`` (query, product) with at least one intention edge; ``hidden``: the name
+        of a registered table of behaviour ids that do not count (a head left without any is out)."""
+        prefix = sql_str(f"{kind}:%")
+        if hidden is None:
+            sql = f"SELECT DISTINCT head FROM {self.table} WHERE head LIKE {prefix} ORDER BY head"
+        else:
+            sql = f"""SELECT DISTINCT head FROM (SELECT head, unnest(behavior_ids) AS b FROM {self.table}
+                      WHERE head LIKE {prefix}) WHERE b NOT IN (SELECT behavior_id FROM {hidden}) ORDER BY head"""
+        return [r[0] for r in duck.run(self.con, sql)]
+
+    def hidden_table(self, behavior_ids: Sequence[str]) -> str:
+        """Register ``behavior_ids`` as a table for :meth:`heads`; returns its name."""
+        self.con.register("hidden_behaviors", pa.table({"behavior_id": pa.array(sorted(behavior_ids), pa.string())}))
+        return "hidden_behaviors"
+
+    def close(self) -> None:
+        self.con.close()
