@@ -158,9 +158,7 @@ def _nodes(con, run, config: BuildConfig, embed) -> dict:
         UNION ALL SELECT DISTINCT 'category:' || substr(md5(lower(category)), 1, 16), 'category', category, category,
                          NULL, 0 FROM kb WHERE category IS NOT NULL
         ORDER BY node_id"""
-    from intentkg.filter.passes import reader
-
-    for batch in reader(con, f"SELECT node_id, kind, text, category, parent_id, "
+    for batch in duck.reader(con, f"SELECT node_id, kind, text, category, parent_id, "
                                       f"coalesce(support, 0)::BIGINT AS support FROM ({sql})", 65_536):
         run.write("nodes", batch, schema=NODES)
     run.ensure("nodes", NODES)
