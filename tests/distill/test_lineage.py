@@ -111,3 +111,19 @@ def test_a_record_left_beside_replaced_weights_does_not_count(student_ws, tmp_pa
 def test_record_student_needs_a_trained_student(teacher_ws):
     with pytest.raises(IntentkgError, match="train the student first"):
         record_student(Workspace(teacher_ws), "distill-missing")
+
+
+def test_a_missing_or_stale_record_is_written_again_and_a_current_one_kept(student_ws, tmp_path):
+    from intentkg.distill.lineage import ensure_recorded
+
+    root = tmp_path / "ws"
+    shutil.copytree(student_ws, root)
+    ws = Workspace(root)
+    record_file = root / "distill" / "intentkg_lineage.json"
+    before = record_file.read_text()
+    assert ensure_recorded(ws)["recorded_at"] == json.loads(before)["recorded_at"]  # current: kept as it is
+    assert record_file.read_text() == before
+    record_file.unlink()
+    again = ensure_recorded(ws)
+    assert again["base"]["id"] == bundled.SMOLLM2 and record_file.is_file()
+    assert ws.changed_outputs(ws.committed("distill")) == []  # written through the stage's commit

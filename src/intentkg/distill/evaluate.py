@@ -142,6 +142,10 @@ def run_distill_eval(workspace: str | Path | Workspace, config: EvalConfig | Non
     if not Path(student).is_file():
         raise IntentkgError(f"distill eval: no student at {student}: run `intentkg distill train -w {ws.root}` "
                             f"or give --student")
+    if config.student is None:
+        from intentkg.distill.lineage import ensure_recorded
+
+        ensure_recorded(ws, TRAIN_STAGE)  # the student's lineage (and its shared-family warning) before its scores
     teacher = teacher_model(ws, config.teacher)
     inputs = [DATA_STAGE, "generate", student] + (["filter"] if ws.manifest("filter") else [])
     settings = {**config.model_dump(mode="json"), "teacher": teacher}

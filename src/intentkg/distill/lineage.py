@@ -161,6 +161,19 @@ def record_student(ws: Workspace | str | Path, train_stage: str = "distill", dat
     return record
 
 
+def ensure_recorded(ws: Workspace, train_stage: str = "distill") -> dict[str, Any] | None:
+    """The student's record, written first when the stage has none or one naming other weights (None: no
+    student)."""
+    if ws.committed(train_stage) is None:
+        return None
+    path = ws.stage_dir(train_stage) / RECORD
+    if path.is_file():
+        record = model_lineage.read_record(path)
+        if record.get("model", {}).get("artifacts") == _artifacts(ws.stage_dir(train_stage)):
+            return record
+    return record_student(ws, train_stage)
+
+
 @dataclass
 class ModelNode:
     """One model of a lineage walk: its record (None: unknown lineage) and the models it came from."""
