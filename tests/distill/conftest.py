@@ -30,3 +30,33 @@ def student_ws(tmp_path_factory):
     from helpers.student import stand_in_student
 
     return stand_in_student(str(tmp_path_factory.getbasetemp() / "student"))
+
+
+TINY = dict(base="smollm2-135m-instruct", max_rows=8, max_steps=4, batch_size=1, max_length=96, lora_r=4,
+            lora_alpha=8, target_modules=["q_proj", "v_proj"], save_steps=2, logging_steps=1, threads=2)
+
+
+@pytest.fixture(scope="session")
+def student(tmp_path_factory, convert_script):
+    """One tiny student for the session, trained the hard way: a first `distill train` run is SIGKILLed
+    right after its step-2 checkpoint, the second run resumes from it and finishes (4 steps on the
+    bundled SmolLM2-135M, 8 rows of a small real workspace), then merges and writes the GGUF."""
+    import json
+
+    from helpers.kg_workspace import make_workspace
+    from helpers.kill import killed
+    from intentkg.distill.data import run_distill_data
+    from intentkg.distill.train import CHECKPOINTS, STAGE, TrainConfig, run_distill_train
+
+    ws = make_workspace(tmp_path_factory.mktemp("student"))
+    run_distill_data(ws)
+    code = f"""
+        from intentkg.distill.train import TrainConfig, run_distill_train
+        run_distill_train({str(ws.root)!r}, TrainConfig(**{TINY!r}))
+    """
+    killed(code, f"{STAGE}:saved:2", timeout=1800, INTENTKG_CONVERT_SCRIPT=str(convert_script))
+    saved = sorted((ws.stage_dir(STAGE) / CHECKPOINTS).glob("*/checkpoint-*"))
+    assert [p.name for p in saved] == ["checkpoint-2"], saved
+    state = json.loads((saved[0] / "trainer_state.json").read_text())
+    manifest = run_distill_train(ws, TrainConfig(**TINY, convert_script=str(convert_script)))
+    return {"ws": ws, "manifest": manifest, "killed_state": state}

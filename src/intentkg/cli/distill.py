@@ -52,6 +52,44 @@ def data(workspace: Path = WORKSPACE, force: bool = FORCE,
     console.print(table)
 
 
+@app.command("train")
+def train(workspace: Path = WORKSPACE, force: bool = FORCE,
+          base: str = typer.Option(..., "--base", help="Base model: a bundled one (smollm2-135m-instruct, "
+                                   "gemma3-270m), a .gguf file, a Hugging Face model folder or a cached Hub id."),
+          task: Optional[list[str]] = typer.Option(None, "--task", help="Train on these tasks only (repeatable)."),
+          max_rows: Optional[int] = typer.Option(None, help="At most this many training rows (seeded sample)."),
+          max_steps: int = typer.Option(-1, help="Optimizer steps (-1: --epochs decide)."),
+          epochs: float = typer.Option(1.0, help="Passes over the training rows."),
+          batch_size: int = typer.Option(4, help="Rows per device step."),
+          grad_accum: int = typer.Option(1, help="Gradient accumulation steps."),
+          learning_rate: float = typer.Option(2e-4, help="AdamW learning rate."),
+          max_length: int = typer.Option(512, help="Tokens per row (prompt + answer)."),
+          lora_r: int = typer.Option(16, help="LoRA rank."),
+          lora_alpha: int = typer.Option(32, help="LoRA alpha."),
+          save_steps: int = typer.Option(50, help="A checkpoint every N steps (a killed run resumes from it)."),
+          logging_steps: int = typer.Option(5, help="Record the loss every N steps."),
+          seed: int = typer.Option(0, help="Seed of the sample, LoRA init and data order."),
+          device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
+          threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
+          gguf_type: str = OUTTYPE, convert_script: Optional[Path] = CONVERT_SCRIPT) -> None:
+    """Fine-tune the student (TRL SFT + LoRA): writes <workspace>/distill/{adapter,merged,student.gguf}."""
+    from intentkg.distill.train import TrainConfig, run_distill_train
+
+    config = TrainConfig(base=base, tasks=list(task) if task else TrainConfig(base=base).tasks, max_rows=max_rows,
+                         max_steps=max_steps, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
+                         learning_rate=learning_rate, max_length=max_length, lora_r=lora_r, lora_alpha=lora_alpha,
+                         save_steps=save_steps, logging_steps=logging_steps, seed=seed, device=device,
+                         threads=threads, gguf_type=gguf_type,
+                         convert_script=str(convert_script) if convert_script else None)
+    manifest = run_distill_train(workspace, config, force=force)
+    losses = manifest.extra.get("training", {}).get("losses", [])
+    last = f", last loss {losses[-1]['loss']:.3f}" if losses else ""
+    gguf = workspace / "distill" / "student.gguf"
+    console.print(f"student: {manifest.counts.get('steps')} steps (resumed from step "
+                  f"{manifest.counts.get('resumed_from_step')}){last}\n{gguf} runs with: intentkg generate -w WS "
+                  f"--model {gguf}", highlight=False)
+
+
 @app.command("export")
 def export(base: str = typer.Option(..., "--base", help="The base the adapter was trained on: a bundled model "
                                     "(smollm2-135m-instruct, gemma3-270m), a .gguf file, a model folder or Hub id."),
