@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.cli.options import ENGINE, FORCE, WORKSPACE
+from intentkg.engine.settings import EngineSettings, with_engine_name
 from intentkg.errors import ConfigError
 
 app = typer.Typer(help="Evaluations: what the knowledge does for search.", no_args_is_help=True)
@@ -136,6 +137,7 @@ def esci(
                                                            "description (repeatable)."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     threads: Optional[int] = typer.Option(None, help="Torch threads (default: all cores unless the machine is busy)."),
+    engine: Optional[str] = ENGINE,
     stage: str = typer.Option("eval-esci", help="Workspace folder for the results (keep several runs apart)."),
     as_json: bool = typer.Option(False, "--json", help="Print results.json instead of the table."),
     force: bool = FORCE,
@@ -164,7 +166,8 @@ def esci(
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
             seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage, controls=controls,
             fusion_vectors=fusion_vectors,
-            finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs))
+            finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs),
+            engine=with_engine_name(EngineSettings(), engine or "local"))
     except Exception as exc:
         from pydantic import ValidationError
 

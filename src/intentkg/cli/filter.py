@@ -8,9 +8,10 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from intentkg.cli.options import FORCE, WORKSPACE
+from intentkg.cli.options import ENGINE, FORCE, WORKSPACE
 from intentkg import operating_point
 from intentkg.cli.point_options import PointOptions, with_point_options
+from intentkg.engine.settings import with_engine_name
 from intentkg.errors import ConfigError, IntentkgError
 from intentkg.filter.config import load_config
 from intentkg.workspace import Workspace
@@ -31,6 +32,7 @@ def filter_(
         None, help="Completeness source: auto, generation, llama or none (overrides the config)."),
     no_similarity: bool = typer.Option(False, "--no-similarity", help="Skip input-similarity scores."),
     no_semantic_dedup: bool = typer.Option(False, "--no-semantic-dedup", help="Lexical dedup only."),
+    engine: Optional[str] = ENGINE,
     options: PointOptions = PointOptions(),
 ) -> None:
     """Score every generated candidate (rules, completeness, similarity, dedup, critic) and print the funnel.
@@ -49,6 +51,8 @@ def filter_(
         if completeness not in ("auto", "generation", "llama", "none"):
             raise ConfigError(f"--completeness {completeness!r}: use auto, generation, llama or none")
         cfg.completeness.scorer = completeness  # type: ignore[assignment]
+    if engine is not None:
+        cfg.engine = with_engine_name(cfg.engine, engine)
     if no_similarity:
         cfg.similarity.enabled = False
     if no_semantic_dedup:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from intentkg.cli.options import ENGINE, FORCE, WORKSPACE
+from intentkg.engine.settings import with_engine_name
 from intentkg.errors import ConfigError
 from intentkg.generate import GenerateConfig, load_config, run_generate
 
@@ -63,7 +64,7 @@ def generate(
     if template:
         cfg.template = template
     if engine:
-        cfg.engine = cfg.engine.model_copy(update={"name": engine})
+        cfg.engine = with_engine_name(cfg.engine, engine)
     if relations:
         cfg.relations = None if relations == "all" else [r.strip() for r in relations.split(",") if r.strip()]
     if kinds:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from intentkg.cli.options import LEAVE_OUT_QUERY, WORKSPACE
+from intentkg.cli.options import ENGINE, LEAVE_OUT_QUERY, WORKSPACE
 
 app = typer.Typer(help="Serve KG knowledge over HTTP from a two-tier cache (no LLM on the request path).",
                   no_args_is_help=True)
@@ -95,7 +95,8 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
                 on_demand: bool = typer.Option(True, "--on-demand/--no-on-demand",
                                                help="Generate knowledge for queries without an exact KG hit."),
                 config: Optional[Path] = typer.Option(
-                    None, help="Generation/filter config for on-demand knowledge (see docs/serve.md).")) -> None:
+                    None, help="Generation/filter config for on-demand knowledge (see docs/serve.md)."),
+                engine: Optional[str] = ENGINE) -> None:
     """Tier 2 (daily, from cron): generate and filter knowledge for queued misses, swap in a new snapshot."""
     from dataclasses import asdict
 
@@ -107,7 +108,10 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
     _, writer, queue = open_store(workspace, redis, prefix)
     from intentkg.knowledge.lookup import LookupConfig
 
-    fill = make_fill(workspace, config, LookupConfig(nearest=nearest), on_demand)
+    from intentkg.engine.settings import EngineSettings, with_engine_name
+
+    settings = with_engine_name(EngineSettings(), engine) if engine else None
+    fill = make_fill(workspace, config, LookupConfig(nearest=nearest), on_demand, settings)
     with snapshot_run(workspace, "refresh", {"limit": limit, "min_clients": min_clients, "nearest": nearest,
                                              "on_demand": on_demand, "store": "redis" if redis else "sqlite"},
                       on_demand_inputs(workspace, config)) as run:

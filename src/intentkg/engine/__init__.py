@@ -28,6 +28,9 @@ class Engine(Protocol):
         """Output tables of ``worker(*args)`` over ``source`` (an :class:`~intentkg.engine.source.Source`)
         in blocks of ``rows``, in the order of column ``key``; ``model_step``: one model per actor."""
 
+    def pool(self, worker: type, args: tuple[Any, ...] = ()) -> Any:
+        """Workers that stay up across calls: ``.map(tables)`` yields outputs in order; ``.close()``."""
+
 
 def open_engine(settings: EngineSettings | str | None = None) -> Engine:
     settings = EngineSettings.model_validate(settings or {})

@@ -29,3 +29,20 @@ class LocalEngine:
             close = getattr(fn, "close", None)
             if close is not None:
                 close()
+
+    def pool(self, worker: type, args: tuple[Any, ...] = ()) -> "LocalPool":
+        return LocalPool(worker(*args))
+
+
+class LocalPool:
+    """One worker in this process; ``map`` calls it on each table in order."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def map(self, tables: list[pa.Table]) -> Iterator[pa.Table]:
+        for table in tables:
+            yield self.fn(table)
+
+    def close(self) -> None:
+        pass

@@ -124,3 +124,42 @@ class RayEngine:
                 yield pa.Table.from_batches([batch])
         finally:
             con.close()
+
+    def pool(self, worker: type, args: tuple[Any, ...] = ()) -> "RayPool":
+        return RayPool(self.settings, worker, args)
+
+
+class _Hosted:
+    """A worker inside a Ray actor (an actor exposes named methods, not ``__call__``)."""
+
+    def __init__(self, worker: type, args: tuple[Any, ...]):
+        self.fn = worker(*args)
+
+    def run(self, table: pa.Table) -> pa.Table:
+        return self.fn(table)
+
+
+class RayPool:
+    """``workers`` long-lived actors holding one model each, for callers that encode chunk by chunk
+    (the evaluation's encoders behind the embedding cache): ``map`` spreads tables over the actors
+    and yields the results in input order. A dead actor is restarted and its table retried."""
+
+    def __init__(self, settings: EngineSettings, worker: type, args: tuple[Any, ...]):
+        import ray
+        from ray.util import ActorPool
+
+        options: dict[str, Any] = {"num_cpus": settings.cpus_per_worker, "max_restarts": -1, "max_task_retries": -1}
+        if settings.gpus_per_worker:
+            options["num_gpus"] = settings.gpus_per_worker
+        hosted = ray.remote(**options)(_Hosted)
+        self.actors = [hosted.remote(worker, tuple(args)) for _ in range(settings.workers)]
+        self.pool = ActorPool(self.actors)
+
+    def map(self, tables: list[pa.Table]) -> Iterator[pa.Table]:
+        return self.pool.map(lambda actor, table: actor.run.remote(table), list(tables))
+
+    def close(self) -> None:
+        import ray
+
+        for actor in self.actors:
+            ray.kill(actor)

@@ -34,3 +34,12 @@ class EngineSettings(BaseModel):
 def without_engine(config: dict) -> dict:
     """A dumped stage config minus its engine section (what the fingerprint sees)."""
     return {k: v for k, v in config.items() if k != "engine"}
+
+
+def with_engine_name(settings: EngineSettings, name: str) -> EngineSettings:
+    """``settings`` with the engine ``--engine`` named (a clear error for an unknown one)."""
+    if name not in ("local", "ray"):
+        from intentkg.errors import ConfigError
+
+        raise ConfigError(f"--engine {name!r}: use local or ray (docs/ray.md)")
+    return settings.model_copy(update={"name": name})

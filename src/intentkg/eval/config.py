@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intentkg.engine.settings import EngineSettings
 from intentkg.eval.esci_data import EsciDataConfig
 
 TASKS = {"esci": ("E", "S", "C", "I"), "substitute": ("other", "S")}
@@ -77,3 +78,5 @@ class EvalConfig(_Strict):
                     "one is secondary and Holm-adjusted")
     controls: bool = Field(True, description="also score the shuffled-knowledge and filler controls (docs/eval.md)")
     stage: str = Field("eval-esci", description="workspace folder the results go to")
+    engine: EngineSettings = Field(default_factory=EngineSettings,
+                                   description="local, or ray: the encoders' cache misses on a Ray cluster (docs/ray.md)")

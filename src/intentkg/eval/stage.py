@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from intentkg.engine.settings import without_engine
 from intentkg.embed.cached import cache_root as embedding_cache_root
 from intentkg.errors import IntentkgError
 from intentkg.eval.config import SETTINGS, EvalConfig
@@ -83,7 +84,8 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
         if config.knowledge.on_demand_config:
             inputs.append(Path(config.knowledge.on_demand_config))
     stage = config.stage
-    with ws.run(stage, config=config.model_dump(mode="json"), inputs=inputs, force=force) as run:
+    # the engine never changes the vectors' cache keys or the results' meaning: not fingerprinted
+    with ws.run(stage, config=without_engine(config.model_dump(mode="json")), inputs=inputs, force=force) as run:
         if run.skipped:
             return read_results(ws, stage) or {}
         from intentkg.threads import torch_threads
@@ -132,6 +134,12 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
         knowledge = gather_knowledge(ws, data, config, bi.embed if bi is not None else None)
     features, cross = {}, None
     controls = control_inputs(data, knowledge, config) if config.controls else {}
+    pools = []
+    if config.engine.name != "local":  # the encoders' cache misses on the engine's actors
+        from intentkg.engine import open_engine
+        from intentkg.eval.encode_workers import on_engine
+
+        pools = on_engine(open_engine(config.engine), bi, None, config)
     if "bi" in config.encoders:
         with run.time("features_bi"):
             for setting in SETTINGS:
@@ -141,6 +149,8 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
     if {"cross", "fusion"} & set(config.encoders):
         cross = CrossEncoder(config.cross_model, config.device, cache_root(ws), max_length=config.cross_max_length)
         run.add_model("cross_encoder", cross.model_id, cross.weights_file)
+        if config.engine.name != "local":
+            pools += on_engine(open_engine(config.engine), None, cross, config)
     if "cross" in config.encoders:
         with run.time("features_cross"):
             for setting in SETTINGS:
@@ -158,6 +168,8 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
             fused = fusion_settings(lambda texts: bi.embed(texts, "fusion: knowledge texts"),  # type: ignore[union-attr]
                                     pair, queries, products, {"with": knowledge, **controls}, config.fusion_vectors)
             features.update({("fusion", name): f for name, f in fused.items()})
+    for pool in pools:
+        pool.close()
     with run.time("heads"):
         results, predictions = run_heads(features, data, config)
         decision = decide(results, config.primary)

@@ -32,6 +32,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from intentkg.config_file import load_yaml_model
+from intentkg.engine.settings import EngineSettings
 from intentkg.operating_point import OperatingPoint
 
 # The 15 COSMO relation types (docs/filter.md); users add their own with rules.extra_relations.
@@ -212,10 +213,12 @@ class FilterConfig(_Strict):
     thresholds: OperatingPoint = OperatingPoint()
     batch_rows: int = Field(65536, ge=16, description="candidates per record batch")
     duckdb_memory_limit: str = Field("2GB", description="DuckDB spills to disk beyond this")
+    engine: EngineSettings = Field(default_factory=EngineSettings,
+                                   description="local, or ray: the per-row steps on a Ray cluster (docs/ray.md)")
 
     def fingerprint_config(self) -> dict:
-        """The part of the config that changes scores (everything but the operating point)."""
-        return self.model_dump(mode="json", exclude={"thresholds"})
+        """The part of the config that changes scores (everything but the operating point and the engine)."""
+        return self.model_dump(mode="json", exclude={"thresholds", "engine"})
 
 
 def load_config(path: str | Path | None) -> FilterConfig:

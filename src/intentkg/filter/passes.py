@@ -17,23 +17,11 @@ import pyarrow.parquet as pq
 
 from intentkg.duck import quote_path, reader  # noqa: F401  (reader: used here and by other filter modules)
 from intentkg.embed import Embedder
-from intentkg.filter.completeness import LlamaTailScorer
+from intentkg.filter.workers import ROWS
 from intentkg.filter.config import FilterConfig
-from intentkg.filter.copies import supported
-from intentkg.filter.rules import RuleChecker
 from intentkg.filter.similarity import embed_to_memmap, input_similarity
-from intentkg.filter.text import normalize
-from intentkg.product_types import head_noun
 from intentkg.progress import bar
 
-ROWS = pa.schema([
-    ("row", pa.int64()), ("candidate_id", pa.string()), ("behavior_id", pa.string()), ("kind", pa.string()),
-    ("head", pa.string()), ("relation", pa.string()), ("tail", pa.string()), ("head_key", pa.string()),
-    ("key", pa.string()), ("norm", pa.string()), ("grp", pa.string()),
-    ("flags", pa.list_(pa.string())), ("details", pa.list_(pa.string())), ("tail_logprob", pa.float64()),
-    ("position", pa.int32()), ("sample", pa.int32()), ("left_text", pa.string()), ("right_text", pa.string()),
-    ("request_key", pa.string()), ("answer_key", pa.string()), ("supported", pa.bool_()),
-])
 
 
 def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -> str:
@@ -56,44 +44,27 @@ def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -
 
 
 def rules_pass(con: duckdb.DuckDBPyConnection, sql: str, total: int, config: FilterConfig, out: Path,
-               default_shown: dict[str, list[str]] | None = None) -> int:
+               default_shown: dict[str, list[str]] | None = None, engine=None) -> int:
     """Pass 1: rules per candidate -> rows.parquet. Returns rows written.
 
     ``grp`` (what generic tails count types over) is the catalogue's product type or category, else
     the head noun of the product's title, else of the query (query-only behaviours: on-demand knowledge has no
     product); ``supported`` says whether the tail shares a content word
     with its behaviour; ``answer_key`` is the whole answer, normalised (repeated_answers.py)."""
-    checker = RuleChecker(config.rules, default_shown)
+    from intentkg.engine.local import LocalEngine
+    from intentkg.engine.source import Source
+    from intentkg.filter.workers import RulesWorker
+
+    engine = engine or LocalEngine()
     written = 0
     with pq.ParquetWriter(out, ROWS, compression="zstd") as writer, \
             bar("filter: rules", total, unit="rows") as progress:
-        for batch in reader(con, sql, config.batch_rows):
-            cols = batch.to_pydict()
-            results = checker.check(cols)
-            tails = cols["tail"]
-            table = pa.table({
-                "row": cols["row"], "candidate_id": cols["candidate_id"], "behavior_id": cols["behavior_id"],
-                "kind": cols["kind"], "head": cols["head"], "relation": cols["relation"], "tail": tails,
-                "head_key": _normalize_all(cols["head"]),
-                "key": [r.key for r in results],
-                "norm": [r.norm if r.key else None for r in results],
-                "grp": [g or head_noun(t or "") or head_noun(q or "") or None
-                        for g, t, q in zip(cols["grp"], cols["right_text"], cols["left_text"])],
-                "flags": [r.flags for r in results], "details": [r.details for r in results],
-                "tail_logprob": cols["tail_logprob"], "position": cols["position"], "sample": cols["sample"],
-                "left_text": cols["left_text"], "right_text": cols["right_text"],
-                "request_key": cols["request_key"], "answer_key": _normalize_all(cols["raw_text"]),
-                "supported": [supported(t, a, b) for t, a, b in zip(tails, cols["left_text"], cols["right_text"])],
-            }, schema=ROWS)
+        for table in engine.map_batches(Source(sql=sql, con=con), RulesWorker, (config.rules, default_shown),
+                                        key="row", rows=config.batch_rows, scratch=out.parent, name="rules"):
             writer.write_table(table)
             written += table.num_rows
             progress.advance(table.num_rows)
     return written
-
-
-def _normalize_all(texts: list[str | None]) -> list[str]:
-    seen: dict[str | None, str] = {}
-    return [seen[t] if t in seen else seen.setdefault(t, normalize(t)) for t in texts]
 
 
 def _text_chunks(con: duckdb.DuckDBPyConnection, sql: str, column: str, chunk: int) -> Iterator[list[str]]:
@@ -101,10 +72,16 @@ def _text_chunks(con: duckdb.DuckDBPyConnection, sql: str, column: str, chunk: i
         yield batch.column(column).to_pylist()
 
 
-def completeness_pass(con: duckdb.DuckDBPyConnection, rows: Path, config: FilterConfig, out: Path) -> dict:
+def completeness_pass(con: duckdb.DuckDBPyConnection, rows: Path, config: FilterConfig, out: Path,
+                      engine=None) -> dict:
     """Pass 3: score (relation, tail) pairs with llama.cpp where needed -> lm.parquet."""
+    from intentkg.engine.local import LocalEngine
+    from intentkg.engine.source import Source
+    from intentkg.filter.completeness import default_model_path
+    from intentkg.filter.workers import CompletenessWorker
+
     mode = config.completeness.scorer
-    schema = pa.schema([("relation", pa.string()), ("tail", pa.string()), ("lm_score", pa.float64())])
+    schema = CompletenessWorker.SCHEMA
     if mode in ("none", "generation"):
         pq.write_table(schema.empty_table(), out)
         return {"scored": 0}
@@ -115,14 +92,15 @@ def completeness_pass(con: duckdb.DuckDBPyConnection, rows: Path, config: Filter
     if not total:
         pq.write_table(schema.empty_table(), out)
         return {"scored": 0}
-    scorer = LlamaTailScorer(config.completeness)
+    engine = engine or LocalEngine()
     with pq.ParquetWriter(out, schema) as writer, bar("filter: completeness", total, unit="tails") as progress:
-        for batch in reader(con, sql, 256):
-            relations, tails = batch.column("relation").to_pylist(), batch.column("tail").to_pylist()
-            scores = scorer.score_many(list(zip(relations, tails)))
-            writer.write_table(pa.table({"relation": relations, "tail": tails, "lm_score": scores}, schema=schema))
-            progress.advance(len(tails))
-    return {"scored": int(total), "model": scorer.model_id, "model_path": str(scorer.model_path)}
+        for table in engine.map_batches(Source(sql=sql, con=con), CompletenessWorker, (config.completeness,),
+                                        key="relation, tail", rows=256, scratch=out.parent, name="completeness",
+                                        model_step=True):
+            writer.write_table(table)
+            progress.advance(table.num_rows)
+    path = Path(config.completeness.model_path) if config.completeness.model_path else default_model_path()
+    return {"scored": int(total), "model": path.name, "model_path": str(path)}
 
 
 def distinct_tails(con: duckdb.DuckDBPyConnection, rows: Path, out: Path) -> np.ndarray:
@@ -140,12 +118,34 @@ def tail_texts(con: duckdb.DuckDBPyConnection, tails: Path, column: str, chunk: 
                         column, chunk)
 
 
-def embedding_pass(con: duckdb.DuckDBPyConnection, rows: Path, tails: Path, n_tails: int, embedder: Embedder,
-                   config: FilterConfig, scratch: Path, with_sources: bool) -> tuple[np.ndarray, dict]:
-    """Pass 4: embed distinct tails (and source texts); input similarity per row -> sim.parquet."""
+def _embed(con: duckdb.DuckDBPyConnection, sql: str, total: int, embedder: Embedder, config: FilterConfig,
+           path: Path, description: str, engine=None) -> np.ndarray:
+    """Embed the texts of ``sql`` (columns i, text; i = 0..total-1) into a float16 memmap at ``path``:
+    in this process, or on the engine's actors (each loads the embedder once)."""
     chunk = config.similarity.chunk_texts
-    tail_vectors = embed_to_memmap(embedder, tail_texts(con, tails, "text", chunk), n_tails,
-                                   scratch / "tail_vectors.npy", "filter: embed tails")
+    if engine is None or engine.name == "local":
+        return embed_to_memmap(embedder, _text_chunks(con, sql, "text", chunk), total, path, description)
+    from intentkg.embed.worker import EmbedWorker, column_vectors
+    from intentkg.engine.source import Source
+
+    sim = config.similarity
+    matrix = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(total, embedder.dim))
+    start = 0
+    for table in engine.map_batches(Source(sql=sql, con=con), EmbedWorker, (sim.embedder, sim.device, sim.batch_size),
+                                    key="i", rows=chunk, scratch=path.parent, name=path.stem, model_step=True):
+        matrix[start:start + table.num_rows] = column_vectors(table.column("vector"), embedder.dim).astype(np.float16)
+        start += table.num_rows
+    if start != total:
+        raise RuntimeError(f"expected {total} texts to embed, got {start}")
+    matrix.flush()
+    return matrix
+
+
+def embedding_pass(con: duckdb.DuckDBPyConnection, rows: Path, tails: Path, n_tails: int, embedder: Embedder,
+                   config: FilterConfig, scratch: Path, with_sources: bool, engine=None) -> tuple[np.ndarray, dict]:
+    """Pass 4: embed distinct tails (and source texts); input similarity per row -> sim.parquet."""
+    tail_vectors = _embed(con, f"SELECT tail_idx AS i, text FROM read_parquet({quote_path(tails)}) ORDER BY tail_idx",
+                          n_tails, embedder, config, scratch / "tail_vectors.npy", "filter: embed tails", engine)
     stats = {"tails_embedded": n_tails}
     sim_out = scratch / "sim.parquet"
     schema = pa.schema([("row", pa.int64()), ("input_similarity", pa.float64())])
@@ -160,10 +160,9 @@ def embedding_pass(con: duckdb.DuckDBPyConnection, rows: Path, tails: Path, n_ta
               WHERE text IS NOT NULL AND trim(text) <> '' ORDER BY text)
         TO {quote_path(sources)} (FORMAT parquet)""")  # an empty side (query-only, product-only) is no source
     n_sources = con.execute(f"SELECT count(*) FROM read_parquet({quote_path(sources)})").fetchall()[0][0]
-    source_vectors = embed_to_memmap(
-        embedder, _text_chunks(con, f"SELECT text FROM read_parquet({quote_path(sources)}) ORDER BY src_idx",
-                               "text", chunk),
-        n_sources, scratch / "source_vectors.npy", "filter: embed sources")
+    source_vectors = _embed(con, f"SELECT src_idx AS i, text FROM read_parquet({quote_path(sources)}) ORDER BY src_idx",
+                            n_sources, embedder, config, scratch / "source_vectors.npy", "filter: embed sources",
+                            engine)
     stats["sources_embedded"] = int(n_sources)
     sql = f"""
         SELECT r.row, t.tail_idx, coalesce(sl.src_idx, -1) AS li, coalesce(sr.src_idx, -1) AS ri

@@ -32,7 +32,9 @@ from intentkg.filter.funnel import Funnel
 from intentkg.filter.generic_tails import find_generic_tails
 from intentkg.filter.inputs import connect, stage_inputs, with_generated_relations
 from intentkg.filter.repeated_answers import find_repeated_answers
-from intentkg.filter.scores_rows import register_clusters, scores_batch, sql_str
+from intentkg.engine.source import Source
+from intentkg.filter.scores_rows import register_clusters, sql_str
+from intentkg.filter.workers import ScoresWorker
 from intentkg.filter.shown_examples import default_shown
 from intentkg.filter.view import STAGE, iter_view, verdicts
 from intentkg.errors import ConfigError
@@ -71,11 +73,15 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
     funnel = None
     with ws.run(STAGE, config=config.fingerprint_config(), inputs=refs, force=force) as run:
         if not run.skipped:
+            from intentkg.engine import open_engine
+
+            engine = open_engine(config.engine)
             embedder = None
             if needs_embedder:
                 sim = config.similarity
                 embedder = load_embedder(sim.embedder, sim.device, sim.batch_size)
-            funnel = _score(run, config, candidates, behaviors, products, embedder)
+            funnel = _score(run, config, candidates, behaviors, products, embedder, engine)
+            run.extra["engine"] = {"name": engine.name, "startup_seconds": round(engine.startup_seconds, 3)}
             run.extra["operating_point"] = config.thresholds.model_dump(mode="json")
     save_operating_point(ws, config.thresholds)
     manifest = ws.manifest(STAGE)
@@ -88,7 +94,7 @@ def run_filter(workspace: Workspace | str | Path, config: FilterConfig | None = 
 
 
 def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, products: Path | None,
-           embedder) -> Funnel:
+           embedder, engine) -> Funnel:
     scratch = run.tmp / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     con = connect(config, scratch)
@@ -96,7 +102,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     rows = scratch / "rows.parquet"
     with run.time("rules"):
         passes.rules_pass(con, passes.input_sql(candidates, behaviors, products), total, config, rows,
-                          default_shown(run.workspace))
+                          default_shown(run.workspace), engine)
     with run.time("generic"):
         generic = find_generic_tails(con, rows, config.generic)
         generic_schema = pa.schema([("key", pa.string()), ("generic_detail", pa.string())])
@@ -107,7 +113,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
         unconfirmed = find_unconfirmed(con, rows, config.agreement)
         con.register("unconfirmed", unconfirmed)
     with run.time("completeness"):
-        lm = passes.completeness_pass(con, rows, config, scratch / "lm.parquet")
+        lm = passes.completeness_pass(con, rows, config, scratch / "lm.parquet", engine)
         if lm.get("model_path"):
             run.add_model("completeness", lm["model"], lm["model_path"])
     tails = scratch / "tails.parquet"
@@ -116,7 +122,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     with run.time("similarity"):
         if embedder is not None:
             vectors, embed_stats = passes.embedding_pass(con, rows, tails, len(counts), embedder, config, scratch,
-                                                         with_sources=config.similarity.enabled)
+                                                         with_sources=config.similarity.enabled, engine=engine)
             weights = embedder.path / "model.safetensors" if embedder.path else None
             run.add_model("embedder", embedder.model_id, weights if weights and weights.exists() else None)
             run.counts["embeddings"] = embed_stats
@@ -140,7 +146,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
         run.add_model("critic", critic.critic_id, weights)
     funnel = Funnel()
     with run.time("assemble"):
-        _assemble(run, con, config, rows, scratch, clusters, critic, lm, total, funnel)
+        _assemble(run, con, config, rows, scratch, clusters, critic, lm, total, funnel, engine)
     summary = funnel.total()
     run.counts.update({"candidates": int(total), "generic_tails": len(generic),
                        "repeated_answer_rows": repeated.num_rows, "unconfirmed_rows": unconfirmed.num_rows,
@@ -152,7 +158,7 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
 
 
 def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: Path, scratch: Path,
-              clusters: TailClusters, critic: Critic | None, lm: dict, total: int, funnel: Funnel) -> None:
+              clusters: TailClusters, critic: Critic | None, lm: dict, total: int, funnel: Funnel, engine) -> None:
     mode = config.completeness.scorer
     use_logprob = mode in ("auto", "generation")
     lm_model = lm.get("model")
@@ -180,21 +186,25 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
         LEFT JOIN unconfirmed un ON un.row = r.row
     """)
     con.execute(f"CREATE OR REPLACE TABLE dups AS {duplicate_sql('base', config.dedup)}")
-    rows_reader = passes.reader(con, """
+    sql = """
         SELECT b.row, b.candidate_id, b.kind, b.head, b.relation, b.tail, b.flags, b.details, b.generic_detail,
                b.repeated_detail, b.unconfirmed_detail,
                b.completeness, b.completeness_source, b.input_similarity, b.cluster_text, b.tail_idx,
                rep.candidate_id AS dup_of, rep.tail_idx AS rep_tail_idx, coalesce(d.dup_count, 0) AS dup_count
         FROM base b LEFT JOIN dups d ON d.row = b.row LEFT JOIN base rep ON rep.row = d.dup_of_row
-        ORDER BY b.row""", config.batch_rows)
+        ORDER BY b.row"""
+    # a cluster's actors load the critic from its folder; this process passes the one it loaded
+    critic_arg = critic if engine.name == "local" or critic is None else str(config.critic.path)
     with bar("filter: critic + write" if critic else "filter: write", total, unit="rows") as progress:
-        for batch in rows_reader:
-            scores = scores_batch(batch, clusters, critic, config)
+        for out in engine.map_batches(Source(sql=sql, con=con), ScoresWorker, (clusters, critic_arg, config),
+                                      key="row", rows=config.batch_rows, scratch=scratch, name="scores",
+                                      model_step=critic is not None):
+            scores = out.drop_columns(["row", "kind", "relation"])
             run.write("scores", scores)
-            view = verdicts(scores, config.thresholds, batch.column("relation"))
-            funnel.add(view.append_column("kind", batch.column("kind")).append_column(
-                "relation", batch.column("relation")))
-            progress.advance(batch.num_rows)
+            view = verdicts(scores, config.thresholds, out.column("relation"))
+            funnel.add(view.append_column("kind", out.column("kind")).append_column(
+                "relation", out.column("relation")))
+            progress.advance(out.num_rows)
     run.ensure("scores")
     record_completeness_scale(run, con, config)
 

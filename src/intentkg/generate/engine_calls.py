@@ -45,9 +45,12 @@ def call_on_engine(run, engine: Engine, model: ModelInfo, calls: list[PlannedCal
         rows = max(1, math.ceil(len(todo) / (4 * engine.settings.workers)))
         began = time.perf_counter()
         with run.time("generate"):
-            parts = list(engine.map_batches(Source(table=requests_table([c.request for c in todo])), GenerateWorker,
-                                            args, key="idx", rows=rows, scratch=run.tmp / "engine", name="generate",
-                                            model_step=True))
+            if b.name == "vllm":  # GPU replicas through Ray Data LLM
+                parts = [_on_vllm(engine, model, [c.request for c in todo], cache, run_id)]
+            else:
+                parts = list(engine.map_batches(Source(table=requests_table([c.request for c in todo])),
+                                                GenerateWorker, args, key="idx", rows=rows,
+                                                scratch=run.tmp / "engine", name="generate", model_step=True))
             cache.merge_shards()
         seconds = time.perf_counter() - began
         out = pa.concat_tables(parts).to_pydict() if parts else {}
@@ -68,3 +71,23 @@ def call_on_engine(run, engine: Engine, model: ModelInfo, calls: list[PlannedCal
     stats["tokens_per_second"] = round(stats["tokens_out"] / seconds, 2) if seconds > 0 else None
     stats["calls_per_second"] = round(stats["backend_calls"] / seconds, 3) if seconds > 0 else None
     return stats
+
+
+def _on_vllm(engine: Engine, model: ModelInfo, requests: list, cache: RequestCache, run_id: str) -> pa.Table:
+    """The calls on vLLM replicas (:mod:`intentkg.engine.vllm_data`), committed to the main cache by the
+    driver as they stream back; the same per-request summary the actors return."""
+    from intentkg.engine import vllm_data
+
+    rows: list[dict] = []
+
+    def store(done, results) -> None:
+        cache.put_many(model, done, results, run_id=run_id)
+        rows.extend({"idx": 0, "key": r.key, "status": "called", "error": None, "completions": len(r.completions),
+                     "tokens_in": sum(c.prompt_tokens or 0 for c in r.completions),
+                     "tokens_out": sum(c.completion_tokens or 0 for c in r.completions), "cpu_seconds": 0.0}
+                    for r in results)
+
+    vllm_data.generate(engine, model.path or model.model_id, requests, store)
+    from intentkg.generate.worker import OUTPUT
+
+    return pa.Table.from_pylist(rows, schema=OUTPUT)

@@ -113,8 +113,10 @@ def with_on_demand(facts: list[Fact], generated: list[Fact]) -> list[Fact]:
 
 
 def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | str | None = None,
-                         stats: dict | None = None, backend: Any = None, per_query: int = 20) -> list[list[Fact]]:
-    """Facts for each query (same order), generated and filtered now; ``[]`` where nothing survived."""
+                         stats: dict | None = None, backend: Any = None, per_query: int = 20,
+                         engine: Any = None) -> list[list[Fact]]:
+    """Facts for each query (same order), generated and filtered now; ``[]`` where nothing survived.
+    ``engine`` (an :class:`~intentkg.engine.EngineSettings`): where the generate and filter steps run."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     keys = [query_key(q) for q in queries]
     unique = sorted(set(k for k in keys if k))
@@ -123,6 +125,9 @@ def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | 
     scratch = Workspace(ws.root / SCRATCH)
     generate = _generate_config(ws, config)
     filter_config = _filter_config(ws, config)
+    if engine is not None:
+        generate = generate.model_copy(update={"engine": engine})
+        filter_config = filter_config.model_copy(update={"engine": engine})
     generate_and_filter(scratch, generate, filter_config, query_only_template, lambda: _ingest(scratch, unique),
                         backend)
     by_query, counts = kept_tails(scratch, filter_config.thresholds, {behavior_id(q): q for q in unique})

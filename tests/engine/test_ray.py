@@ -1,0 +1,99 @@
+"""The demo workspace on a real local 2-CPU Ray cluster against the local engine, stage by stage:
+generate (bundled Gemma 3 270M on llama.cpp actors, one actor SIGKILLed mid-run), filter (rules,
+the llama.cpp completeness scorer, MiniLM embeddings and the critic trained by train-critic, each
+on actors) and the KG build (on the driver). The tables must be the same, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from helpers.filter_workspace import trained_critic_base, trained_critic_workspace
+from intentkg.filter import FilterConfig, run_filter
+from intentkg.generate import GenerateConfig, run_generate
+from intentkg.generate.request_cache import RequestCache, shard_paths
+from intentkg.ingest import run_ingest
+from intentkg.ingest.demo import demo_config
+from intentkg.kg.build import run_build
+from intentkg.kg.config import BuildConfig
+
+CALLS = 4
+GENERATE = {"selection": {"limit": 2}, "relations": ["used_for_function", "xWant"], "batch_size": 1,
+            "sampling": {"max_tokens": 16, "seed": 3}, "backend": {"options": {"n_threads": 1, "parallel": 2}}}
+
+
+def _kill_first_worker(ws: Path, killed: list[int]) -> None:
+    """SIGKILL the actor that commits the first answer to its cache shard (its pid is in the name)."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for shard in shard_paths(ws / ".cache" / "llm"):
+            try:
+                with sqlite3.connect(f"file:{shard}?mode=ro", uri=True, timeout=1) as con:
+                    answered = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if answered:
+                pid = int(shard.stem.split("-")[-2])  # <run>-<host>-<pid>-<nonce>
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+        time.sleep(0.05)
+
+
+def _pipeline(root: Path, engine: dict | str, critic: Path, kill_a_worker: bool = False) -> tuple[Path, list[int]]:
+    run_ingest(demo_config(), root)
+    killed: list[int] = []
+    killer = threading.Thread(target=_kill_first_worker, args=(root, killed), daemon=True) if kill_a_worker else None
+    if killer:
+        killer.start()
+    run_generate(GenerateConfig.model_validate({**GENERATE, "engine": engine}), root)
+    if killer:
+        killer.join(timeout=5)
+    config = FilterConfig.model_validate({"critic": {"path": str(critic)}, "completeness": {"scorer": "llama",
+                                                                                            "n_threads": 1},
+                                          "engine": engine})
+    run_filter(root, config, quiet=True)
+    run_build(root, BuildConfig(hierarchy=False))
+    return root, killed
+
+
+@pytest.fixture(scope="module")
+def both(ray_cluster, tmp_path_factory):
+    critic = trained_critic_workspace(trained_critic_base(tmp_path_factory)) / "critic"
+    base = tmp_path_factory.mktemp("engines")
+    local, _ = _pipeline(base / "local", "local", critic)
+    ray, killed = _pipeline(base / "ray", {"name": "ray", "workers": 1}, critic, kill_a_worker=True)
+    return local, ray, killed
+
+
+def _table(ws: Path, relative: str):
+    path = ws / relative
+    if path.is_dir():  # a partitioned table: its files in name order
+        return pa.concat_tables([pq.read_table(f) for f in sorted(path.rglob("*.parquet"))])
+    return pq.read_table(path)
+
+
+@pytest.mark.parametrize("table", ["generate/candidates.parquet", "filter/scores.parquet", "kg/nodes.parquet",
+                                   "kg/edges"])
+def test_ray_engine_writes_the_tables_of_the_local_engine(both, table):
+    local, ray, _ = both
+    expected, got = _table(local, table), _table(ray, table)
+    assert got.num_rows == expected.num_rows > 0
+    assert got.equals(expected)
+
+
+def test_the_killed_worker_repeated_no_finished_call(both):
+    _, ray, killed = both
+    assert killed, "no worker was killed"
+    with RequestCache(ray / ".cache" / "llm") as cache:
+        assert cache.calls() == (CALLS, CALLS)
+    assert shard_paths(ray / ".cache" / "llm") == []
