@@ -1,7 +1,8 @@
 """The demo workspace on a real local 2-CPU Ray cluster against the local engine, stage by stage:
 generate (bundled Gemma 3 270M on llama.cpp actors, one actor SIGKILLed mid-run), filter (rules,
 the llama.cpp completeness scorer, MiniLM embeddings and the critic trained by train-critic, each
-on actors) and the KG build (on the driver). The tables must be the same, byte for byte."""
+on actors) and the KG build (on the driver). Candidates and scores must be the same byte for byte,
+the KG the same rows."""
 
 from __future__ import annotations
 
@@ -82,13 +83,23 @@ def _table(ws: Path, relative: str):
     return pq.read_table(path)
 
 
-@pytest.mark.parametrize("table", ["generate/candidates.parquet", "filter/scores.parquet", "kg/nodes.parquet",
-                                   "kg/edges"])
-def test_ray_engine_writes_the_tables_of_the_local_engine(both, table):
+@pytest.mark.parametrize("table", ["generate/candidates.parquet", "filter/scores.parquet"])
+def test_ray_engine_writes_the_tables_of_the_local_engine_byte_for_byte(both, table):
     local, ray, _ = both
     expected, got = _table(local, table), _table(ray, table)
     assert got.num_rows == expected.num_rows > 0
-    assert got.equals(expected)
+    assert got.equals(expected)  # same rows, same order, same values
+
+
+@pytest.mark.parametrize("table", ["kg/nodes.parquet", "kg/edges"])
+def test_ray_engine_builds_the_kg_of_the_local_engine(both, table):
+    """The same rows; their order within a node kind follows DuckDB's parallel aggregation, which does
+    not depend on the engine but is not fixed from one build to the next either (docs/ray.md)."""
+    local, ray, _ = both
+    expected, got = _table(local, table), _table(ray, table)
+    keys = [(c, "ascending") for c in expected.column_names if not pa.types.is_list(expected.schema.field(c).type)]
+    assert got.num_rows == expected.num_rows > 0
+    assert got.sort_by(keys).equals(expected.sort_by(keys))
 
 
 def test_the_killed_worker_repeated_no_finished_call(both):

@@ -26,3 +26,17 @@ def test_jaccard_equals_python_sets_over_random_pairs(tmp_path):
                 / len(set(shingles(texts[x], 3)) | set(shingles(texts[y], 3))) for x, y in zip(a, b)]
     assert sets.jaccard(a, b).tolist() == pytest.approx(expected, abs=1e-6)
     assert sets.jaccard(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
+
+
+def test_finished_sets_travel_to_cluster_workers(tmp_path):
+    """Ray ships the dedup clusters (and these sets) to the filter's actors by pickling them in memory;
+    the old code failed there ("cannot pickle '_io.BufferedWriter'")."""
+    import pickle
+
+    texts = ["camping trip", "camping trips", "baby warm"]
+    sets = ShingleSets(tmp_path / "sets.u32", len(texts))
+    MinHasher(num_perm=16, ngram=3).signatures(texts, sets)
+    sets.finish()
+    copy = pickle.loads(pickle.dumps(sets))
+    a, b = np.array([0, 0]), np.array([1, 2])
+    assert copy.jaccard(a, b).tolist() == sets.jaccard(a, b).tolist()

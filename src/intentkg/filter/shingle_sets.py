@@ -44,6 +44,14 @@ class ShingleSets:
                        else np.zeros(0, dtype=np.uint32))
         return self
 
+    def __getstate__(self) -> dict:
+        """A finished set travels (to a cluster's workers, ``engine: ray``) without its closed file handle."""
+        state = dict(self.__dict__)
+        state.pop("_handle", None)
+        if state.get("values") is not None:
+            state["values"] = np.asarray(state["values"])
+        return state
+
     def sizes(self, rows: np.ndarray) -> np.ndarray:
         return self.offsets[rows + 1] - self.offsets[rows]
 
