@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -109,15 +108,17 @@ sys.path.insert(0, {src!r})
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
 t = time.perf_counter()
-m = run_build({ws!r}, BuildConfig(hierarchy=True, **{extra!r}), embed=None, force=True)
+m = run_build({ws!r}, BuildConfig(**{extra!r}), embed=None, force=True)
 print(json.dumps({{"seconds": time.perf_counter() - t, "edges": m.counts["edges"],
                   "kept": m.counts["candidates_kept"], "hierarchy": m.counts["hierarchy"], "timings": m.timings,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 SRC = str(Path(__file__).resolve().parents[1] / "src")
+EXTRA: dict = {"hierarchy": True}  # BuildConfig fields every build of this run gets
 
 
 def build(ws: Path, src: str = SRC, **extra) -> dict:
+    extra = {**EXTRA, **extra}
     out = subprocess.run(["nice", "-n", "10", sys.executable, "-c", BUILD.format(src=src, ws=str(ws), extra=extra)],
                          capture_output=True, text=True, env=dict(os.environ, INTENTKG_NO_PROGRESS="1"))
     if out.returncode != 0:
@@ -227,7 +228,10 @@ def main() -> None:
     parser.add_argument("--baseline-src", help="a src/ folder of the code before the cap, built at --compare-size")
     parser.add_argument("--workspaces", type=Path, help="keep / reuse workspaces here (ws<size>)")
     parser.add_argument("--no-lookups", action="store_true")
+    parser.add_argument("--no-hierarchy", action="store_true", help="skip the hierarchy (its clustering runs at "
+                                                                     "<= 20,000 intentions and then dominates)")
     args = parser.parse_args()
+    EXTRA.update({"hierarchy": not args.no_hierarchy})
     if args.compare_size:
         compare(args.compare_size, args.workspaces, args.rounds, args.baseline_src)
     results = []

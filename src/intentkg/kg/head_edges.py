@@ -21,7 +21,7 @@ import pyarrow as pa
 from intentkg import duck
 from intentkg.errors import IntentkgError
 from intentkg.kg.build_edges import sql_str
-from intentkg.kg.index import FACT_COLUMNS, edge_files, facts_sql, open_index, parquet_source
+from intentkg.kg.index import FACT_COLUMNS, edge_files, facts_sql, head_key, open_index, parquet_source
 from intentkg.workspace import Workspace
 
 POINT_HEADS = 64  # up to this many heads: one pruned lookup each; more: one join with the whole index
@@ -67,9 +67,9 @@ class HeadEdges:
             table = duck.to_arrow(self.con, f"SELECT {columns} FROM ({sql}) ORDER BY head, relation, tail")
             self.con.unregister("wanted_heads")
             return table
-        if len(wanted) <= POINT_HEADS:  # an equality on the sorted head column: only its segment is read
-            parts = [duck.to_arrow(self.con, f"SELECT {columns} FROM intentions WHERE head = ? "
-                                             "ORDER BY relation, tail", [h]) for h in wanted]
+        if len(wanted) <= POINT_HEADS:  # an equality on the sorted key: only its row group is read
+            parts = [duck.to_arrow(self.con, f"SELECT {columns} FROM intentions WHERE head_key = ? AND head = ? "
+                                             "ORDER BY relation, tail", [head_key(h), h]) for h in wanted]
             return pa.concat_tables(parts)
         self.con.register("wanted_heads", pa.table({"head": wanted}))
         table = duck.to_arrow(self.con, f"""SELECT {columns} FROM intentions WHERE head IN (SELECT head FROM wanted_heads)

@@ -2,10 +2,10 @@
 
 The Parquet files (``kg/edges/``, ``kg/nodes.parquet``) stay the source of truth. ``intentkg build``
 derives ``kg/index.duckdb`` from the files it has just written: table ``intentions`` (the rows of
-:func:`facts_sql`: an edge with its intention's text and broader intention) sorted by head, so
-DuckDB's per-segment min/max statistics find a head's rows without reading the others (measured:
-an ART index on ``head`` is not used by DuckDB 2.0's planner for these lookups, the sort is what
-makes them fast), and table ``meta``: the sha256 of the edges and nodes it was derived from (as the
+:func:`facts_sql`: an edge with its intention's text and broader intention) sorted by a 64-bit key
+of the head (:data:`KEY_SQL`), so DuckDB's row-group min/max statistics find a head's rows without
+reading the others (measured: an ART index on ``head`` is not used by DuckDB 2.0's planner for
+these lookups, and VARCHAR statistics keep only an 8-byte prefix), and table ``meta``: the sha256 of the edges and nodes it was derived from (as the
 build manifest records them) and each file's size and modification time.
 
 :func:`open_index` hands out the index only while it still matches the KG: the manifest's hashes
@@ -15,6 +15,7 @@ equal the recorded ones and every file has the recorded size and time. Otherwise
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -28,7 +29,17 @@ from intentkg.workspace.fingerprint import sha256_path
 from intentkg.workspace.manifest import Manifest
 
 INDEX_FILE = "index.duckdb"
-FORMAT = 1
+FORMAT = 2
+ROW_GROUP_ROWS = 8_192  # a lookup reads one row group: smaller ones read less (DuckDB's default is 122,880)
+# DuckDB keeps only an 8-byte prefix of a VARCHAR's min/max ("product:" for every product head), so
+# the table is sorted by a 64-bit key of the head instead, whose min/max prune exactly
+KEY_SQL = "('0x' || substr(md5(head), 1, 16))::UBIGINT"
+
+
+def head_key(head: str) -> int:
+    """The Python form of KEY_SQL."""
+    return int(hashlib.md5(head.encode("utf-8")).hexdigest()[:16], 16)
+
 FACT_COLUMNS = ("head", "relation", "tail", "intention", "broader", "plausibility", "typicality", "support")
 NOT_STRUCTURAL = "relation NOT IN (" + ", ".join(f"'{r}'" for r in STRUCTURAL) + ")"
 HEAD_KINDS = "(head LIKE 'query:%' OR head LIKE 'product:%')"
@@ -75,17 +86,23 @@ def write_index(con: duckdb.DuckDBPyConnection, path: Path, edges_folder: Path, 
     files = edge_files(edges_folder)
     meta = {"format": FORMAT, "edges_sha256": sha256_path(edges_folder), "nodes_sha256": sha256_path(nodes_path),
             "files": _signature(kg_folder, [*files, nodes_path])}
-    duck.run(con, f"ATTACH {duck.quote_path(path)} AS head_index")
+    duck.run(con, f"ATTACH {duck.quote_path(path)} AS head_index (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+    # the table must be stored in head order (the build runs with preserve_insertion_order off, which
+    # lets CREATE TABLE AS store an ORDER BY result in any order: then every lookup reads every row)
+    order = duck.run(con, "SELECT current_setting('preserve_insertion_order')")[0][0]
+    duck.run(con, "SET preserve_insertion_order = true")
     try:
         nodes = f"read_parquet({duck.quote_path(nodes_path)})"
-        duck.run(con, f"CREATE TABLE head_index.intentions AS {facts_sql(parquet_source(files), nodes)} "
-                      "ORDER BY head, relation, tail")
+        duck.run(con, f"""CREATE TABLE head_index.intentions AS
+                          SELECT {KEY_SQL} AS head_key, * FROM ({facts_sql(parquet_source(files), nodes)})
+                          ORDER BY head_key, head, relation, tail""")
         duck.run(con, "CREATE TABLE head_index.meta (meta VARCHAR)")
         duck.run(con, "INSERT INTO head_index.meta VALUES (?)", [json.dumps(meta)])
         rows = duck.run(con, "SELECT count(*) FROM head_index.intentions")[0][0]
         duck.run(con, "CHECKPOINT head_index")
     finally:
         duck.run(con, "DETACH head_index")
+        duck.run(con, f"SET preserve_insertion_order = {'true' if order else 'false'}")
     return {"file": INDEX_FILE, "rows": int(rows), "format": FORMAT,
             "edges_sha256": meta["edges_sha256"], "nodes_sha256": meta["nodes_sha256"]}
 
@@ -115,7 +132,8 @@ def open_index(kg_folder: Path, manifest: Manifest | None) -> duckdb.DuckDBPyCon
         warnings.warn(f"{path} is missing: {rebuild}", StaleIndexWarning, stacklevel=3)
         return None
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        # one thread: a point lookup reads one row group, and handing it to a pool costs more than it saves
+        con = duckdb.connect(str(path), read_only=True, config={"threads": 1})
         meta = json.loads(con.execute("SELECT meta FROM meta").fetchall()[0][0])
     except (duckdb.Error, IndexError, ValueError) as exc:
         warnings.warn(f"{path} cannot be read ({exc}): {rebuild}", StaleIndexWarning, stacklevel=3)
