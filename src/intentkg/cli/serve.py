@@ -65,6 +65,9 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
 
     if server not in api_server.SERVERS:
         raise typer.BadParameter(f"use one of {', '.join(api_server.SERVERS)}", param_hint="--server")
+    # the workers import the app by name after the fork: import it here first, so a missing
+    # dependency is the CLI's one line naming the extra, not a traceback from every worker
+    import intentkg.serve.app  # noqa: F401
     store, _, _ = open_store(workspace, redis, prefix)
     empty = store.version() is None
     store.close()  # workers open their own: a connection must not cross a fork
