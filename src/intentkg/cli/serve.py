@@ -65,6 +65,8 @@ def run_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefix: s
 
     if server not in api_server.SERVERS:
         raise typer.BadParameter(f"use one of {', '.join(api_server.SERVERS)}", param_hint="--server")
+    if server == "uvicorn" and workers > 1:  # seen hanging before it bound the port: not supported yet
+        raise typer.BadParameter("several workers need --server granian (the default)", param_hint="--workers")
     # the workers import the app by name after the fork: import it here first, so a missing
     # dependency is the CLI's one line naming the extra, not a traceback from every worker
     import intentkg.serve.app  # noqa: F401
