@@ -120,3 +120,16 @@ def test_too_few_labels_is_a_clear_error(tmp_path):
     import_file(Store.for_workspace(tmp_path / "ws"), subset)
     with pytest.raises(IntentkgError, match="too few labelled candidates"):
         run_train_critic(tmp_path / "ws")
+
+
+def test_a_long_head_does_not_hide_the_tail(ws):
+    """The tail decides the score even when the head fills max_length (32 here): inputs lose tokens
+    from the left. Old code cut the right end, so every tail after a long head scored the same."""
+    from intentkg.filter.critic import Critic
+
+    critic = Critic(ws / "critic")
+    head = ("Tailspring Trainer Dog Leash, Hands-Free Reflective Bungee Lead for Running and Walking || "
+            "Muttsy Chew No-Pull Dog Harness, Reflective Adjustable Vest for Large Dogs")
+    scores = critic.score([head] * 3, ["used_for_event"] * 3, ["hiking with a dog", "the", "baking pizza"])
+    for task in ("plausibility", "typicality"):
+        assert len(set(scores[task].tolist())) == 3, (task, scores[task])

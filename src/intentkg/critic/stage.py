@@ -104,7 +104,7 @@ def _train_task(task: str, rows: list[dict], splits: dict[str, str], config: Cri
 
 def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | None = None,
                      force: bool = False, copy_to: Path | None = None) -> Manifest:
-    from intentkg.critic.template import DEFAULT_TEMPLATE
+    from intentkg.critic.template import DEFAULT_TEMPLATE, TRUNCATION_SIDE
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     config = config or CriticConfig()
@@ -126,7 +126,7 @@ def run_train_critic(workspace: str | Path | Workspace, config: CriticConfig | N
             digest = hash_json([sha256_path(p) for p in sorted(staging.rglob("*.safetensors"))])
             meta = {
                 "name": config.name, "critic_id": f"{config.name}@{digest[:12]}", "template": template,
-                "max_length": config.train.max_length, "tasks": list(config.tasks),
+                "max_length": config.train.max_length, "truncation_side": TRUNCATION_SIDE, "tasks": list(config.tasks),
                 "primary_metric": PRIMARY, "target_precision": config.target_precision,
                 "thresholds": {t: results[t]["threshold"]["threshold"] for t in config.tasks},
                 "threshold_details": {t: results[t]["threshold"] for t in config.tasks},

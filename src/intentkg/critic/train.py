@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from intentkg.critic.template import TRUNCATION_SIDE
 from intentkg.threads import torch_threads
 
 BUNDLED = ("bundled", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
@@ -62,7 +63,7 @@ def load(name: str, seed: int = 0):
     hf_logging.disable_progress_bar()
     folder = base_folder(name)
     torch.manual_seed(seed)
-    tokenizer = folder.tokenizer()
+    tokenizer = folder.tokenizer(truncation_side=TRUNCATION_SIDE)
     model = folder.load(AutoModelForSequenceClassification, num_labels=2, id2label=ID2LABEL,
                         label2id={v: k for k, v in ID2LABEL.items()})
     return model, tokenizer

@@ -11,10 +11,13 @@ The critic folder contract (docs/filter.md, "Critic folder") — what train-crit
 
 Optional ``intentkg_critic.json`` next to ``config.json`` (or at the top of form 3)::
 
-    {"name": "critic-v1", "template": "{head} | {relation} | {tail}", "max_length": 256, "task": "plausibility"}
+    {"name": "critic-v1", "template": "{head} | {relation} | {tail}", "max_length": 256, "task": "plausibility",
+     "truncation_side": "left"}
 
 The model input is one text, ``template.format(head=..., relation=..., tail=...)`` with the relation
 written in words ("used for event"); train with :func:`critic_input` so training and scoring match.
+An input longer than ``max_length`` loses tokens on ``truncation_side`` (default right; train-critic
+writes left, keeping the relation and tail).
 The folder is opened by :mod:`intentkg.model_folder`: safetensors only, never remote code, a
 damaged file is one line.
 """
@@ -58,7 +61,7 @@ class _Head:
     outputs: dict[str, tuple[str, int]]  # task -> (activation: sigmoid | softmax, index)
 
 
-def _load_head(folder: Path, default_task: str, device: str) -> _Head:
+def _load_head(folder: Path, default_task: str, device: str, truncation_side: str = "right") -> _Head:
     from transformers import AutoModelForSequenceClassification
 
     from intentkg.model_folder import resolve
@@ -66,7 +69,7 @@ def _load_head(folder: Path, default_task: str, device: str) -> _Head:
     try:
         checked = resolve(folder, what="critic folder")  # config.json, safetensors only, headers sound
         model = checked.load(AutoModelForSequenceClassification)
-        tokenizer = checked.tokenizer()
+        tokenizer = checked.tokenizer(truncation_side=truncation_side)
     except ConfigError as exc:
         raise ConfigError(f"{exc}; train the critic again (intentkg train-critic) or copy the folder again") from None
     model.to(device).eval()
@@ -102,11 +105,14 @@ class Critic:
         self.max_length = max_length or int(meta.get("max_length", DEFAULT_MAX_LENGTH))
         self.batch_size = batch_size
         self.device = device
+        side = meta.get("truncation_side", "right")  # which end a long input loses (critic/template.py)
+        if side not in ("left", "right"):
+            raise ConfigError(f"{self.path / META_FILE}: truncation_side {side!r}: use left or right")
         subfolders = [self.path / t for t in TASKS if (self.path / t / "config.json").exists()]
         if subfolders:
-            self.heads = [_load_head(f, f.name, device) for f in subfolders]
+            self.heads = [_load_head(f, f.name, device, side) for f in subfolders]
         else:
-            self.heads = [_load_head(self.path, meta.get("task", "plausibility"), device)]
+            self.heads = [_load_head(self.path, meta.get("task", "plausibility"), device, side)]
         self.tasks = sorted({t for h in self.heads for t in h.outputs})
         digest = hash_json([sha256_path(p) for p in sorted(self.path.rglob("*.safetensors"))])
         self.critic_id = f"{meta.get('name', self.path.name)}@{digest[:12]}"
