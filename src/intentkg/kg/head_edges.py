@@ -88,6 +88,16 @@ class HeadEdges:
                       WHERE head LIKE {prefix}) WHERE b NOT IN (SELECT behavior_id FROM {hidden}) ORDER BY head"""
         return [r[0] for r in duck.run(self.con, sql)]
 
+    def supported_by(self, kind: str, behaviors: pa.Table) -> list[tuple[str, str]]:
+        """Sorted distinct (key, head) for each row (key, behavior_id) of ``behaviors`` and each head of
+        ``kind`` with an intention edge that behaviour supports."""
+        self.con.register("asked_behaviors", behaviors.rename_columns(["key", "b"]))
+        rows = duck.run(self.con, f"""SELECT DISTINCT o.key, f.head FROM
+            (SELECT head, unnest(behavior_ids) AS b FROM {self.table} WHERE head LIKE {sql_str(f"{kind}:%")}) f
+            JOIN asked_behaviors o ON o.b = f.b ORDER BY 1, 2""")
+        self.con.unregister("asked_behaviors")
+        return [(r[0], r[1]) for r in rows]
+
     def hidden_table(self, behavior_ids: Sequence[str]) -> str:
         """Register ``behavior_ids`` as a table for :meth:`heads`; returns its name."""
         self.con.register("hidden_behaviors", pa.table({"behavior_id": pa.array(sorted(behavior_ids), pa.string())}))

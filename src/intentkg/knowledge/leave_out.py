@@ -19,21 +19,16 @@ from typing import Sequence
 
 import pyarrow as pa
 
-from intentkg import duck
 from intentkg.knowledge.facts import Fact
 from intentkg.knowledge.lookup import KnowledgeLookup
 
 
 def _supported_products(lookup: KnowledgeLookup, own: dict[str, frozenset[str]]) -> dict[str, set[str]]:
     """query key -> product heads with an edge that one of the query's behaviours supports."""
-    rows = [(q, b) for q, behaviors in own.items() for b in behaviors]
+    rows = [(q, b) for q, behaviors in own.items() for b in behaviors if b not in lookup.hidden]
     if not rows:
         return {}
-    lookup.con.register("own_behaviors", pa.table({"q": [r[0] for r in rows], "b": [r[1] for r in rows]}))
-    found = duck.run(lookup.con, """SELECT DISTINCT o.q, f.head FROM
-        (SELECT head, unnest(behavior_ids) AS b FROM facts WHERE head LIKE 'product:%') f
-        JOIN own_behaviors o ON o.b = f.b ORDER BY 1, 2""")
-    lookup.con.unregister("own_behaviors")
+    found = lookup.edges.supported_by("product", pa.table({"q": [r[0] for r in rows], "b": [r[1] for r in rows]}))
     out: dict[str, set[str]] = {}
     for q, head in found:
         out.setdefault(q, set()).add(head)
