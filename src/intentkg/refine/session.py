@@ -92,7 +92,7 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
             trainer.train()
         scratch.cleanup()
         best = guard.restore_best(trainer.model) if guard is not None else None
-        after = guard.evaluate(trainer.model, trainer.state.global_step) if guard is not None else None
+        after = best  # the kept checkpoint's evaluation (same weights, same sampling seed: no need to repeat it)
         with run.time("export"):
             artifacts = write_outputs(run, config, trainer.model, base.tokenizer)
         if guard is not None:
