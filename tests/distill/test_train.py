@@ -44,6 +44,9 @@ def test_the_manifest_names_base_data_and_training(student):
     assert (folder / "merged" / "model.safetensors").is_file()
     pickled = [p for p in folder.rglob("*") if p.suffix in (".bin", ".pt", ".pth", ".pkl")]
     assert not pickled
+    # the lineage record is written by the training run itself, naming this base and these weights
+    record = json.loads((folder / "intentkg_lineage.json").read_text())
+    assert record["base"]["sha256"] == file_hash(bundled.smollm2_path())
 
 
 def test_the_gguf_answers_greedily_as_the_merged_model(student):

@@ -74,3 +74,37 @@ def test_pair_endpoint_serves_the_evaluation_text_for_demo_pairs(tmp_path):
                for row, body in zip(plain, served_plain))
     assert all((body["product_outcome"] == "hit") == bool(row["product_knowledge"])
                for row, body in zip(plain, served_plain))
+
+
+def _add_catalogue_stage(ws, product_ids: list[str]) -> dict[str, str]:
+    """A committed catalogue stage with one hand-written product-only fact per product (as `intentkg
+    catalogue` writes them); returns {product id: its tail}."""
+    import pyarrow as pa
+
+    from intentkg.knowledge.catalogue import FACTS, STAGE
+
+    tails = {pid: f"catalogue tail number {i}" for i, pid in enumerate(product_ids)}
+    rows = [{"product_id": pid, "relation": "used_for_function", "intention": tail, "intention_id": f"c{i}",
+             "score": 0.99, "type_id": f"t{i}", "type_text": "demo type"} for i, (pid, tail) in enumerate(tails.items())]
+    with ws.run(STAGE, config={"hand_written": True}, inputs=["ingest"]) as run:
+        run.write("facts", pa.Table.from_pylist(rows, schema=FACTS))
+    return tails
+
+
+@pytest.mark.slow
+def test_served_product_sides_hold_the_catalogue_knowledge_the_evaluation_measured(tmp_path):
+    # the evaluation adds the catalogue stage's product-only facts by default; tier 1 served only the
+    # KG's, so every pair with catalogue knowledge was measured with a text serving never returned
+    ws = demo_kg_workspace(tmp_path / "ws")
+    products = sorted({r["product_id"] for r in _measured(ws, "none")})[:40]
+    tails = _add_catalogue_stage(ws, products)
+    measured = _measured(ws, "own")
+    store, writer, queue = open_store(ws.root)
+    precompute(writer, tier1_items(ws, config=LookupConfig(leave_out_query=True)))
+    store.check_every = 0
+    with ServerThread(create_app(store, queue, flush_every=0.05)) as server, httpx.Client() as client:
+        served = _served(client, server.url, measured, leave_out=True)
+    with_catalogue = [r for r in measured if r["product_id"] in tails]
+    assert len(with_catalogue) >= 40  # the hand-written tails reached the measured text of these pairs
+    assert all(tails[r["product_id"]] in r["knowledge"] for r in with_catalogue)
+    assert not _mismatches(measured, served), _mismatches(measured, served)[:3]

@@ -179,4 +179,7 @@ def run_distill_train(workspace: str | Path | Workspace, config: TrainConfig, fo
                          training={"args": settings, "metrics": done["metrics"], "losses": done["losses"],
                                    "added_chat_template": done["added_chat_template"]})
     shutil.rmtree(checkpoints.parent, ignore_errors=True)  # committed: the checkpoints are no longer needed
+    from intentkg.distill.lineage import ensure_recorded
+
+    ensure_recorded(ws, STAGE)  # teacher, base, data snapshot, critic: `intentkg lineage` walks from here
     return ws.committed(STAGE)  # type: ignore[return-value]

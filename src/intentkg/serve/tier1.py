@@ -10,7 +10,11 @@ that query or product, so ``/v1/knowledge/pair`` returns the text the evaluation
 With ``config.leave_out_query`` the evaluation's leave-own-out is precomputed as well (keys in
 :mod:`intentkg.serve.keys`, what changes in :mod:`intentkg.knowledge.leave_out`), so
 ``/v1/knowledge/pair?leave_out_query=true`` returns the text of an evaluation that leaves each pair's
-own query out."""
+own query out.
+
+Product entries hold the catalogue stage's product-only facts too when the workspace has one
+(``intentkg catalogue``), merged as the evaluation merges them (:func:`intentkg.eval.sources.add_catalogue`,
+on by default there), so a served product side is the measured one."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from intentkg import duck
+from intentkg.knowledge.facts import Fact, best_first
 from intentkg.knowledge.lookup import Embed, KnowledgeLookup, LookupConfig
 from intentkg.serve.keys import encode, left_out_product_key, left_out_query_key
 from intentkg.workspace import Workspace
@@ -44,6 +49,14 @@ def tier1_items(workspace: Workspace | str | Path, top_queries: int = 100_000, c
             if facts:
                 yield "q:" + query, encode("query", text, [asdict(f) for f in facts], "tier1")
     products = lookup.catalogue()
+    from intentkg.knowledge.catalogue import catalogue_facts
+
+    extra = catalogue_facts(ws) or {}
+
+    def with_catalogue(product_id: str, facts: list[Fact]) -> list[Fact]:
+        more = extra.get(str(product_id))
+        return best_first(facts + more) if more else facts
+
     if config.leave_out_query:
         from intentkg.knowledge.leave_out import left_out_entries
 
@@ -53,10 +66,12 @@ def tier1_items(workspace: Workspace | str | Path, top_queries: int = 100_000, c
                                                     "tier1")
             for product_id, product_facts in by_product.items():
                 yield left_out_product_key(query, product_id), encode(
-                    "product", titles.get(product_id, product_id), [asdict(f) for f in product_facts], "tier1")
+                    "product", titles.get(product_id, product_id),
+                    [asdict(f) for f in with_catalogue(product_id, product_facts)], "tier1")
     for start in range(0, len(products), BATCH):
         chunk = products[start:start + BATCH]
         found = lookup.for_products([p for p, _ in chunk], [t for _, t in chunk])
         for (product_id, title), facts in zip(chunk, found):
+            facts = with_catalogue(product_id, facts)
             if facts:
                 yield "p:" + product_id, encode("product", title, [asdict(f) for f in facts], "tier1")
