@@ -20,10 +20,12 @@ so the report never imports the packages that build on it. Plugins register thro
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import random
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Callable
 
 from intentkg.workspace import Workspace
@@ -47,6 +49,13 @@ class ReportContext:
     def rng(self, salt: str) -> random.Random:
         """A random generator per section, so adding a section never changes another one's samples."""
         return random.Random(f"{self.seed}:{salt}")
+
+    def read_json(self, stage: str, name: str) -> tuple[Path, Any] | None:
+        """A stage's JSON output (path confined to the workspace) and its parsed content, or None when absent."""
+        path = self.workspace.output_path(stage, name)
+        if not path.exists():
+            return None
+        return path, json.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

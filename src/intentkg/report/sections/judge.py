@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from intentkg.report.html import esc, table
 from intentkg.report.registry import ReportContext, section
 
@@ -14,10 +12,10 @@ def _f(x) -> str:
 
 @section("judge", "LLM judge vs people", order=46)
 def render(ctx: ReportContext) -> str | None:
-    path = ctx.workspace.output_path("judge", "agreement.json")  # confined to the workspace
-    if not path.exists():
+    found = ctx.read_json("judge", "agreement.json")
+    if found is None:
         return None
-    r = json.loads(path.read_text(encoding="utf-8"))
+    r = found[1]
     rows = []
     for q in ("plausibility", "typicality"):
         x = r[q]
