@@ -37,6 +37,20 @@ def test_partitioned_by_relation(kg_workspace):
     run_build(kg_workspace, BuildConfig(hierarchy=False))
     folders = {p.name for p in (kg_workspace.stage_dir("kg") / "edges").iterdir()}
     assert "relation=used_for_event" in folders and "relation=in_category" in folders
+    # in_category: each product on either side of a kept behaviour, supported by those behaviours
+    # (computed here from the ingest tables, not by the build's SQL)
+    edges = _edges(kg_workspace)
+    kept = {e["head"].removeprefix("behavior:") for e in edges if e["head"].startswith("behavior:")}
+    category = {p["product_id"]: p["category"] for p in kg_workspace.read("ingest", "products").to_pylist()}
+    expected: dict[str, set[str]] = {}
+    for b in kg_workspace.read("ingest", "behaviors").to_pylist():
+        for product in {b["left"], b["right"]} & set(category):
+            if b["behavior_id"] in kept and category[product] is not None:
+                expected.setdefault(f"product:{product}", set()).add(b["behavior_id"])
+    got = {e["head"]: e["behavior_ids"] for e in edges if e["relation"] == "in_category"}
+    assert got == {h: sorted(ids) for h, ids in expected.items()} and any(len(ids) > 1 for ids in got.values())
+    assert any(h.removeprefix("product:") in {b["left"] for b in kg_workspace.read("ingest", "behaviors").to_pylist()}
+               for h in got)  # a co_buy's left product counts too
 
 
 def test_queries(kg_workspace):

@@ -57,10 +57,13 @@ _STRUCTURAL_ROWS = {
                                       category, behavior_id FROM ({_KEPT_BEHAVIORS}) WHERE kind = 'search_buy'""",
     "bought_with": f"""SELECT 'product:' || "left" AS h, 'product:' || "right" AS t, category, behavior_id
                        FROM ({_KEPT_BEHAVIORS}) WHERE kind <> 'search_buy'""",
+    # two equality joins, not one on `product_id IN (right, left)`: DuckDB runs that as a nested loop
+    # (behaviours x products: 2e11 comparisons at 10M candidates); the aggregates ignore duplicates
     "in_category": f"""SELECT 'product:' || p.product_id AS h, 'category:' || substr(md5(lower(p.category)), 1, 16) AS t,
                               p.category, b.behavior_id
-                       FROM ({_KEPT_BEHAVIORS}) b JOIN products p ON p.product_id IN (b."right", b."left")
-                       WHERE p.category IS NOT NULL""",
+                       FROM (SELECT behavior_id, "right" AS product_id FROM ({_KEPT_BEHAVIORS})
+                             UNION ALL SELECT behavior_id, "left" FROM ({_KEPT_BEHAVIORS})) b
+                       JOIN products p USING (product_id) WHERE p.category IS NOT NULL""",
 }
 
 
