@@ -1,4 +1,4 @@
-"""The derived head index (kg/index.duckdb) answers exactly what a scan of the Parquet answers, and a stale
+"""The derived head index (kg/index/) answers exactly what a scan of the Parquet answers, and a stale
 or missing index is detected: the lookup warns and scans (never a wrong answer). All of this fails on the
 code before the index (there was no index to ask)."""
 
@@ -57,7 +57,7 @@ def test_index_answers_equal_scan_answers_on_a_built_kg(built, tmp_path):
 
     # the readers on top, ranking order included: the KG API and the knowledge lookup, index vs scan
     no_index = _copy(built, tmp_path)
-    (no_index.stage_dir("kg") / "index.duckdb").unlink()
+    shutil.rmtree(no_index.stage_dir("kg") / "index")
     kg = KnowledgeGraph(built)
     with pytest.warns(StaleIndexWarning, match="missing"):
         kg_scan = KnowledgeGraph(no_index)
@@ -112,3 +112,39 @@ def test_a_touched_file_makes_the_index_stale(built, tmp_path):
     os.utime(nodes, ns=(nodes.stat().st_atime_ns, nodes.stat().st_mtime_ns + 10**9))
     with pytest.warns(StaleIndexWarning, match="nodes.parquet"):
         assert not HeadEdges(ws).indexed
+
+
+def test_an_unreadable_or_short_index_is_stale(built, tmp_path):
+    """A rows file cut short (a crash while copying, a full disk) is never mapped: the scan answers."""
+    ws = _copy(built, tmp_path)
+    expected = HeadEdges(ws, use_index=False).of(_all_heads(HeadEdges(built))).to_pylist()
+    rows = ws.stage_dir("kg") / "index" / "rows.arrow"
+    stat = rows.stat()
+    data = rows.read_bytes()
+    rows.write_bytes(data[: len(data) // 2])
+    with pytest.warns(StaleIndexWarning, match="cannot be read"):
+        edges = HeadEdges(ws)
+    assert not edges.indexed and edges.of(_all_heads(HeadEdges(built))).to_pylist() == expected
+    meta = ws.stage_dir("kg") / "index" / "meta.json"
+    rows.write_bytes(data)
+    os.utime(rows, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    meta.write_text(meta.read_text().replace('"rows": ', '"rows": 1'))  # another row count than the file holds
+    with pytest.warns(StaleIndexWarning, match="rows"):
+        assert not HeadEdges(ws).indexed
+
+
+def test_heads_sharing_a_key_are_told_apart(monkeypatch):
+    """Two heads with the same 64-bit key (a collision) each get their own rows, never the other's."""
+    import numpy as np
+    import pyarrow as pa
+
+    from intentkg.kg import index as index_module
+
+    key = 12345
+    monkeypatch.setattr(index_module, "head_key", lambda head: key)  # every head collides
+    Index = index_module.Index
+    index = Index(rows=pa.table({"head": ["query:a", "query:b", "query:b"]}),
+                  keys=np.array([key, key], dtype=np.uint64), heads=pa.array(["query:a", "query:b"]),
+                  starts=np.array([0, 1]), stops=np.array([1, 3]))
+    assert index.range("query:b") == (1, 3) and index.range("query:a") == (0, 1)
+    assert index.range("query:c") is None

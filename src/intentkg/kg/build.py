@@ -2,7 +2,7 @@
 
 Reads ``generate/candidates``, ``filter/scores`` and ``ingest/behaviors``; writes ``kg/nodes.parquet``
 (sorted by node id), ``kg/edges/relation=<r>/*.parquet`` (zstd, sorted by head so row-group
-statistics prune lookups; :mod:`.build_edges`) and the derived head index ``kg/index.duckdb``
+statistics prune lookups; :mod:`.build_edges`) and the derived head index ``kg/index/``
 (:mod:`.index`). The heavy work runs in one DuckDB database under a memory cap that spills to a
 folder past it (``BuildConfig.memory_limit`` / ``spill_dir``); Python only sees the distinct tail
 texts (for canonicalisation) and the intention nodes (for the hierarchy).
@@ -29,7 +29,7 @@ from intentkg.kg.build_edges import STRUCTURAL, write_edges
 from intentkg.kg.canonical import canonical, node_id
 from intentkg.kg.config import BuildConfig
 from intentkg.kg.hierarchy import build_hierarchy
-from intentkg.kg.index import INDEX_FILE, write_index
+from intentkg.kg.index import INDEX_DIR, write_index
 from intentkg.kg.select import applied, create_kept
 from intentkg.schemas import NODES
 from intentkg.workspace import Manifest, Workspace
@@ -103,8 +103,8 @@ def _build(run, con, ws: Workspace, paths: dict[str, Path], config: BuildConfig,
         edge_rows = write_edges(con, run.folder_output("edges"), point, config.row_group_size)
         run.register_folder("edges", edge_rows)
     with run.time("index"):
-        run.extra["index"] = write_index(con, run.output(INDEX_FILE), run.tmp / "edges", nodes_path)
-        run.register(INDEX_FILE)
+        run.extra["index"] = write_index(con, run.output(INDEX_DIR), run.tmp / "edges", nodes_path)
+        run.register(INDEX_DIR)
     counts = dict(duck.run(con, "SELECT 'candidates_in', count(*) FROM candidates UNION ALL "
                                 "SELECT 'candidates_kept', count(*) FROM k"))
     by_relation = dict(duck.run(con, "SELECT relation, count(DISTINCT intent) FROM k GROUP BY 1 ORDER BY 1"))

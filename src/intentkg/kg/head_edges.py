@@ -21,10 +21,10 @@ import pyarrow as pa
 from intentkg import duck
 from intentkg.errors import IntentkgError
 from intentkg.kg.build_edges import sql_str
-from intentkg.kg.index import FACT_COLUMNS, edge_files, facts_sql, head_key, open_index, parquet_source
+from intentkg.kg.index import FACT_COLUMNS, edge_files, facts_sql, open_index, parquet_source
 from intentkg.workspace import Workspace
 
-POINT_HEADS = 64  # up to this many heads: one pruned lookup each; more: one join with the whole index
+POINT_HEADS = 64  # the scan: up to this many heads as constants (they prune row groups); more: one join
 
 
 class HeadEdges:
@@ -33,8 +33,10 @@ class HeadEdges:
         if not (folder / "nodes.parquet").exists() or not (folder / "edges").exists():
             raise IntentkgError(f"{folder} has no KG yet: run `intentkg build -w {workspace.root}` first")
         self.index = open_index(folder, workspace.manifest("kg")) if use_index else None
-        if self.index is not None:
-            self.con, self.table = self.index, "intentions"
+        self.table = "intentions"
+        if self.index is not None:  # set queries (heads, supported_by) run in DuckDB over the mapped rows
+            self.con = duck.connect()
+            self.con.register("intentions", self.index.rows)
         else:
             files = edge_files(folder / "edges")
             if not files:
@@ -44,19 +46,19 @@ class HeadEdges:
             duck.run(self.con, f"CREATE VIEW intentions AS {facts_sql(parquet_source(files), nodes)}")
             duck.run(self.con, f"CREATE VIEW scan_edges AS SELECT * FROM {parquet_source(files)}")
             self._nodes = nodes
-            self.table = "intentions"
 
     @property
     def indexed(self) -> bool:
         return self.index is not None
 
-    def _columns(self, behaviors: bool) -> str:
-        return ", ".join(FACT_COLUMNS + (("behavior_ids",) if behaviors else ()))
+    def _columns(self, behaviors: bool) -> tuple[str, ...]:
+        return FACT_COLUMNS + (("behavior_ids",) if behaviors else ())
 
     def of(self, heads: Sequence[str], behaviors: bool = False) -> pa.Table:
         """The intention edges of ``heads`` (duplicates ignored), ordered by head, relation, tail."""
         wanted = sorted(set(heads))
-        columns = self._columns(behaviors)
+        names = self._columns(behaviors)
+        columns = ", ".join(names)
         if not wanted:
             return duck.to_arrow(self.con, f"SELECT {columns} FROM {self.table} LIMIT 0")
         if self.index is None:  # the scan: filter the edges first (constants prune row groups), then their nodes
@@ -67,15 +69,11 @@ class HeadEdges:
             table = duck.to_arrow(self.con, f"SELECT {columns} FROM ({sql}) ORDER BY head, relation, tail")
             self.con.unregister("wanted_heads")
             return table
-        if len(wanted) <= POINT_HEADS:  # an equality on the sorted key: only its row group is read
-            parts = [duck.to_arrow(self.con, f"SELECT {columns} FROM intentions WHERE head_key = ? AND head = ? "
-                                             "ORDER BY relation, tail", [head_key(h), h]) for h in wanted]
-            return pa.concat_tables(parts)
-        self.con.register("wanted_heads", pa.table({"head": wanted}))
-        table = duck.to_arrow(self.con, f"""SELECT {columns} FROM intentions WHERE head IN (SELECT head FROM wanted_heads)
-                                             ORDER BY head, relation, tail""")
-        self.con.unregister("wanted_heads")
-        return table
+        # the index: a binary search of the key -> row-range map per head, and a slice of the mapped rows
+        ranges = [r for r in map(self.index.range, wanted) if r is not None]
+        rows = self.index.rows
+        table = pa.concat_tables([rows.slice(a, b - a) for a, b in ranges]) if ranges else rows.slice(0, 0)
+        return table.select(list(names))
 
     def heads(self, kind: str, hidden: str | None = None) -> list[str]:
         """Sorted heads of ``kind`` (query, product) with at least one intention edge; ``hidden``: the name

@@ -1,12 +1,18 @@
 """The head index: a derived copy of the intention edges of query and product nodes, for point lookups.
 
 The Parquet files (``kg/edges/``, ``kg/nodes.parquet``) stay the source of truth. ``intentkg build``
-derives ``kg/index.duckdb`` from the files it has just written: table ``intentions`` (the rows of
-:func:`facts_sql`: an edge with its intention's text and broader intention) sorted by a 64-bit key
-of the head (:data:`KEY_SQL`), so DuckDB's row-group min/max statistics find a head's rows without
-reading the others (measured: an ART index on ``head`` is not used by DuckDB 2.0's planner for
-these lookups, and VARCHAR statistics keep only an 8-byte prefix), and table ``meta``: the sha256 of the edges and nodes it was derived from (as the
-build manifest records them) and each file's size and modification time.
+derives the folder ``kg/index/`` from the files it has just written:
+
+- ``rows.arrow``: the rows of :func:`facts_sql` (an edge with its intention's text and broader
+  intention), sorted by a 64-bit key of the head (:func:`head_key`), then head, relation, tail, in an
+  uncompressed Arrow IPC file that readers memory-map (nothing is copied or parsed at open);
+- ``heads.arrow``: the sorted key -> row-range map, one row per head (``head_key``, ``head``,
+  ``start``, ``stop``);
+- ``meta.json``: the format, the row count, the sha256 of the edges and nodes it was derived from (as
+  the build manifest records them) and each file's size and modification time.
+
+A point lookup is a binary search in the key column and a slice of the mapped rows: no SQL is parsed
+or planned per lookup (measured on DuckDB: planning a one-row-group query costs more than reading it).
 
 :func:`open_index` hands out the index only while it still matches the KG: the manifest's hashes
 equal the recorded ones and every file has the recorded size and time. Otherwise it warns
@@ -18,27 +24,31 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from intentkg import duck
 from intentkg.kg.build_edges import STRUCTURAL
 from intentkg.workspace.fingerprint import sha256_path
 from intentkg.workspace.manifest import Manifest
 
-INDEX_FILE = "index.duckdb"
-FORMAT = 2
-ROW_GROUP_ROWS = 8_192  # a lookup reads one row group: smaller ones read less (DuckDB's default is 122,880)
-# DuckDB keeps only an 8-byte prefix of a VARCHAR's min/max ("product:" for every product head), so
-# the table is sorted by a 64-bit key of the head instead, whose min/max prune exactly
-KEY_SQL = "('0x' || substr(md5(head), 1, 16))::UBIGINT"
+INDEX_DIR = "index"
+ROWS, HEADS, META = "rows.arrow", "heads.arrow", "meta.json"
+FORMAT = 3
+BATCH_ROWS = 65_536
+KEY_SQL = "('0x' || substr(md5(head), 1, 16))::UBIGINT"  # = head_key(head)
 
 
 def head_key(head: str) -> int:
-    """The Python form of KEY_SQL."""
+    """The 64-bit key the index is sorted by (the SQL form is KEY_SQL)."""
     return int(hashlib.md5(head.encode("utf-8")).hexdigest()[:16], 16)
+
 
 FACT_COLUMNS = ("head", "relation", "tail", "intention", "broader", "plausibility", "typicality", "support")
 NOT_STRUCTURAL = "relation NOT IN (" + ", ".join(f"'{r}'" for r in STRUCTURAL) + ")"
@@ -79,32 +89,74 @@ def _signature(kg_folder: Path, files: list[Path]) -> list[list[Any]]:
     return out
 
 
-def write_index(con: duckdb.DuckDBPyConnection, path: Path, edges_folder: Path, nodes_path: Path) -> dict[str, Any]:
-    """Derive the index at ``path`` from the edge and node files just written (same folder layout as
-    the committed KG); returns what the build manifest records about it."""
+def write_index(con: duckdb.DuckDBPyConnection, folder: Path, edges_folder: Path, nodes_path: Path) -> dict[str, Any]:
+    """Derive the index folder at ``folder`` from the edge and node files just written (same folder
+    layout as the committed KG); returns what the build manifest records about it."""
     kg_folder = nodes_path.parent
     files = edge_files(edges_folder)
-    meta = {"format": FORMAT, "edges_sha256": sha256_path(edges_folder), "nodes_sha256": sha256_path(nodes_path),
-            "files": _signature(kg_folder, [*files, nodes_path])}
-    duck.run(con, f"ATTACH {duck.quote_path(path)} AS head_index (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
-    # the table must be stored in head order (the build runs with preserve_insertion_order off, which
-    # lets CREATE TABLE AS store an ORDER BY result in any order: then every lookup reads every row)
+    folder.mkdir(parents=True, exist_ok=True)
     order = duck.run(con, "SELECT current_setting('preserve_insertion_order')")[0][0]
     duck.run(con, "SET preserve_insertion_order = true")
+    nodes = f"read_parquet({duck.quote_path(nodes_path)})"
+    sql = (f"SELECT * FROM ({facts_sql(parquet_source(files), nodes)}) "
+           f"ORDER BY {KEY_SQL}, head, relation, tail")
+    starts: list[int] = []
+    heads: list[str] = []
+    rows, last = 0, None
     try:
-        nodes = f"read_parquet({duck.quote_path(nodes_path)})"
-        duck.run(con, f"""CREATE TABLE head_index.intentions AS
-                          SELECT {KEY_SQL} AS head_key, * FROM ({facts_sql(parquet_source(files), nodes)})
-                          ORDER BY head_key, head, relation, tail""")
-        duck.run(con, "CREATE TABLE head_index.meta (meta VARCHAR)")
-        duck.run(con, "INSERT INTO head_index.meta VALUES (?)", [json.dumps(meta)])
-        rows = duck.run(con, "SELECT count(*) FROM head_index.intentions")[0][0]
-        duck.run(con, "CHECKPOINT head_index")
+        batches = duck.reader(con, sql, BATCH_ROWS)
+        with pa.OSFile(str(folder / ROWS), "wb") as sink, pa.ipc.new_file(sink, batches.schema) as writer:
+            for batch in batches:
+                if not batch.num_rows:
+                    continue
+                writer.write_batch(batch)
+                column = batch.column("head")
+                new = np.flatnonzero(pc.not_equal(column[1:], column[:-1]).to_numpy(zero_copy_only=False)) + 1
+                first = [] if column[0].as_py() == last else [0]
+                for i in first + new.tolist():
+                    starts.append(rows + i)
+                    heads.append(column[i].as_py())
+                rows += batch.num_rows
+                last = column[-1].as_py()
     finally:
-        duck.run(con, "DETACH head_index")
         duck.run(con, f"SET preserve_insertion_order = {'true' if order else 'false'}")
-    return {"file": INDEX_FILE, "rows": int(rows), "format": FORMAT,
+    keys = np.array([head_key(h) for h in heads], dtype=np.uint64)
+    bounds = np.array(starts + [rows], dtype=np.int64)
+    with pa.OSFile(str(folder / HEADS), "wb") as sink:
+        table = pa.table({"head_key": keys, "head": pa.array(heads, pa.string()),
+                          "start": bounds[:-1], "stop": bounds[1:]})
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    meta = {"format": FORMAT, "rows": rows, "heads": len(heads), "edges_sha256": sha256_path(edges_folder),
+            "nodes_sha256": sha256_path(nodes_path), "files": _signature(kg_folder, [*files, nodes_path])}
+    (folder / META).write_text(json.dumps(meta))
+    return {"folder": INDEX_DIR, "rows": rows, "heads": len(heads), "format": FORMAT,
             "edges_sha256": meta["edges_sha256"], "nodes_sha256": meta["nodes_sha256"]}
+
+
+@dataclass
+class Index:
+    """An open head index: ``rows`` (memory-mapped, sorted by key) and the key -> row-range map."""
+
+    rows: pa.Table
+    keys: np.ndarray  # uint64, sorted, one per head
+    heads: pa.Array
+    starts: np.ndarray
+    stops: np.ndarray
+
+    def range(self, head: str) -> tuple[int, int] | None:
+        """The rows [start, stop) of ``head``; None when it has no intention edge."""
+        key = np.uint64(head_key(head))
+        lo = int(np.searchsorted(self.keys, key, "left"))
+        hi = int(np.searchsorted(self.keys, key, "right"))
+        for i in range(lo, hi):  # more than one only when two heads share a 64-bit key
+            if self.heads[i].as_py() == head:
+                return int(self.starts[i]), int(self.stops[i])
+        return None
+
+
+def _mapped(path: Path) -> pa.Table:
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()  # uncompressed: zero-copy
 
 
 def _why_stale(kg_folder: Path, manifest: Manifest | None, meta: dict[str, Any]) -> str | None:
@@ -124,23 +176,32 @@ def _why_stale(kg_folder: Path, manifest: Manifest | None, meta: dict[str, Any])
     return None
 
 
-def open_index(kg_folder: Path, manifest: Manifest | None) -> duckdb.DuckDBPyConnection | None:
-    """A read-only connection to the index when it matches the KG files; else None with a warning."""
-    path = kg_folder / INDEX_FILE
+def open_index(kg_folder: Path, manifest: Manifest | None) -> Index | None:
+    """The index when it matches the KG files; else None with a warning."""
+    folder = kg_folder / INDEX_DIR
     rebuild = f"lookups scan the Parquet files instead (slower); run `intentkg build -w {kg_folder.parent} --force`"
-    if not path.exists():
-        warnings.warn(f"{path} is missing: {rebuild}", StaleIndexWarning, stacklevel=3)
+    if not (folder / META).exists():
+        warnings.warn(f"{folder} is missing: {rebuild}", StaleIndexWarning, stacklevel=3)
         return None
     try:
-        # one thread: a point lookup reads one row group, and handing it to a pool costs more than it saves
-        con = duckdb.connect(str(path), read_only=True, config={"threads": 1})
-        meta = json.loads(con.execute("SELECT meta FROM meta").fetchall()[0][0])
-    except (duckdb.Error, IndexError, ValueError) as exc:
-        warnings.warn(f"{path} cannot be read ({exc}): {rebuild}", StaleIndexWarning, stacklevel=3)
+        meta = json.loads((folder / META).read_text())
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"{folder / META} cannot be read ({exc}): {rebuild}", StaleIndexWarning, stacklevel=3)
         return None
     why = _why_stale(kg_folder, manifest, meta)
+    if why is None:
+        try:
+            rows, heads = _mapped(folder / ROWS), _mapped(folder / HEADS)
+        except (OSError, pa.ArrowException) as exc:
+            why = f"it cannot be read ({exc})"
+        else:
+            bounds = heads.column("stop").to_numpy()
+            if rows.num_rows != meta.get("rows") or heads.num_rows != meta.get("heads") or \
+                    (len(bounds) and bounds[-1] != rows.num_rows):
+                why = f"it holds {rows.num_rows} rows and {heads.num_rows} heads, its meta.json says " \
+                      f"{meta.get('rows')} and {meta.get('heads')}"
     if why is not None:
-        con.close()
-        warnings.warn(f"{path} is stale ({why}): {rebuild}", StaleIndexWarning, stacklevel=3)
+        warnings.warn(f"{folder} is stale ({why}): {rebuild}", StaleIndexWarning, stacklevel=3)
         return None
-    return con
+    return Index(rows=rows, keys=heads.column("head_key").to_numpy(), heads=heads.column("head").combine_chunks(),
+                 starts=heads.column("start").to_numpy(), stops=bounds)
