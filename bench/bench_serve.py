@@ -99,12 +99,19 @@ end
 """
 
 
+KINDS = ("uniform", "zipf", "repeat")
+REPEAT_KEYS = 10_000
+
+
 def key_paths(kind: str, n: int = 200_000, seed: int = 3) -> list[str]:
     """Request paths of cached queries: ``uniform`` (every key as likely: the worst case for any
-    cache) or ``zipf`` (the k-th most asked key asked 1/k as often, as search queries are)."""
+    cache), ``zipf`` (the k-th most asked key asked 1/k as often, as search queries are) or
+    ``repeat`` (10,000 keys, every one answered from the response cache once warm)."""
     rng = np.random.default_rng(seed)
     if kind == "uniform":
         picks = rng.integers(0, KEYS, n)
+    elif kind == "repeat":
+        picks = rng.integers(0, REPEAT_KEYS, n)
     else:
         weights = 1.0 / np.arange(1, KEYS + 1)
         picks = rng.permutation(KEYS)[rng.choice(KEYS, n, p=weights / weights.sum())]
@@ -301,7 +308,7 @@ def main() -> None:
     baseline = raw_get(store, 2.0)
     store.close()
     print("raw store GET in process:", json.dumps(baseline), flush=True)
-    scripts = {kind: wrk_script(work, kind) for kind in ("uniform", "zipf")}
+    scripts = {kind: wrk_script(work, kind) for kind in KINDS}
     script = scripts["uniform"]
     python = sys.executable
     api = [python, "-m", "intentkg.cli.main", "serve", "run", "-w", str(work)] + (
@@ -310,15 +317,20 @@ def main() -> None:
     servers = {  # name -> (command, path that answers when it is up)
         "uvicorn constant": ([python, "-m", "uvicorn", "constant_asgi:app", "--http", "httptools", "--loop", "uvloop",
                               "--log-level", "warning", "--app-dir", str(ROOT / "bench"), "--port"], "/"),
-        "granian constant": ([python, "-m", "granian", "--interface", "asgi", "--http", "1", "--no-ws", "--log-level",
-                              "warning", "--working-dir", str(ROOT / "bench"), "constant_asgi:app", "--port"], "/"),
+        "granian asgi constant": ([python, "-m", "granian", "--interface", "asgi", "--http", "1", "--no-ws",
+                                   "--log-level", "warning", "--working-dir", str(ROOT / "bench"), "constant_asgi:app",
+                                   "--port"], "/"),
+        "granian rsgi constant": ([python, "-m", "granian", "--interface", "rsgi", "--http", "1", "--no-ws",
+                                   "--log-level", "warning", "--working-dir", str(ROOT / "bench"),
+                                   "constant_asgi:rsgi_app", "--port"], "/"),
         "ours granian": (api + ["--server", "granian", "--port"], ready),
         "ours uvicorn": (api + ["--server", "uvicorn", "--port"], ready),
     }
     targets = {  # what each round measures: label -> (server, wrk script)
-        "uvicorn constant": ("uvicorn constant", None), "granian constant": ("granian constant", None),
+        "uvicorn constant": ("uvicorn constant", None), "granian asgi constant": ("granian asgi constant", None),
+        "granian rsgi constant": ("granian rsgi constant", None),
         "ours granian uniform": ("ours granian", scripts["uniform"]), "ours granian zipf": ("ours granian", scripts["zipf"]),
-        "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
+        "ours granian repeat": ("ours granian", scripts["repeat"]), "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
     }
     running: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
@@ -332,8 +344,9 @@ def main() -> None:
         for label, (name, kind_script) in targets.items():  # warm up: the first requests load code and caches
             wrk(running[name][1], 16, 2, kind_script)
         rounds: dict[str, list[dict]] = {label: [] for label in targets}
-        for r in range(args.rounds):
-            for label, (name, kind_script) in targets.items():
+        for r in range(args.rounds):  # ABBA: every other round in reverse order
+            for label, (name, kind_script) in (list(targets.items()) if r % 2 == 0 else
+                                               list(reversed(targets.items()))):
                 process, url = running[name]
                 result = wrk(url, 16, args.seconds, kind_script, process.pid)
                 rounds[label].append(result)
@@ -342,7 +355,8 @@ def main() -> None:
         ladder = [wrk(ours_url, c, args.seconds, script, ours_pid.pid) for c in (1, 4, 64)]
         for result in ladder:
             print("ours granian uniform ladder:", json.dumps(result), flush=True)
-        open_loop = {"granian constant": h2load(running["granian constant"][1], ["/"], args.rate, 10, work)}
+        open_loop = {name: h2load(running[name][1], ["/"], args.rate, 10, work)
+                     for name in ("uvicorn constant", "granian rsgi constant")}
         for kind in ("uniform", "zipf"):
             open_loop[f"ours granian {kind}"] = h2load(ours_url, key_paths(kind, 20_000), args.rate, 10, work)
         for name, result in open_loop.items():
@@ -386,7 +400,7 @@ def main() -> None:
             print(f"open loop {result['rate']:,} req/s {name}: achieved {result['achieved_rps']:,.0f}, "
                   f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.1f} ms, "
                   f"errors {result['errors']}")
-        ratio_generator = [x["wrk_cpu"] for x in rounds["granian constant"]]
+        ratio_generator = [x["wrk_cpu"] for x in rounds["granian rsgi constant"]]
         print(f"generator: wrk used {_stats(ratio_generator)} of a core against the fastest bare app "
               f"(1.0 would mean wrk, not the server, is the limit)")
         print(f"ours on uvicorn / uvicorn constant: "
@@ -395,18 +409,22 @@ def main() -> None:
         print(f"2 workers / 1 worker at c=16 (uniform keys): {two[0]['rps'] / float(np.median(ours)):.2f}")
         errors = sum(x["non_2xx"] for rs in rounds.values() for x in rs) + sum(x["non_2xx"] for x in ladder + two) \
             + sum(r["errors"] for r in open_loop.values())
-        for kind in ("uniform", "zipf"):
+        print("granian rsgi constant / granian asgi constant, req/s: " + _stats(
+            [r["rps"] / a["rps"] for r, a in zip(rounds["granian rsgi constant"], rounds["granian asgi constant"])]))
+        for kind in KINDS:
             ours = rounds[f"ours granian {kind}"]
-            cpu_ratio = [_cpu_per_request(c) / _cpu_per_request(o) for o, c in zip(ours, rounds["uvicorn constant"])]
-            print(f"{kind} keys: server CPU per request, uvicorn constant / ours (less sensitive to a busy machine "
-                  f"than req/s): {_stats(cpu_ratio)}")
+            for base, goal in (("uvicorn constant", 1.0), ("granian rsgi constant", 0.8)):
+                cpu_ratio = [_cpu_per_request(c) / _cpu_per_request(o) for o, c in zip(ours, rounds[base])]
+                print(f"{kind} keys: server CPU per request, {base} / ours (less sensitive to a busy machine "
+                      f"than req/s; goal {goal:g}): {_stats(cpu_ratio)}")
             print(_goal(f"{kind} keys: cached hit / bare uvicorn+httptools constant (c=16)",
                         [o["rps"] / c["rps"] for o, c in zip(ours, rounds["uvicorn constant"])], 1.0))
-            print(_goal(f"{kind} keys: cached hit / bare constant on our stack, Granian (c=16)",
-                        [o["rps"] / c["rps"] for o, c in zip(ours, rounds["granian constant"])], 0.8))
+            print(_goal(f"{kind} keys: cached hit / bare constant on our stack, Granian RSGI (c=16)",
+                        [o["rps"] / c["rps"] for o, c in zip(ours, rounds["granian rsgi constant"])], 0.8))
             print(_goal(f"{kind} keys: p99 ms at 16 connections", [x["p99_ms"] for x in ours], 2.0, higher=False))
-            print(_goal(f"{kind} keys: p99 ms at {args.rate:,} req/s open loop",
-                        [open_loop[f"ours granian {kind}"]["p99_ms"]], 2.0, higher=False))
+            if f"ours granian {kind}" in open_loop:
+                print(_goal(f"{kind} keys: p99 ms at {args.rate:,} req/s open loop",
+                            [open_loop[f"ours granian {kind}"]["p99_ms"]], 2.0, higher=False))
         print(f"errors (non-2xx, failed) over every run: {errors}")
         if args.soak:
             soak(running["ours granian"][0].pid, ours_url, writer, args.soak, args.soak_rate)

@@ -19,10 +19,9 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from intentkg.query_key import clean_query
 from intentkg.serve.experiment import ServingExperiment
 from intentkg.serve.keys import (MAX_QUERY_CHARS, decode, left_out_product_key, left_out_query_key, product_key,
-                                 query_cache_key)
+                                 query_cache_key, query_cache_key_and_pii)
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.miss_admission import MissAdmission
 from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
@@ -93,8 +92,9 @@ class KnowledgeAnswers:
         a hit outside an experiment, for a query in which the scrub found nothing."""
         started = time.perf_counter()
         q, unit = check_query(q), self._arm(unit_id, header)
-        body, reusable = self._answer("query", query_cache_key(q), started, unit, host)
-        return body, (reusable if reusable is not None and not clean_query(q).found else None)
+        key, personal = query_cache_key_and_pii(q)
+        body, reusable = self._answer("query", key, started, unit, host)
+        return body, (None if personal else reusable)
 
     def answer_product(self, product_id: str, unit_id: str | None, header: str | None,
                        host: str | None) -> tuple[bytes, str | None]:

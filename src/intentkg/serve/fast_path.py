@@ -1,26 +1,31 @@
-"""A raw ASGI fast path in front of the FastAPI app, for the three knowledge GETs.
+"""A raw fast path in front of the FastAPI app, for the three knowledge GETs, on Granian's RSGI
+interface (and on ASGI, for uvicorn and tests).
 
 A cached hit is one store GET; routing, dependency injection and response classes cost several
-times that (issue 17: FastAPI + uvicorn answered 3,897 req/s where a bare ASGI app did 14,989). So
-``GET /v1/knowledge/query``, ``/product/{id}`` and ``/pair`` with the parameters they need are
-answered here, by the same :class:`~intentkg.serve.answers.KnowledgeAnswers` methods the FastAPI
-routes call, into the same bytes. Everything else goes to FastAPI unchanged: other paths and
-methods, a missing parameter (422), a bad one (400: the answers raise before anything is read or
-counted, and FastAPI raises it again and counts it once), /docs, /redoc, /openapi.json, /metrics,
-/health and the lifespan events that run the background loop.
+times that (issue 17: FastAPI + uvicorn answered 3,897 req/s where a bare ASGI app did 14,989), and
+so does an ASGI server's message protocol. So ``GET /v1/knowledge/query``, ``/product/{id}`` and
+``/pair`` with the parameters they need are answered here, by the same
+:class:`~intentkg.serve.answers.KnowledgeAnswers` methods the FastAPI routes call, into the same
+bytes, and under Granian through RSGI (``__rsgi__``: one scope object in, one ``response_bytes``
+call out). Everything else goes to FastAPI unchanged (under RSGI through :mod:`intentkg.serve.rsgi`):
+other paths and methods, a missing parameter (422), a bad one (400: the answers raise before anything
+is read or counted, and FastAPI raises it again and counts it once), /docs, /redoc, /openapi.json,
+/metrics, /health and the lifespan events that run the background loop.
 
 A hit outside an experiment is kept as its response bytes for the live snapshot
-(:mod:`intentkg.serve.response_cache`, ``response_cache_bytes``, 64 MB a worker by
-default, ``serve run --response-cache-mb``): the same request again is answered from there, and counted.
+(:mod:`intentkg.serve.response_cache`, ``response_cache_bytes``, 64 MB a worker by default,
+``serve run --response-cache-mb``), keyed by the path and the raw query string and looked up before
+anything is parsed or scrubbed: the same request again is answered from there, and counted.
 
-Parameters are parsed as Starlette parses them (what ``parse_qsl`` gives for the Latin-1 query string, the last
-value of a repeated name; the first ``X-Intentkg-Unit`` header), so both paths read the same values.
+Parameters are parsed as Starlette parses them (what ``parse_qsl`` gives for the Latin-1 query
+string, the last value of a repeated name; the first ``X-Intentkg-Unit`` header), so both paths read
+the same values. Under RSGI a query string that is not ASCII goes to FastAPI (Granian hands it over
+decoded, Starlette reads the bytes as Latin-1).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 from urllib.parse import unquote
 
 from fastapi import HTTPException
@@ -28,89 +33,84 @@ from fastapi import HTTPException
 from intentkg.serve.answers import KnowledgeAnswers, json_body, parse_flag
 from intentkg.serve.health import log
 from intentkg.serve.response_cache import ResponseCache
+from intentkg.serve.rsgi import Lifespan, call_asgi
 
 QUERY, PAIR, PRODUCT = "/v1/knowledge/query", "/v1/knowledge/pair", "/v1/knowledge/product/"
-UNIT_HEADER = b"x-intentkg-unit"
-JSON_TYPE = (b"content-type", b"application/json")
+ENDPOINTS = {QUERY: "query", PAIR: "pair"}
+UNIT_HEADER = "x-intentkg-unit"
 CRASH = b'{"detail":"internal error (logged)"}'
+RSGI_HEADERS = [("content-type", "application/json")]  # Granian adds content-length itself
+ASGI_TYPE = (b"content-type", b"application/json")
 
 
-def _params(scope) -> dict[str, str]:
+def _params(query: str) -> dict[str, str]:
     """``dict(parse_qsl(query, keep_blank_values=True))``, as Starlette reads it, in fewer steps."""
-    raw = scope["query_string"]
     params: dict[str, str] = {}
-    if raw:
-        for part in raw.decode("latin-1").split("&"):
+    if query:
+        for part in query.split("&"):
             if part:
                 name, _, value = part.partition("=")
                 params[unquote(name.replace("+", " "))] = unquote(value.replace("+", " "))
     return params
 
 
-def _unit_header(scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == UNIT_HEADER:
-            return value.decode("latin-1")
-    return None
+def _endpoint(path: str) -> str | None:
+    """"query", "pair" or "product" for a knowledge GET the fast path answers, else None."""
+    endpoint = ENDPOINTS.get(path)
+    if endpoint is None and path.startswith(PRODUCT) and len(path) > len(PRODUCT) \
+            and "/" not in path[len(PRODUCT):]:
+        return "product"
+    return endpoint
 
 
 class FastPath:
-    """The ASGI app the server runs: the knowledge GETs here, the rest to ``api`` (FastAPI)."""
+    """The app the server runs (RSGI under Granian, ASGI elsewhere): the knowledge GETs here, the rest
+    to ``api`` (FastAPI)."""
 
     def __init__(self, api, answers: KnowledgeAnswers, response_cache_bytes: int = 0):
         self.api, self.answers = api, answers
         self._with_header = answers.experiment is not None  # the header matters only in an experiment
         self.cache = (ResponseCache(response_cache_bytes)
                       if response_cache_bytes > 0 and answers.experiment is None else None)
+        self._lifespan: Lifespan | None = None
 
     @property
     def state(self):
         return self.api.state
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            path = scope["path"]
-            if path == QUERY or path == PAIR or (path.startswith(PRODUCT) and "/" not in path[len(PRODUCT):]
-                                                 and len(path) > len(PRODUCT)):
-                if self.cache is not None and path != PAIR:
-                    started = time.perf_counter()
-                    answer = self.cache.get(self.answers.store.view().version, (path, scope["query_string"]))
-                    if answer is not None:  # the same request was a hit of this snapshot
-                        self.answers.metrics.observe(self._endpoint(path), (time.perf_counter() - started) * 1000,
-                                                     "hit")
-                        await self._send(send, 200, answer)
-                        return
-                try:
-                    answer = self._answer(scope, path)
-                except HTTPException:
-                    answer = None  # FastAPI answers it (and counts it) as it always has
-                except Exception:  # noqa: BLE001 - as FastAPI's crash handler: logged, counted, a 500
-                    log.exception("request %s failed", path)
-                    self.answers.metrics.error(self._endpoint(path), 500)
-                    await self._send(send, 500, CRASH)
-                    return
-                if answer is not None:
-                    await self._send(send, 200, answer)
-                    return
-        await self.api(scope, receive, send)
+    def _cached(self, endpoint: str, path: str, query: str) -> bytes | None:
+        """The body kept for the same request to this snapshot, counted as the hit it is; or None."""
+        if self.cache is None or endpoint == "pair":
+            return None
+        started = time.perf_counter()
+        body = self.cache.get(self.answers.store.view().version, (path, query))
+        if body is not None:
+            self.answers.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, "hit")
+        return body
 
-    @staticmethod
-    def _endpoint(path: str) -> str:
-        return "query" if path == QUERY else "pair" if path == PAIR else "product"
+    def _respond(self, endpoint: str, path: str, query: str, header: str | None,
+                 host: str | None) -> tuple[int, bytes] | None:
+        """(status, body), or None when the request is FastAPI's to answer."""
+        try:
+            body = self._answer(endpoint, path, query, header, host)
+        except HTTPException:
+            return None  # FastAPI answers it (and counts it) as it always has
+        except Exception:  # noqa: BLE001 - as FastAPI's crash handler: logged, counted, a 500
+            log.exception("request %s failed", path)
+            self.answers.metrics.error(endpoint, 500)
+            return 500, CRASH
+        return None if body is None else (200, body)
 
-    def _answer(self, scope, path: str) -> bytes | None:
-        """The body, or None when the request is FastAPI's to answer (a required parameter is missing)."""
-        params = _params(scope)
-        header = _unit_header(scope) if self._with_header else None
-        client = scope.get("client")
-        host = client[0] if client else None
-        if path == PAIR:
+    def _answer(self, endpoint: str, path: str, query: str, header: str | None, host: str | None) -> bytes | None:
+        """The body, or None when a required parameter is missing (FastAPI answers a 422)."""
+        params = _params(query)
+        if endpoint == "pair":
             q, product_id = params.get("q"), params.get("product_id")
             leave_out = parse_flag(params.get("leave_out_query"))
             if q is None or product_id is None or leave_out is None:
-                return None  # FastAPI answers (a 422)
+                return None
             return json_body(self.answers.pair(q, product_id, params.get("unit_id"), header, host, leave_out))
-        if path == QUERY:
+        if endpoint == "query":
             q = params.get("q")
             if q is None:
                 return None
@@ -118,11 +118,63 @@ class FastPath:
         else:
             body, reusable = self.answers.answer_product(path[len(PRODUCT):], params.get("unit_id"), header, host)
         if reusable is not None and self.cache is not None:
-            self.cache.put(reusable, (path, scope["query_string"]), body)
+            self.cache.put(reusable, (path, query), body)
         return body
 
-    @staticmethod
-    async def _send(send, status: int, body: bytes) -> None:
-        headers: list[Any] = [(b"content-length", str(len(body)).encode()), JSON_TYPE]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    # RSGI (Granian)
+    async def __rsgi__(self, scope, protocol) -> None:
+        if scope.proto == "http" and scope.method == "GET":
+            path = scope.path
+            endpoint = _endpoint(path)
+            query = scope.query_string
+            if endpoint is not None and query.isascii():
+                body = self._cached(endpoint, path, query)  # before anything is parsed or scrubbed
+                if body is not None:
+                    protocol.response_bytes(200, RSGI_HEADERS, body)
+                    return
+                answer = self._respond(endpoint, path, query,
+                                       scope.headers.get(UNIT_HEADER) if self._with_header else None,
+                                       scope.client.rpartition(":")[0].strip("[]") or None)
+                if answer is not None:
+                    protocol.response_bytes(answer[0], RSGI_HEADERS, answer[1])
+                    return
+        await call_asgi(self.api, scope, protocol, self._lifespan.state if self._lifespan else {})
+
+    def __rsgi_init__(self, loop) -> None:
+        self._lifespan = Lifespan(self.api)
+        self._lifespan.start(loop)
+
+    def __rsgi_del__(self, loop) -> None:
+        if self._lifespan is not None:
+            self._lifespan.stop(loop)
+
+    # ASGI (uvicorn, tests)
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            path = scope["path"]
+            endpoint = _endpoint(path)
+            if endpoint is not None:
+                query = scope["query_string"].decode("latin-1")
+                answer = self._cached(endpoint, path, query)
+                answer = (200, answer) if answer is not None else self._respond(
+                    endpoint, path, query, _asgi_header(scope) if self._with_header else None, _asgi_host(scope))
+                if answer is not None:
+                    status, body = answer
+                    await send({"type": "http.response.start", "status": status,
+                                "headers": [(b"content-length", str(len(body)).encode()), ASGI_TYPE]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.api(scope, receive, send)
+
+
+def _asgi_header(scope) -> str | None:
+    name = UNIT_HEADER.encode()
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _asgi_host(scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None

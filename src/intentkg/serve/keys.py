@@ -10,13 +10,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from intentkg.query_key import query_key
+from intentkg.query_key import clean_query, query_key
 
 MAX_QUERY_CHARS = 500
 
 
 def query_cache_key(query: str) -> str:
     return "q:" + query_key(query)
+
+
+def query_cache_key_and_pii(query: str) -> tuple[str, bool]:
+    """(the query's cache key, whether the scrub found personal data in it), from one scrub."""
+    cleaned = clean_query(query)
+    return "q:" + cleaned.key, bool(cleaned.found)
 
 
 def product_key(product_id: str) -> str:

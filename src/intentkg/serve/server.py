@@ -1,4 +1,6 @@
-"""Run the API in one or more worker processes, under Granian (default) or uvicorn.
+"""Run the API in one or more worker processes, under Granian (default, its RSGI interface:
+:mod:`intentkg.serve.fast_path` answers the knowledge GETs on it and :mod:`intentkg.serve.rsgi`
+hands the rest to FastAPI) or uvicorn (ASGI).
 
 A server that forks workers cannot be handed an app object: each worker imports
 :func:`app_from_environment` by name and builds its own app (its own store connections, miss queue
@@ -83,7 +85,7 @@ def run(settings: ServeSettings, host: str = "127.0.0.1", port: int = 8000, work
             from granian.constants import HTTPModes, Interfaces
             from granian.log import LogLevels
 
-            Granian(TARGET, address=host, port=port, interface=Interfaces.ASGI, workers=workers, factory=True,
+            Granian(TARGET, address=host, port=port, interface=Interfaces.RSGI, workers=workers, factory=True,
                     http=HTTPModes.http1, websockets=False, log_level=LogLevels.warning,
                     respawn_failed_workers=True).serve()
         else:
