@@ -1,26 +1,39 @@
-"""The serving loop as a user runs it, end to end with real parts: `intentkg serve precompute`,
-`intentkg serve run` (a real uvicorn process on 127.0.0.1), a miss that is queued, `intentkg serve
-refresh` generating knowledge for it with the bundled Gemma through llama.cpp and the real filter
-stage, then the same request as a hit."""
+"""The serving loop as a user runs it, end to end with real parts: the app `intentkg serve run` builds
+(:func:`intentkg.serve.server.build_app`) on a real uvicorn server on 127.0.0.1, `intentkg serve
+precompute`, a miss that is queued, `intentkg serve refresh --model <student.gguf>` generating knowledge
+for it through llama.cpp with a student file (the bundled SmolLM2 under another file hash, its lineage
+declared) and the real filter stage, then the same request as a hit, and the refresh's manifest naming
+the student and its lineage.
+
+Everything runs in this process (the CLI through typer's runner, the server in a thread): the same
+code as the console scripts without three more interpreters importing torch, transformers and
+llama.cpp again (the test took 49 s that way). `serve run` as a process of its own, with its
+workers, is tested in test_experiment_http.py and test_workers.py."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
+import json
+import re
+import sqlite3
 import time
 
 import httpx
 import pytest
 from helpers.kg_workspace import make_workspace
+from helpers.student import stand_in_gguf
+from typer.testing import CliRunner
 
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
+from intentkg.llm import bundled, model_lineage
+from intentkg.llm.model_files import file_hash
+from intentkg.serve.server import ServeSettings, build_app
+
+from .conftest import ServerThread
 
 ON_DEMAND = """
 generate:
-  backend: {name: llama_cpp, model: gemma3-270m}
+  backend: {name: llama_cpp, model: gemma3-270m, options: {n_threads: 1}}
   relations: [used_for_event, used_for_audience]
   sampling: {temperature: 0.0, max_tokens: 32, seed: 0}
 filter:
@@ -31,53 +44,75 @@ filter:
 """
 
 
-def _cli(*args, timeout=600):
-    env = dict(os.environ, INTENTKG_NO_PROGRESS="1", OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "intentkg.cli.main", *map(str, args)], capture_output=True,
-                          text=True, env=env, timeout=timeout)
+def _cli(*args):
+    from intentkg.cli.main import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], env={"INTENTKG_NO_PROGRESS": "1"})
+    assert result.exit_code == 0, (result.output[-3000:], result.exception)
+    return result.output
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _until(get, done, seconds: float):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            value = get()
+        except httpx.HTTPError:
+            value = None
+        if (value is not None and done(value)) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def _written(root) -> set[str]:
+    """Every numbered answer line the model wrote, from the on-demand request cache, lower-cased."""
+    (cache,) = list(root.rglob("requests.sqlite"))
+    with sqlite3.connect(cache) as con:
+        rows = con.execute("SELECT completions FROM requests").fetchall()
+    numbered = re.compile(r"^\s*\d+\.\s*(.+)$")
+    texts = [c["text"] for (completions,) in rows for c in json.loads(completions)]
+    # a completion prompt ends with the list's "1.", a chat model writes it itself
+    lines = [line for t in texts for line in (t if re.match(r"\s*\d+\.", t) else "1." + t).splitlines()]
+    return {" ".join(m.group(1).lower().rstrip(".").split()) for m in map(numbered.match, lines)
+            if m and m.group(1).strip()}
 
 
 @pytest.mark.slow
-def test_precompute_run_miss_refresh_hit(tmp_path):
+def test_precompute_run_miss_refresh_with_the_student_hit(tmp_path):
     ws = make_workspace(tmp_path)
     run_build(ws, BuildConfig(hierarchy=False))
-    result = _cli("serve", "precompute", "-w", ws.root)
-    assert result.returncode == 0, result.stderr
-    port = _port()
-    server = subprocess.Popen([sys.executable, "-m", "intentkg.cli.main", "serve", "run", "-w", str(ws.root),
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1/knowledge/query"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    _cli("serve", "precompute", "-w", ws.root)
+    student = stand_in_gguf(bundled.smollm2_path(), tmp_path / "student.gguf")
+    record = model_lineage.declare(student, "student", "test: the bundled SmolLM2 as a student file")
+    with ServerThread(build_app(ServeSettings(str(ws.root)))) as server:
+        url = f"{server.url}/v1/knowledge/query"
         assert httpx.get(url, params={"q": "winter camping gear"}).json()["outcome"] == "hit"
         miss = httpx.get(url, params={"q": "yoga mat for hot yoga classes"}).json()
         assert miss["outcome"] == "miss" and miss["queued"]
         time.sleep(1.5)  # the server flushes its miss queue every second
         config = tmp_path / "on_demand.yaml"
         config.write_text(ON_DEMAND)
-        refreshed = _cli("serve", "refresh", "-w", ws.root, "--config", config)
-        assert refreshed.returncode == 0, refreshed.stderr[-3000:]
-        assert "1 queued misses" in refreshed.stdout
-        deadline = time.monotonic() + 10
-        while True:  # the server picks up the new snapshot within its check interval
-            hit = httpx.get(url, params={"q": "yoga mat for hot yoga classes"}).json()
-            if hit["outcome"] == "hit" or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        out = _cli("serve", "refresh", "-w", ws.root, "--config", config, "--model", student)
+        assert "1 queued misses" in out
+        hit = _until(lambda: httpx.get(url, params={"q": "yoga mat for hot yoga classes"}).json(),
+                     lambda r: r["outcome"] == "hit", 10)  # picked up within the store's check interval
         assert hit["outcome"] == "hit" and hit["entry"]["source"] == "tier2"
+        assert hit["entry"]["intentions"], "the student produced nothing that survived the filters"
         assert all(i["source"] == "query_on_demand" for i in hit["entry"]["intentions"])
-        assert hit["entry"]["intentions"], "the bundled model produced nothing that survived the filters"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    # what is served is what the student wrote, read straight from the request cache (not through the code)
+    written = _written(ws.root)
+    for intention in hit["entry"]["intentions"]:
+        assert " ".join(intention["intention"].lower().split()) in written, (intention, written)
+
+    # the refresh is a run of the serve stage naming the student: its file hash an input, its lineage recorded
+    manifest = ws.manifest("serve")
+    digest = file_hash(student)
+    assert digest != file_hash(bundled.smollm2_path())  # another file than the config's or the bundled model
+    assert manifest.config["model"] == str(student)
+    assert any(i.sha256 == digest for i in manifest.inputs), manifest.inputs
+    (generator,) = manifest.extra["on_demand"]["generators"]
+    assert generator["model_hash"] == digest and generator["origin"] == "declared"
+    assert generator["lineage"] == str(record)
+    # the on-demand generate run loaded the student, not the config's Gemma
+    scratch = ws.manifest("serve").extra["on_demand"]
+    assert scratch["generator"] == f"llama_cpp:{student}"

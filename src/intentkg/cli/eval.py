@@ -11,11 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from intentkg.cli.options import ENGINE, FORCE, WORKSPACE
+from intentkg.cli.options import ENGINE, FORCE, WORKSPACE, on_demand_model
 from intentkg.engine.settings import EngineSettings, with_engine_name
 from intentkg.errors import ConfigError
 
 app = typer.Typer(help="Evaluations: what the knowledge does for search.", no_args_is_help=True)
+ON_DEMAND_MODEL = on_demand_model("--on-demand-model")
 console = Console(width=None if sys.stdout.isatty() else 120)
 TASK_NAMES = {"esci": "E/S/C/I", "substitute": "substitute"}
 
@@ -131,6 +132,7 @@ def esci(
                                   help="Also score the shuffled-knowledge and filler controls."),
     on_demand_config: Optional[Path] = typer.Option(
         None, help="YAML with generate:/filter: sections for --on-demand (default: the workspace's own)."),
+    on_demand_model: Optional[str] = ON_DEMAND_MODEL,
     finetune: bool = typer.Option(False, "--finetune", help="Also fine-tune the cross-encoder (unfrozen; slow on CPU)."),
     finetune_epochs: int = typer.Option(3, help="Epochs for --finetune."),
     product_field: list[str] = typer.Option(["title"], help="Product text: title, brand, color, bullets, "
@@ -162,7 +164,8 @@ def esci(
             knowledge=KnowledgeConfig(kg=kg, top_k=top_k, nearest=nearest, min_similarity=min_similarity,
                                       unseen=unseen, on_demand=on_demand, on_demand_scope=on_demand_scope,
                                       catalogue=catalogue, relations=list(dict.fromkeys(relation)) or None,
-                                      on_demand_config=str(on_demand_config) if on_demand_config else None),
+                                      on_demand_config=str(on_demand_config) if on_demand_config else None,
+                                      on_demand_model=on_demand_model),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
             seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage, controls=controls,
             fusion_vectors=fusion_vectors,
@@ -216,6 +219,7 @@ def ablation(
     seeds: int = typer.Option(3, help="Head seeds."),
     bootstrap: int = typer.Option(1000, help="Bootstrap replicates over queries."),
     on_demand_config: Optional[Path] = typer.Option(None, help="YAML with generate:/filter: sections for on-demand."),
+    on_demand_model: Optional[str] = ON_DEMAND_MODEL,
     force: bool = FORCE,
 ) -> None:
     """One evaluation per knowledge source set (product-only, query-only, behaviour, all), with controls."""
@@ -228,7 +232,8 @@ def ablation(
     if unknown:
         raise ConfigError(f"eval ablation: unknown --set {', '.join(unknown)}; choose from {', '.join(ABLATION)}")
     config = EvalConfig(data=EsciDataConfig(path=data, version=version),
-                        knowledge=KnowledgeConfig(on_demand_config=str(on_demand_config) if on_demand_config else None),
+                        knowledge=KnowledgeConfig(on_demand_config=str(on_demand_config) if on_demand_config else None,
+                                                  on_demand_model=on_demand_model),
                         encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)),
                         tasks=list(dict.fromkeys(task)), seeds=seeds, n_boot=bootstrap,
                         primary=(encoder[0], head[0], task[0], "macro_f1"), fusion_vectors=fusion_vectors,

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from intentkg.cli.options import ENGINE, LEAVE_OUT_QUERY, WORKSPACE
+from intentkg.cli.options import ENGINE, LEAVE_OUT_QUERY, WORKSPACE, on_demand_model
 
 app = typer.Typer(help="Serve KG knowledge over HTTP from a two-tier cache (no LLM on the request path).",
                   no_args_is_help=True)
@@ -101,6 +101,7 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
                                                help="Generate knowledge for queries without an exact KG hit."),
                 config: Optional[Path] = typer.Option(
                     None, help="Generation/filter config for on-demand knowledge (see docs/serve.md)."),
+                model: Optional[str] = on_demand_model("--model"),
                 engine: Optional[str] = ENGINE) -> None:
     """Tier 2 (daily, from cron): generate and filter knowledge for queued misses, swap in a new snapshot."""
     from dataclasses import asdict
@@ -116,12 +117,16 @@ def refresh_cmd(workspace: Path = WORKSPACE, redis: Optional[str] = REDIS, prefi
     from intentkg.engine.settings import EngineSettings, with_engine_name
 
     settings = with_engine_name(EngineSettings(), engine) if engine else None
-    fill = make_fill(workspace, config, LookupConfig(nearest=nearest), on_demand, settings)
+    generated: dict = {}
+    fill = make_fill(workspace, config, LookupConfig(nearest=nearest), on_demand, settings, model, generated)
     with snapshot_run(workspace, "refresh", {"limit": limit, "min_clients": min_clients, "nearest": nearest,
-                                             "on_demand": on_demand, "store": "redis" if redis else "sqlite"},
-                      on_demand_inputs(workspace, config)) as run:
+                                             "on_demand": on_demand, "model": model,
+                                             "store": "redis" if redis else "sqlite"},
+                      on_demand_inputs(workspace, config, model)) as run:
         result = refresh(writer, queue, fill, limit, min_clients)
         run.extra["snapshot"] = asdict(result)
+        if generated:  # which generator wrote the tier-2 knowledge, with its lineage (a student's names its teacher)
+            run.extra["on_demand"] = generated
     if result.junk or result.too_few_clients:
         console.print(f"dropped {result.junk:,} junk keys from the queue; {result.too_few_clients:,} keys wait for "
                       f"more clients")

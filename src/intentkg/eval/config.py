@@ -41,6 +41,10 @@ class KnowledgeConfig(_Strict):
     on_demand_config: str | None = Field(
         None, description="YAML with generate: / filter: sections for on-demand knowledge; default: the "
                           "workspace's own generate and filter configuration (docs/knowledge.md)")
+    on_demand_model: str | None = Field(
+        None, description="the on-demand generator instead of the configured one, as `generate --model`: e.g. "
+                          "the distilled student <ws>/distill/student.gguf (a .gguf runs through llama.cpp); "
+                          "its file hash is an input of the evaluation and its lineage is in knowledge_stats")
 
 
 class FinetuneConfig(_Strict):

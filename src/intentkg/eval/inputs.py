@@ -99,7 +99,8 @@ def gather_knowledge(ws: Workspace, data: EsciData, config: EvalConfig,
                          if kcfg.on_demand_scope == "unseen" or not any(f.source == "query" for f in k.query)})
         on_demand_stats: dict = {"queries": len(wanted)}
         facts = generate_for_queries(ws, wanted, kcfg.on_demand_config, stats=on_demand_stats,
-                                     engine=config.engine if config.engine.name != "local" else None)
+                                     engine=config.engine if config.engine.name != "local" else None,
+                                     model=kcfg.on_demand_model)
         generated = {query_key(q): f for q, f in zip(wanted, facts)}
         stats["on_demand"] = on_demand_stats
         for q, k in zip(queries, pairs):

@@ -83,6 +83,8 @@ def run_esci_eval(workspace: str | Path | Workspace, config: EvalConfig, force: 
         inputs += [s for s in ("generate", "filter") if ws.manifest(s) is not None]
         if config.knowledge.on_demand_config:
             inputs.append(Path(config.knowledge.on_demand_config))
+        if config.knowledge.on_demand_model and Path(config.knowledge.on_demand_model).is_file():
+            inputs.append(Path(config.knowledge.on_demand_model))  # a student file: its hash in the manifest
     stage = config.stage
     # the engine never changes the vectors' cache keys or the results' meaning: not fingerprinted
     with ws.run(stage, config=without_engine(config.model_dump(mode="json")), inputs=inputs, force=force) as run:

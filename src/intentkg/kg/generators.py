@@ -29,18 +29,28 @@ def generator_files(ws: Workspace) -> dict[str, str]:
     return files
 
 
+def _described(model_id: str, digest: str | None, file: str | None) -> dict[str, Any]:
+    found = model_lineage.find_record(digest, file)
+    record, where = found if found else (None, None)
+    return {"model_id": model_id, "model_hash": digest, "file": file, "lineage": where,
+            "origin": (record or {}).get("origin"), "warnings": list((record or {}).get("warnings") or [])}
+
+
 def generators(ws: Workspace, con, table: str = "candidates") -> list[dict[str, Any]]:
     """Each distinct generator of ``table`` (a DuckDB view with model_id, model_hash) with its lineage."""
     files = generator_files(ws)
-    out = []
-    for model_id, digest, rows in duck.run(con, f"SELECT model_id, model_hash, count(*) FROM {table} "
-                                                "GROUP BY 1, 2 ORDER BY 1, 2"):
-        found = model_lineage.find_record(digest, files.get(digest))
-        record, where = found if found else (None, None)
-        out.append({"model_id": model_id, "model_hash": digest, "candidates": int(rows), "file": files.get(digest),
-                    "lineage": where, "origin": (record or {}).get("origin"),
-                    "warnings": list((record or {}).get("warnings") or [])})
-    return out
+    return [{**_described(model_id, digest, files.get(digest)), "candidates": int(rows)}
+            for model_id, digest, rows in duck.run(con, f"SELECT model_id, model_hash, count(*) FROM {table} "
+                                                        "GROUP BY 1, 2 ORDER BY 1, 2")]
+
+
+def stage_generators(ws: Workspace) -> list[dict[str, Any]]:
+    """The generator models of the generate stage's last run, with their lineage (on-demand knowledge
+    records these: its scratch workspace's candidates all come from that run)."""
+    files = generator_files(ws)
+    manifest = ws.committed("generate")
+    return [_described(ref.model_id, ref.sha256, files.get(ref.sha256 or ""))
+            for ref in (manifest.models if manifest else []) if ref.role == "generator"]
 
 
 def require_known(ws: Workspace, found: list[dict[str, Any]]) -> None:

@@ -19,7 +19,11 @@ stages on a scratch workspace, ``<ws>/.cache/on_demand``:
    ``plausibility * (1 + ln samples agreeing)``.
 
 ``config`` (optional) is a YAML file with ``generate:`` and/or ``filter:`` sections in the two
-stages' config formats; a ``backend`` object may be passed to reuse a loaded model.
+stages' config formats; a ``backend`` object may be passed to reuse a loaded model. ``model``
+replaces the generator's model as ``intentkg generate --model`` does (``serve refresh --model``,
+``eval esci --on-demand-model``): e.g. the distilled student ``<ws>/distill/student.gguf``; a
+``.gguf`` file runs through llama.cpp. ``stats`` records the generator with its lineage
+(:func:`intentkg.kg.generators.stage_generators`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import pyarrow as pa
 import yaml
 
 from intentkg.errors import ConfigError
+from intentkg.kg.generators import stage_generators
 from intentkg.knowledge.facts import Fact, best_first
 from intentkg.knowledge.scratch import generate_and_filter, kept_tails, variant_template
 from intentkg.query_key import query_key
@@ -59,7 +64,7 @@ def _section(config: Path | str | None, name: str) -> dict[str, Any] | None:
     return data.get(name)
 
 
-def _generate_config(ws: Workspace, config: Path | str | None):
+def _generate_config(ws: Workspace, config: Path | str | None, model: str | None = None):
     from intentkg.generate.config import GenerateConfig, SelectionSettings
 
     data = _section(config, "generate")
@@ -69,7 +74,20 @@ def _generate_config(ws: Workspace, config: Path | str | None):
         generate = GenerateConfig.model_validate(data)
     except Exception as exc:
         raise ConfigError(f"on-demand generation: invalid generate config: {exc}") from exc
+    if model:
+        generate = generate.model_copy(update={"backend": with_model(generate.backend, model)})
     return generate.model_copy(update={"selection": SelectionSettings()})
+
+
+def with_model(backend, model: str):
+    """The backend settings with ``model`` as the generator (a local ``.gguf`` file through llama.cpp,
+    the other backend's options dropped); a path is recorded absolute, as it is found from any folder."""
+    path = Path(model).expanduser()
+    if path.exists():
+        model = str(path.resolve())
+    if path.suffix == ".gguf" and backend.name != "llama_cpp":
+        return backend.model_copy(update={"name": "llama_cpp", "model": model, "options": {}})
+    return backend.model_copy(update={"model": model})
 
 
 def _filter_config(ws: Workspace, config: Path | str | None):
@@ -114,16 +132,17 @@ def with_on_demand(facts: list[Fact], generated: list[Fact]) -> list[Fact]:
 
 def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | str | None = None,
                          stats: dict | None = None, backend: Any = None, per_query: int = 20,
-                         engine: Any = None) -> list[list[Fact]]:
+                         engine: Any = None, model: str | None = None) -> list[list[Fact]]:
     """Facts for each query (same order), generated and filtered now; ``[]`` where nothing survived.
-    ``engine`` (an :class:`~intentkg.engine.EngineSettings`): where the generate and filter steps run."""
+    ``engine`` (an :class:`~intentkg.engine.EngineSettings`): where the generate and filter steps run;
+    ``model``: the generator's model instead of the configured one (a path or a bundled alias)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     keys = [query_key(q) for q in queries]
     unique = sorted(set(k for k in keys if k))
     if not unique:
         return [[] for _ in queries]
     scratch = Workspace(ws.root / SCRATCH)
-    generate = _generate_config(ws, config)
+    generate = _generate_config(ws, config, model)
     filter_config = _filter_config(ws, config)
     if engine is not None:
         generate = generate.model_copy(update={"engine": engine})
@@ -136,5 +155,6 @@ def generate_for_queries(workspace: Any, queries: Sequence[str], config: Path | 
     if stats is not None:
         stats.update({"queries": len(unique), **counts,
                       "queries_with_facts": sum(1 for q in unique if facts.get(q)),
-                      "generator": f"{generate.backend.name}:{generate.backend.model}"})
+                      "generator": f"{generate.backend.name}:{generate.backend.model}",
+                      "generators": stage_generators(scratch)})
     return [best_first(facts.get(k, []), per_query) for k in keys]

@@ -15,8 +15,10 @@ from intentkg.serve.refresh import Fill
 
 
 def make_fill(workspace: str | Path, config: Path | None = None, lookup_config: LookupConfig | None = None,
-              on_demand: bool = True, engine=None) -> Fill:
-    """``engine`` (:class:`~intentkg.engine.EngineSettings`): where on-demand generation and filtering run."""
+              on_demand: bool = True, engine=None, model: str | None = None, stats: dict | None = None) -> Fill:
+    """``engine`` (:class:`~intentkg.engine.EngineSettings`): where on-demand generation and filtering run;
+    ``model``: the on-demand generator instead of the configured one (e.g. the distilled student);
+    ``stats`` receives what on-demand generation did and which generator (with its lineage) it ran."""
     def fill(keys: list[str]) -> dict[str, str]:
         from intentkg.knowledge.on_demand import generate_for_queries, with_on_demand
 
@@ -34,7 +36,8 @@ def make_fill(workspace: str | Path, config: Path | None = None, lookup_config: 
         found = lookup.for_queries(queries)
         if on_demand:
             wanted = [q for q, facts in zip(queries, found) if not any(f.source == "query" for f in facts)]
-            generated = dict(zip(wanted, generate_for_queries(workspace, wanted, config, engine=engine))) if wanted else {}
+            generated = dict(zip(wanted, generate_for_queries(workspace, wanted, config, stats=stats, engine=engine,
+                                                              model=model))) if wanted else {}
             found = [with_on_demand(facts, generated.get(q, [])) for q, facts in zip(queries, found)]
         for query, facts in zip(queries, found):
             if facts:

@@ -30,8 +30,10 @@ def snapshot_run(workspace: str | Path, job: str, config: dict[str, Any],
         yield run
 
 
-def on_demand_inputs(workspace: str | Path, config: Path | None) -> list[str | Path]:
-    """What on-demand knowledge reads besides the KG: the generate and filter settings, a config file."""
+def on_demand_inputs(workspace: str | Path, config: Path | None, model: str | None = None) -> list[str | Path]:
+    """What on-demand knowledge reads besides the KG: the generate and filter settings, a config file,
+    a model file given instead of the configured generator (hashed into the manifest)."""
     ws = Workspace(workspace)
     found: list[str | Path] = [s for s in ("generate", "filter") if ws.manifest(s) is not None]
-    return found + ([config] if config is not None else [])
+    model_file = [Path(model)] if model and Path(model).is_file() else []
+    return found + ([config] if config is not None else []) + model_file
