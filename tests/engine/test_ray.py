@@ -1,7 +1,8 @@
 """The demo workspace on a real local 2-CPU Ray cluster against the local engine, stage by stage:
-generate (bundled Gemma 3 270M on llama.cpp actors, one actor SIGKILLed mid-run), filter (rules,
-the llama.cpp completeness scorer, MiniLM embeddings and the critic trained by train-critic, each
-on actors) and the KG build (on the driver). Candidates and scores must be the same byte for byte,
+generate (bundled Gemma 3 270M on llama.cpp in Ray worker processes, one SIGKILLed mid-run), filter
+(rules, the llama.cpp completeness scorer, MiniLM embeddings and the critic trained by train-critic,
+each in Ray worker processes, the scores written by the workers as a folder of parts) and the KG
+build (on the driver, reading those parts). Candidates and scores must be the same byte for byte,
 the KG the same rows."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from intentkg.ingest import run_ingest
 from intentkg.ingest.demo import demo_config
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
+from intentkg.workspace import Workspace
 
 CALLS = 4
 GENERATE = {"selection": {"limit": 2}, "relations": ["used_for_function", "xWant"], "batch_size": 1,
@@ -85,12 +87,22 @@ def _table(ws: Path, relative: str):
     return pq.read_table(path)
 
 
-@pytest.mark.parametrize("table", ["generate/candidates.parquet", "filter/scores.parquet"])
-def test_ray_engine_writes_the_tables_of_the_local_engine_byte_for_byte(both, table):
+@pytest.mark.parametrize("stage, table", [("generate", "candidates"), ("filter", "scores")])
+def test_ray_engine_writes_the_tables_of_the_local_engine_byte_for_byte(both, stage, table):
     local, ray, _ = both
-    expected, got = _table(local, table), _table(ray, table)
+    expected, got = Workspace(local).read(stage, table), Workspace(ray).read(stage, table)
     assert got.num_rows == expected.num_rows > 0
     assert got.equals(expected)  # same rows, same order, same values
+
+
+def test_the_workers_wrote_the_scores_as_parts_committed_with_the_manifest(both):
+    local, ray, _ = both
+    assert Workspace(local).table_path("filter", "scores").is_file()  # one writer: one file
+    folder = Workspace(ray).table_path("filter", "scores")
+    assert folder.is_dir() and [p.name for p in folder.iterdir()] == ["part-000000000.parquet"]
+    manifest = Workspace(ray).committed("filter")
+    assert manifest.outputs["scores"].path == "scores" and manifest.outputs["scores"].rows == \
+        Workspace(local).committed("filter").outputs["scores"].rows
 
 
 @pytest.mark.parametrize("table", ["kg/nodes.parquet", "kg/edges"])

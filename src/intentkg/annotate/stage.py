@@ -37,7 +37,9 @@ def _read(ws: Workspace, stage: str, table: str, columns: list[str] | None = Non
     path = ws.table_path(stage, table)
     if not path.exists():
         raise IntentkgError(f"{path} is missing: run `intentkg {stage}` on workspace {ws.root} first")
-    names = pq.read_schema(path).names
+    from intentkg.parquet_parts import schema
+
+    names = schema(path).names  # a file, or a folder of parts (scores written on a cluster)
     return pq.read_table(path, columns=[c for c in columns if c in names] if columns else None).to_pylist()
 
 

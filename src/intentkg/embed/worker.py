@@ -1,4 +1,4 @@
-"""An embedder as an engine worker: one model per process or actor, batch of texts in, vectors out.
+"""An embedder as an engine worker: one model per process, batch of texts in, vectors out.
 
 Used where an engine runs the encoding on a cluster: the filter's tail and source-text embeddings
 and the evaluation's bi-encoder (:mod:`intentkg.engine`)."""

@@ -15,12 +15,13 @@ from intentkg.engine.source import Source
 class LocalEngine:
     name = "local"
     startup_seconds = 0.0
+    many_writers = False  # one process: the stage writes each table as one file
 
     def __init__(self, settings: EngineSettings | None = None):
         self.settings = settings or EngineSettings()
 
     def map_batches(self, source: Source, worker: type, args: tuple[Any, ...] = (), *, key: str, rows: int,
-                    scratch: Path, name: str, model_step: bool = False) -> Iterator[pa.Table]:
+                    scratch: Path, name: str, model_step: bool = False, dataset: None = None) -> Iterator[pa.Table]:
         fn = worker(*args)
         try:
             for batch in source.batches(rows):

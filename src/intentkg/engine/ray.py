@@ -1,15 +1,18 @@
 """The Ray engine: a stage's per-batch work as Ray Data ``map_batches``, its outputs as Parquet parts.
 
-The driver puts the source into the object store in blocks of ``rows_per_block`` rows; the
-worker class runs on each block on an actor, and every actor writes its outputs as Parquet parts
-into ``<scratch>/<name>.parts/`` (the many writers; on a multi-node cluster the workspace sits on
-a shared filesystem). The driver then reads the parts back in the order of the key column
-(DuckDB), so what the stage writes next does not depend on which worker finished first.
+The driver puts the source into the object store in blocks of ``rows_per_block`` rows; each block
+is one Ray task that finds its worker in the worker process (built there once per process and kept
+for later blocks and steps: :mod:`intentkg.engine.hosted`) and writes the output as a Parquet part
+into ``<scratch>/<name>.parts/`` (the many writers; on a multi-node cluster the workspace sits on a
+shared filesystem). The driver then reads the parts back in the order of the key column (DuckDB),
+so what the stage writes next does not depend on which worker finished first. With ``dataset``
+the parts of a workspace table are written by the workers too, as the stage's output folder
+(:class:`Dataset`), committed with the manifest by the run like any output.
 
-Model steps (``model_step=True``: an LLM, the embedder, the critic, the completeness scorer) run
-on an actor pool of ``workers`` actors reserving ``cpus_per_worker`` / ``gpus_per_worker`` each,
-so each actor loads its model once. Ray Data restarts an actor that dies and retries its block;
-the request cache makes that retry repeat no finished call (:mod:`intentkg.generate.request_cache`).
+Model steps (``model_step=True``: an LLM, the embedder, the critic, the completeness scorer) run as
+at most ``workers`` concurrent tasks reserving ``cpus_per_worker`` / ``gpus_per_worker`` each. A
+worker process that dies is replaced and its block retried; the request cache makes that retry
+repeat no finished call (:mod:`intentkg.generate.request_cache`).
 
 The cluster: ``address`` (or ``RAY_ADDRESS``, which ``ray job submit`` sets), else a new local
 cluster of this machine's CPUs; an already initialised Ray (a test session's) is used as it is.
@@ -27,6 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from intentkg.duck import quote_path
+from intentkg.engine.dataset import Dataset
+from intentkg.engine.hosted import Hosted
 from intentkg.engine.settings import EngineSettings
 from intentkg.engine.source import Source
 from intentkg.errors import ConfigError
@@ -56,60 +61,68 @@ def _quiet_data() -> None:
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
-class PartWriter:
-    """Runs a stage's worker on a block and writes the output as one Parquet part (the many writers).
+def write_part(block: pa.Table, hosted: Hosted, parts: str, dataset: Dataset | None) -> pa.Table:
+    """One block: the stage's worker on it, its output written as a part (temporary name, then renamed:
+    a block Ray retries after its worker process died replaces its part instead of adding a copy).
+    Only the part's name and row count travel back to the driver."""
+    from intentkg import atomic_file
+    from intentkg.parquet_parts import part_name
 
-    A part is named after its block (the first input file's row range), written to a temporary name
-    and renamed, so a block Ray retries after its actor died replaces its part instead of adding a
-    second copy. Only the part's name and row count travel back to the driver."""
+    first = int(block.column("__block").to_pylist()[0]) if block.num_rows else -1
+    out = hosted.get()(block.drop_columns(["__block"]))
+    name = part_name(first)
+    with atomic_file.replacing(Path(parts) / name) as tmp:
+        pq.write_table(out, tmp)
+    if dataset is not None:
+        from intentkg.schemas import conform
 
-    def __init__(self, worker: type, args: tuple[Any, ...], parts: str):
-        self.worker, self.parts = worker(*args), Path(parts)
-
-    def __call__(self, block: pa.Table) -> pa.Table:
-        from intentkg import atomic_file
-
-        first = int(block.column("__block").to_pylist()[0]) if block.num_rows else -1
-        out = self.worker(block.drop_columns(["__block"]))
-        target = self.parts / f"part-{first:09d}.parquet"
-        with atomic_file.replacing(target) as tmp:
-            pq.write_table(out, tmp)
-        return pa.table({"part": [target.name], "rows": [out.num_rows]})
+        dataset.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_file.replacing(dataset.folder / name) as tmp:
+            pq.write_table(conform(out, dataset.table), tmp, compression="zstd")
+    return pa.table({"part": [name], "rows": [out.num_rows]})
 
 
 class RayEngine:
     name = "ray"
+    many_writers = True  # a stage may hand map_batches a Dataset: the workers write its parts
 
     def __init__(self, settings: EngineSettings):
         self.settings = settings
         self.startup_seconds = connect(settings)
         _quiet_data()
 
+    def _options(self, model_step: bool) -> dict[str, Any]:
+        """What a task reserves (a task whose worker process dies is retried: Ray's default, 3 times)."""
+        s = self.settings
+        options: dict[str, Any] = {"num_cpus": s.cpus_per_worker if model_step else 1}
+        if model_step and s.gpus_per_worker:
+            options["num_gpus"] = s.gpus_per_worker
+        return options
+
     def map_batches(self, source: Source, worker: type, args: tuple[Any, ...] = (), *, key: str, rows: int,
-                    scratch: Path, name: str, model_step: bool = False) -> Iterator[pa.Table]:
+                    scratch: Path, name: str, model_step: bool = False,
+                    dataset: Dataset | None = None) -> Iterator[pa.Table]:
         import ray.data
 
         rows = max(1, min(rows, self.settings.rows_per_block))
         blocks = source.blocks(rows)
         if not blocks:
             return
-        s = self.settings
         parts = scratch / f"{name}.parts"
         if parts.exists():
             shutil.rmtree(parts)
         parts.mkdir(parents=True)
-        size = s.workers if model_step else (1, s.workers)
-        options: dict[str, Any] = {"num_cpus": s.cpus_per_worker if model_step else 1}
-        if model_step and s.gpus_per_worker:
-            options["num_gpus"] = s.gpus_per_worker
-        compute = ray.data.ActorPoolStrategy(size=size) if isinstance(size, int) else \
-            ray.data.ActorPoolStrategy(min_size=size[0], max_size=size[1])
         # from the object store, not read_parquet: Ray's file listing reserves a CPU, which model
-        # actors holding every CPU of a small cluster would never leave it (a deadlock)
-        dataset = ray.data.from_arrow(blocks)
-        written = dataset.map_batches(PartWriter, fn_constructor_args=(worker, tuple(args), str(parts)),
-                                      batch_format="pyarrow", batch_size=None, compute=compute, **options)
+        # steps holding every CPU of a small cluster would never leave it (a deadlock)
+        written = ray.data.from_arrow(blocks).map_batches(
+            write_part, fn_args=(Hosted(worker, tuple(args)), str(parts), dataset), batch_format="pyarrow",
+            batch_size=None, compute=ray.data.TaskPoolStrategy(size=self.settings.workers),
+            **self._options(model_step))
         written.take_all()
+        if dataset is not None:
+            from intentkg.parquet_parts import keep_parts
+
+            keep_parts(dataset.folder)  # a killed writer's temporary file is no part of the table
         files = sorted(parts.glob("part-*.parquet"))
         if not files:
             return
@@ -126,40 +139,38 @@ class RayEngine:
             con.close()
 
     def pool(self, worker: type, args: tuple[Any, ...] = ()) -> "RayPool":
-        return RayPool(self.settings, worker, args)
+        return RayPool(self, worker, args)
 
 
-class _Hosted:
-    """A worker inside a Ray actor (an actor exposes named methods, not ``__call__``)."""
-
-    def __init__(self, worker: type, args: tuple[Any, ...]):
-        self.fn = worker(*args)
-
-    def run(self, table: pa.Table) -> pa.Table:
-        return self.fn(table)
+def _run_table(hosted: Hosted, table: pa.Table) -> pa.Table:
+    return hosted.get()(table)
 
 
 class RayPool:
-    """``workers`` long-lived actors holding one model each, for callers that encode chunk by chunk
-    (the evaluation's encoders behind the embedding cache): ``map`` spreads tables over the actors
-    and yields the results in input order. A dead actor is restarted and its table retried."""
+    """Workers that stay up across calls, for callers that encode chunk by chunk (the evaluation's
+    encoders behind the embedding cache): ``map`` runs each table as a task on the cluster's worker
+    processes (each builds the worker once: :mod:`intentkg.engine.hosted`) and yields the results
+    in input order. A worker process that dies is replaced and its table retried."""
 
-    def __init__(self, settings: EngineSettings, worker: type, args: tuple[Any, ...]):
+    def __init__(self, engine: RayEngine, worker: type, args: tuple[Any, ...]):
         import ray
-        from ray.util import ActorPool
 
-        options: dict[str, Any] = {"num_cpus": settings.cpus_per_worker, "max_restarts": -1, "max_task_retries": -1}
-        if settings.gpus_per_worker:
-            options["num_gpus"] = settings.gpus_per_worker
-        hosted = ray.remote(**options)(_Hosted)
-        self.actors = [hosted.remote(worker, tuple(args)) for _ in range(settings.workers)]
-        self.pool = ActorPool(self.actors)
+        self.hosted, self.workers = Hosted(worker, tuple(args)), engine.settings.workers
+        self.remote = ray.remote(**engine._options(model_step=True))(_run_table)
 
     def map(self, tables: list[pa.Table]) -> Iterator[pa.Table]:
-        return self.pool.map(lambda actor, table: actor.run.remote(table), list(tables))
+        """At most ``workers`` tables in flight (each worker process loads the model once)."""
+        from collections import deque
 
-    def close(self) -> None:
         import ray
 
-        for actor in self.actors:
-            ray.kill(actor)
+        pending: deque = deque()
+        for table in tables:
+            pending.append(self.remote.remote(self.hosted, table))
+            if len(pending) >= self.workers:
+                yield ray.get(pending.popleft())
+        while pending:
+            yield ray.get(pending.popleft())
+
+    def close(self) -> None:
+        pass

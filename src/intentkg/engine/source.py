@@ -1,4 +1,4 @@
-"""The rows an engine maps over: an Arrow table, a Parquet file or a DuckDB query.
+"""The rows an engine maps over: an Arrow table, a Parquet file (or folder of parts) or a DuckDB query.
 
 The local engine streams them in order; the Ray engine puts them into the cluster's object store
 block by block (:meth:`Source.blocks`).
@@ -25,9 +25,12 @@ class Source:
         if self.table is not None:
             for batch in self.table.to_batches(rows):
                 yield pa.Table.from_batches([batch])
-        elif self.path is not None:
-            for batch in pq.ParquetFile(self.path).iter_batches(rows):
-                yield pa.Table.from_batches([batch])
+        elif self.path is not None:  # a file, or a folder of parts in name order
+            from intentkg.parquet_parts import parts
+
+            for part in parts(self.path):
+                for batch in pq.ParquetFile(part).iter_batches(rows):
+                    yield pa.Table.from_batches([batch])
         else:
             from intentkg.duck import reader
 

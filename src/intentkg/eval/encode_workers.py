@@ -1,5 +1,5 @@
 """The evaluation's encoders on an engine (``engine: ray``): texts the embedding cache misses are
-encoded by a pool of actors, each holding one encoder; the cache and everything after it stay on
+encoded by Ray tasks, each worker process building one encoder once; the cache and everything after it stay on
 the driver. Locally the encoders run in this process as before."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class PoolEncoder:
 
 
 def on_engine(engine, bi, cross, config) -> list:
-    """Route the misses of ``bi`` / ``cross`` (either may be None) through ``engine``'s actors; returns
+    """Route the misses of ``bi`` / ``cross`` (either may be None) through ``engine``'s workers; returns
     the pools to close."""
     from intentkg.embed.worker import EmbedWorker
 

@@ -121,7 +121,7 @@ def tail_texts(con: duckdb.DuckDBPyConnection, tails: Path, column: str, chunk: 
 def _embed(con: duckdb.DuckDBPyConnection, sql: str, total: int, embedder: Embedder, config: FilterConfig,
            path: Path, description: str, engine=None) -> np.ndarray:
     """Embed the texts of ``sql`` (columns i, text; i = 0..total-1) into a float16 memmap at ``path``:
-    in this process, or on the engine's actors (each loads the embedder once)."""
+    in this process, or on the engine's workers (each process loads the embedder once)."""
     chunk = config.similarity.chunk_texts
     if engine is None or engine.name == "local":
         return embed_to_memmap(embedder, _text_chunks(con, sql, "text", chunk), total, path, description)

@@ -32,6 +32,7 @@ from intentkg.filter.funnel import Funnel
 from intentkg.filter.generic_tails import find_generic_tails
 from intentkg.filter.inputs import connect, stage_inputs, with_generated_relations
 from intentkg.filter.repeated_answers import find_repeated_answers
+from intentkg.engine.dataset import Dataset
 from intentkg.engine.source import Source
 from intentkg.filter.scores_rows import register_clusters, sql_str
 from intentkg.filter.workers import ScoresWorker
@@ -193,19 +194,27 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
                rep.candidate_id AS dup_of, rep.tail_idx AS rep_tail_idx, coalesce(d.dup_count, 0) AS dup_count
         FROM base b LEFT JOIN dups d ON d.row = b.row LEFT JOIN base rep ON rep.row = d.dup_of_row
         ORDER BY b.row"""
-    # a cluster's actors load the critic from its folder; this process passes the one it loaded
+    # a cluster's workers load the critic from its folder; this process passes the one it loaded
     critic_arg = critic if engine.name == "local" or critic is None else str(config.critic.path)
+    # on a cluster the workers write scores as a folder of parts (docs/ray.md); locally one file
+    dataset = Dataset(run.output("scores"), "scores") if engine.many_writers else None
+    written = 0
     with bar("filter: critic + write" if critic else "filter: write", total, unit="rows") as progress:
         for out in engine.map_batches(Source(sql=sql, con=con), ScoresWorker, (clusters, critic_arg, config),
                                       key="row", rows=config.batch_rows, scratch=scratch, name="scores",
-                                      model_step=critic is not None):
+                                      model_step=critic is not None, dataset=dataset):
             scores = out.drop_columns(["row", "kind", "relation"])
-            run.write("scores", scores)
+            if dataset is None:
+                run.write("scores", scores)
+            written += scores.num_rows
             view = verdicts(scores, config.thresholds, out.column("relation"))
             funnel.add(view.append_column("kind", out.column("kind")).append_column(
                 "relation", out.column("relation")))
             progress.advance(out.num_rows)
-    run.ensure("scores")
+    if dataset is not None and dataset.folder.exists():
+        run.register("scores", written)
+    else:
+        run.ensure("scores")
     record_completeness_scale(run, con, config)
 
 

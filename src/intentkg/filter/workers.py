@@ -1,7 +1,7 @@
-"""The filter's per-row steps as engine workers (batch in -> batch out, built once per process or actor).
+"""The filter's per-row steps as engine workers (batch in -> batch out, built once per process).
 
 On the local engine each is built in this process and called on the stage's DuckDB batches in
-order (the stage's path before engines existed); on ``engine: ray`` each runs on a Ray actor over
+order (the stage's path before engines existed); on ``engine: ray`` each runs in Ray worker processes over
 blocks of the same rows and the driver reads the outputs back in key order (:mod:`intentkg.engine`).
 The whole-set steps between them (generic tails, repeated answers, tail clustering, duplicates)
 stay on the driver in DuckDB.
@@ -89,7 +89,7 @@ class ScoresWorker:
         from intentkg.filter.critic import Critic
 
         self.clusters, self.config = clusters, config
-        if isinstance(critic, (str, Path)):  # a path: each actor loads its own copy
+        if isinstance(critic, (str, Path)):  # a path: each worker process loads its own copy
             c = config.critic
             critic = Critic(critic, c.device, c.batch_size, c.max_length)
         self.critic = critic

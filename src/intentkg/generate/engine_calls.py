@@ -1,4 +1,4 @@
-"""The generate stage's LLM calls on a cluster (``engine: ray``): blocks of requests to an actor pool.
+"""The generate stage's LLM calls on a cluster (``engine: ray``): blocks of requests as Ray tasks.
 
 The driver plans every call and checks the request cache as on one machine; only the calls not
 answered yet go to the workers (:class:`intentkg.generate.worker.GenerateWorker`, one model
@@ -75,7 +75,7 @@ def call_on_engine(run, engine: Engine, model: ModelInfo, calls: list[PlannedCal
 
 def _on_vllm(engine: Engine, model: ModelInfo, requests: list, cache: RequestCache, run_id: str) -> pa.Table:
     """The calls on vLLM replicas (:mod:`intentkg.engine.vllm_data`), committed to the main cache by the
-    driver as they stream back; the same per-request summary the actors return."""
+    driver as they stream back; the same per-request summary the workers return."""
     from intentkg.engine import vllm_data
 
     rows: list[dict] = []

@@ -1,10 +1,10 @@
-"""One LLM per actor: the worker that answers a block of requests on a cluster (``--engine ray``).
+"""One LLM per worker process: the worker that answers a block of requests on a cluster (``--engine ray``).
 
-Any backend of the registry works (llama.cpp actors on CPU-only clusters, an OpenAI-compatible
-server called from each actor; vLLM replicas go through :mod:`intentkg.engine.vllm_data`). Each
-actor writes its answers to its own request-cache shard, committed every ``commit_every`` calls,
+Any backend of the registry works (llama.cpp on CPU-only clusters, an OpenAI-compatible server
+called from each worker; vLLM replicas go through :mod:`intentkg.engine.vllm_data`). Each worker
+process writes its answers to its own request-cache shard, committed every ``commit_every`` calls,
 and skips every key already answered in the main cache or in any shard: a block that Ray retries
-after its actor died repeats no call that had finished.
+after its worker process died repeats no call that had finished.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class GenerateWorker:
         self.cache: RequestCache | None = None
 
     def _store(self, requests: list[Request], results: list) -> None:
-        """Commit one batch to this actor's shard, under the shard's lock. The driver may have folded
+        """Commit one batch to this worker's shard, under the shard's lock. The driver may have folded
         the shard into the main file (and deleted it) since the last commit: then a new one is opened."""
         from intentkg.generate.request_cache import RequestCache, shard_lock
 
