@@ -1,23 +1,23 @@
 """Benchmark: demo-scale generate and filter on ``--engine ray`` (a local 2-CPU cluster) against the
-local engine, on the same work, in one run.
+local engine, on the same work, in one run: fixed start-up cost and throughput, separated.
 
-    .venv/bin/python bench/bench_ray.py [--limit 40] [--relations used_for_function,used_for_audience,xWant]
+    .venv/bin/python bench/bench_ray.py [--sizes 8,40] [--relations used_for_function,used_for_audience,xWant]
                                         [--rounds 2] [--max-tokens 48] [--workers 2] [--no-critic]
 
-One process starts one Ray cluster (``ray.init(num_cpus=2)``; its time is the cluster start-up).
-Each round runs, for each engine on fresh workspaces (nothing cached): generate + filter on the full
-work (``--limit`` behaviours x relations, the demo's) and on a one-behaviour, one-relation work. The
-small work's time is the engine's fixed cost (worker processes, model loads per actor, Ray Data
-planning); the throughput ratio after start-up is
+One process starts one Ray cluster (``ray.init(num_cpus=2)``; its time is printed as the cluster
+start-up). Each round runs, for each engine on fresh workspaces (nothing cached), generate + filter
+at two workload sizes (``--sizes``: behaviours, times the relations). Per engine and stage, the
+line through the two points separates the two costs:
 
-    ratio = (local full - local small) / (ray full - ray small)     per stage, > 1: Ray is faster
+    throughput = (n_large - n_small) / (t_large - t_small)    calls/s (generate), candidates/s (filter)
+    fixed      = t_small - n_small / throughput                seconds the work itself does not explain
 
-i.e. the local engine's time per extra unit of work over Ray's. Engines alternate order per round
-(local first, then Ray first, ...) so that background load on the shared machine hits both alike;
-medians and min-max over rounds are printed. The filter runs with the llama.cpp completeness
-scorer, MiniLM embeddings and (unless ``--no-critic``) a critic trained once on the demo
-annotations (1 epoch). The local engine runs llama.cpp with its default threads, Ray runs
-``--workers`` actors of 1 CPU each. Goal: ratio >= 0.8.
+and ``ratio = ray throughput / local throughput`` is the throughput ratio after start-up (goal >= 0.8).
+Engines alternate ABBA (round 0: local, Ray; round 1: Ray, local; ...) so that background load on a
+shared machine hits both alike; medians and min-max over rounds are printed, with the load average.
+The filter runs with the llama.cpp completeness scorer, MiniLM embeddings and (unless
+``--no-critic``) a critic trained once on the demo annotations (1 epoch). The local engine runs
+llama.cpp with its default threads, Ray ``--workers`` worker processes of 1 CPU each.
 """
 
 from __future__ import annotations
@@ -71,9 +71,16 @@ def _stats(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
 
 
+def _line(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """(throughput, fixed seconds) of the line through (work, seconds) at two sizes."""
+    (n1, t1), (n2, t2) = points
+    throughput = (n2 - n1) / (t2 - t1) if t2 > t1 else float("inf")
+    return throughput, t1 - n1 / throughput
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--sizes", default="8,40", help="two workload sizes, in behaviours")
     parser.add_argument("--relations", default="used_for_function,used_for_audience,xWant")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=48)
@@ -86,30 +93,39 @@ def main() -> None:
     import ray
 
     relations = [r.strip() for r in args.relations.split(",") if r.strip()]
+    sizes = [int(x) for x in args.sizes.split(",")]
+    assert len(sizes) == 2 and sizes[0] < sizes[1], "--sizes: two sizes, small first"
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     started = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
     cluster_s = time.perf_counter() - started
-    ray_engine = {"name": "ray", "workers": args.workers}
-    results: dict[str, list[dict]] = {}
+    engines = {"local": "local", "ray": {"name": "ray", "workers": args.workers}}
+    results: dict[tuple[str, int], list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         base = Path(tmp)
         critic = None if args.no_critic else _critic(base)
         for r in range(args.rounds):
-            order = [("local", "local"), ("ray", ray_engine)]
-            for name, engine in (order if r % 2 == 0 else order[::-1]):
-                for size, limit, rels in (("small", 1, relations[:1]), ("full", args.limit, relations)):
-                    out = _one(base / f"r{r}-{name}-{size}", engine, limit, rels, args.max_tokens, critic)
-                    results.setdefault(f"{name}-{size}", []).append(out)
-                    print(f"round {r} {name:5s} {size:5s}: generate {out['generate']:7.1f} s ({out['calls']} calls), "
-                          f"filter {out['filter']:6.1f} s ({out['candidates']} candidates)", flush=True)
+            order = ["local", "ray"] if r % 2 == 0 else ["ray", "local"]
+            for name in order:
+                for size in sizes:
+                    out = _one(base / f"r{r}-{name}-{size}", engines[name], size, relations, args.max_tokens, critic)
+                    results.setdefault((name, size), []).append(out)
+                    print(f"round {r} {name:5s} {size:3d} behaviours: generate {out['generate']:7.1f} s "
+                          f"({out['calls']} calls), filter {out['filter']:6.1f} s ({out['candidates']} candidates)  "
+                          f"load {os.getloadavg()[0]:.1f}", flush=True)
     ray.shutdown()
-    print(f"\ncluster start-up (ray.init, 2 CPUs): {cluster_s:.1f} s")
-    for stage in ("generate", "filter"):
-        fixed = [rs[stage] - ls[stage] for rs, ls in zip(results["ray-small"], results["local-small"])]
-        ratios = [(lf[stage] - ls[stage]) / max(1e-9, rf[stage] - rs[stage]) for lf, ls, rf, rs in
-                  zip(results["local-full"], results["local-small"], results["ray-full"], results["ray-small"])]
-        print(f"{stage}: Ray's fixed cost over local (small work) {_stats(fixed)} s; "
-              f"throughput ratio local/ray after start-up {_stats(ratios)} (goal >= 0.8)")
+    print(f"\ncluster start-up (ray.init, 2 CPUs): {cluster_s:.1f} s; load average at end: {os.getloadavg()}")
+    for stage, unit in (("generate", "calls"), ("filter", "candidates")):
+        per: dict[str, list[tuple[float, float]]] = {}
+        for name in engines:
+            for r in range(args.rounds):
+                per.setdefault(name, []).append(_line(
+                    [(results[(name, size)][r][unit], results[(name, size)][r][stage]) for size in sizes]))
+        for name in engines:
+            print(f"{stage} {name:5s}: throughput {_stats([t for t, _ in per[name]])} {unit}/s, "
+                  f"fixed {_stats([f for _, f in per[name]])} s")
+        ratios = [rt / lt for (rt, _), (lt, _) in zip(per["ray"], per["local"])]
+        print(f"{stage}: throughput ratio ray/local after start-up {_stats(ratios)} (goal >= 0.8)")
 
 
 if __name__ == "__main__":
