@@ -28,5 +28,5 @@ step $INTENTKG filter -w "$WS"
 step $INTENTKG build -w "$WS"
 step $INTENTKG catalogue -w "$WS" --types "$TYPES" $(printf -- '--relation %s ' ${RELATIONS//,/ })
 step $INTENTKG eval esci "$DATA" -w "$WS" --version all --on-demand --on-demand-scope unseen \
-  --encoder fusion --head mlp --task esci
+  --encoder fusion --head mlp --task esci --primary fusion,mlp,esci
 echo "== ESCI quickstart: $(( SECONDS - T0 )) s in all; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"

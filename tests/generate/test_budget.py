@@ -12,10 +12,10 @@ def test_quickstart_estimate_for_the_assessment_shape():
     from intentkg.generate.budget import path_estimate
 
     # 150 queries, 6,678 pairs, ~6,600 products, 300 types, 150 behaviours, 2 relations:
-    # (150 + 300 + 150) x 2 = 1,200 prompts x 0.6 = 720 s, 6,600 titles x 2 x 0.03 = 396 s,
-    # 6,678 pairs x 0.04 = 267 s, 300 s fixed: 1,683 CPU-s, ~28 min, within the 60-minute limit
+    # (150 + 300 + 150) x 2 = 1,200 prompts x 0.5 = 600 s, 6,600 titles x 0.02 = 132 s,
+    # 6,678 pairs x 0.016 = 107 s, 120 s fixed: 959 CPU-s, ~16 min, within the 60-minute limit
     text = path_estimate(150, 6678, 6600, 300, 150, 2)
-    assert "1200 prompts" in text and "Expected ~28 CPU-min" in text and "generation ~12" in text
-    assert "title embedding ~7" in text and "evaluation ~4" in text
+    assert "1200 prompts" in text and "Expected ~16 CPU-min" in text and "generation ~10" in text
+    assert "title embedding ~2" in text and "evaluation ~2" in text
     assert "(150 behaviours + 300 product types + 150 queries, x 2 relations)" in text
     assert "100 product types" in path_estimate(10, 50, 100, 300, 5, 1)  # never more types than products

@@ -94,6 +94,16 @@ def print_results(document: dict) -> None:
         console.print(headline_line(document["headline"]), highlight=False, soft_wrap=True)
 
 
+def _primary(text: str | None) -> dict:
+    """``--primary fusion,mlp,esci`` -> ``{"primary": ("fusion", "mlp", "esci", "macro_f1")}``."""
+    if text is None:
+        return {}
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(parts):
+        raise ConfigError(f"--primary {text!r}: give ENCODER,HEAD,TASK, e.g. fusion,mlp,esci")
+    return {"primary": (*parts, "macro_f1")}
+
+
 @app.command("esci")
 def esci(
     data: Optional[Path] = typer.Argument(None, help="Folder with shopping_queries_dataset_{examples,products}.parquet."),
@@ -141,6 +151,9 @@ def esci(
     threads: Optional[int] = typer.Option(None, help="Torch threads (default: all cores unless the machine is busy)."),
     engine: Optional[str] = ENGINE,
     stage: str = typer.Option("eval-esci", help="Workspace folder for the results (keep several runs apart)."),
+    primary: Optional[str] = typer.Option(
+        None, help="The primary comparison, declared before the run: ENCODER,HEAD,TASK (e.g. fusion,mlp,esci; "
+                   "default cross,mlp,esci). Every other one is secondary and Holm-adjusted."),
     as_json: bool = typer.Option(False, "--json", help="Print results.json instead of the table."),
     force: bool = FORCE,
 ) -> None:
@@ -168,7 +181,7 @@ def esci(
                                       on_demand_model=on_demand_model),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
             seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage, controls=controls,
-            fusion_vectors=fusion_vectors,
+            fusion_vectors=fusion_vectors, **_primary(primary),
             finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs),
             engine=with_engine_name(EngineSettings(), engine or "local"))
     except Exception as exc:

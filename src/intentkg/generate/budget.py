@@ -23,20 +23,21 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
     return f"{prompts} prompts, {when} with the bundled model on a free CPU core (more on a busy machine)"
 
 
-# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev (2 Dec 2026, one torch /
-# llama.cpp thread; docs/eval.md "Measured"): a prompt generated and filtered (299 on-demand prompts:
-# 167 CPU-s), a catalogue title embedded (bi-encoder; twice: the type clusters and the evaluation's
-# product side), a pair through the cross-encoder once (the fusion evaluation; 0.036-0.044 CPU-s a
-# text measured), and the fixed part (model loads, filter, build, heads).
-PATH_CPU_SECONDS = {"prompt": 0.6, "title": 0.03, "pair": 0.04, "fixed": 300.0}
+# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev end to end (2 Dec 2026,
+# scripts/esci_quickstart.sh, one torch / llama.cpp thread per stage; docs/eval.md "Measured"): a prompt
+# generated and filtered (behaviours 159 CPU-s / 300, on-demand 258 / 598, catalogue 278 / 600 for the
+# generation alone), a catalogue title embedded once (the evaluation reads the workspace's cache:
+# ~110 CPU-s for 6,082), a pair through the fusion evaluation (97 CPU-s for 6,112, heads included), and
+# the fixed part (model loads, filter, build: ~60 CPU-s measured, rounded up).
+PATH_CPU_SECONDS = {"prompt": 0.5, "title": 0.02, "pair": 0.016, "fixed": 120.0}
 
 
 def path_estimate(queries: int, pairs: int, products: int, types: int, behaviours: int, relations: int) -> str:
     """The quickstart's expected time, said before it starts: prompts and CPU-minutes per part."""
     c = PATH_CPU_SECONDS
     prompts = (behaviours + min(types, products) + queries) * relations
-    parts = {"generation": prompts * c["prompt"], "title embedding": 2 * products * c["title"],
-             "evaluation": pairs * c["pair"], "model loads, filter, build, heads": c["fixed"]}
+    parts = {"generation": prompts * c["prompt"], "title embedding": products * c["title"],
+             "evaluation": pairs * c["pair"], "model loads, filter, build": c["fixed"]}
     total = sum(parts.values())
     detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
     return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
