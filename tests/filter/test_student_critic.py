@@ -1,5 +1,7 @@
 """The filter's critic step with a GGUF student's yes/no answers (the bundled SmolLM2 as the student)."""
 
+import json
+
 import pyarrow.parquet as pq
 import pytest
 from helpers.kg_workspace import make_workspace
@@ -9,18 +11,42 @@ from intentkg.cli.main import cli
 from intentkg.critic.yes_no_prompt import judgement_messages
 from intentkg.errors import ConfigError
 from intentkg.filter import FilterConfig, run_filter
+from intentkg.generate.relations import load_schema
 from intentkg.llm import bundled
 from intentkg.llm.model_files import file_hash
 
 QUICK = {"similarity": {"enabled": False}, "dedup": {"semantic": False}, "completeness": {"scorer": "none"}}
 
 
-def test_the_student_scores_plausibility_and_typicality_and_is_the_recorded_critic(tmp_path):
+def test_the_student_scores_plausibility_and_typicality_and_is_the_recorded_critic(tmp_path, monkeypatch):
+    from intentkg.distill.data import run_distill_data
+    from intentkg.llm.yes_no import YesNoScorer
+
+    asked: dict[str, float] = {}  # every question the filter put to the student -> P(yes)
+    probability = YesNoScorer.probability
+
+    def recording(self, messages):
+        asked[json.dumps(messages)] = value = probability(self, messages)
+        return value
+
+    monkeypatch.setattr(YesNoScorer, "probability", recording)
     ws = make_workspace(tmp_path, critic=False)
     result = CliRunner().invoke(cli, ["filter", "-w", str(ws.root), "--critic-student", bundled.SMOLLM2,
                                       "--no-similarity", "--no-semantic-dedup", "--completeness", "none"])
     assert result.exit_code == 0, result.output
     scores = pq.read_table(ws.root / "filter" / "scores.parquet").to_pylist()
+    # one question, one home: the student's training rows in phrasing 0 ask exactly what the filter asked
+    # it (old code: the critic asked "Shopping behaviour: <head>" in words no training row used)
+    run_distill_data(ws)
+    rows = [r for r in ws.read("distill-data", "instructions").to_pylist()
+            if r["task"] in ("plausibility", "typicality") and r["label_source"] == "critic"]
+    first = [r for r in rows if r["template_id"] in ("plaus_claim", "typ_claim")]
+    assert first, [r["template_id"] for r in rows]
+    by_id = {s["candidate_id"]: s for s in scores}
+    for row in first:
+        question = json.dumps([dict(m) for m in row["prompt"]])
+        assert question in asked, (question, list(asked)[:2])
+        assert by_id[row["source_ids"][0]][row["task"]] == round(asked[question], 4)
     digest = file_hash(bundled.smollm2_path())
     assert {s["critic_id"] for s in scores} == {f"student:{bundled.smollm2_path().stem}@{digest[:12]}"}
     for task in ("plausibility", "typicality"):
@@ -38,8 +64,10 @@ def test_the_same_candidate_text_gets_the_same_score_and_phrasings_differ(tmp_pa
                        ["winter camping", "winter  camping", "winter camping"])["plausibility"]
     critic.close()
     assert out[0] == out[1] and out[0] != out[2]
-    variants = {judgement_messages("plausibility", "a + b", "used_for_event", "x", v)[1]["content"] for v in range(3)}
-    assert len(variants) == 3 and all("used for event" in v for v in variants)
+    relation = load_schema().relations["used_for_event"]
+    variants = {judgement_messages("plausibility", "A customer bought a tent.", relation, relation.name, "co_buy", "x",
+                                   v)[-1]["content"] for v in range(3)}
+    assert len(variants) == 3 and all("A customer bought a tent." in v and "x" in v for v in variants)
 
 
 def test_one_critic_at_a_time(tmp_path):

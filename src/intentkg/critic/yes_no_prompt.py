@@ -1,46 +1,87 @@
-"""The yes/no questions a language-model critic (the distilled student) answers for one candidate.
+"""The yes/no questions a language model answers about one candidate: plausibility and typicality.
 
 One home for both sides, like :mod:`intentkg.critic.template` for the classifier critic: the
-student's instruction data (``intentkg distill data``, plausibility and typicality rows) asks with
-:func:`judgement_messages` in several phrasings (COSMO varied its templates for robustness), and
-the student critic (:mod:`intentkg.filter.student_critic`) asks with phrasing 0, so training and
-scoring cannot drift apart. The answer is one word, ``yes`` or ``no``.
+student's instruction data (``intentkg distill data``, its plausibility and typicality rows, through
+:mod:`intentkg.distill.tasks`) asks with :func:`judgement_messages` in several phrasings (COSMO
+varied its templates for robustness), and the student critic (``intentkg filter --critic-student``,
+:mod:`intentkg.filter.student_critic`) asks with phrasing 0 about the same behaviour sentence, so
+training and scoring cannot drift apart. The answer is one word, ``yes`` or ``no``.
+
+The behaviour is the sentence ``intentkg generate`` writes into its prompts (the packaged
+``qa_chat`` template's ``behavior`` text, :func:`behavior_text`), the relation is asked with its
+cue from the relation schema (:func:`intentkg.generate.relations.prompt_fields`).
 """
 
 from __future__ import annotations
 
-from intentkg.text import relation_text
+from dataclasses import dataclass
+from functools import lru_cache
+
+from intentkg.generate.prompts import clean_text, load_template
+from intentkg.generate.relations import Relation, prompt_fields
 
 TASKS = ("plausibility", "typicality")
-SYSTEM = "You check commonsense knowledge about why people buy products. Answer with one word: yes or no."
-# the candidate's head as the generate stage writes it: "query -> product" or "product A + product B"
-BEHAVIOUR = 'Shopping behaviour: {head}'
+ANSWERS = ("yes", "no")
+QA_CHAT = "qa_chat"
 
-PHRASINGS: dict[str, tuple[str, ...]] = {
+
+@dataclass(frozen=True)
+class Phrasing:
+    """One wording of an instruction: ``user`` (and ``system``) with ``str.format`` fields."""
+
+    id: str
+    user: str
+    system: str = ""
+
+
+_YES_NO = "Answer yes or no."
+# fields: behavior, relation, cue, tail. Phrasing 0 of each task is the student critic's question.
+PHRASINGS: dict[str, tuple[Phrasing, ...]] = {
     "plausibility": (
-        "{behaviour}\nStatement: the purchase is {relation} {tail}.\nIs this statement plausible? Answer yes or no.",
-        "{behaviour}\nCould the reason be: {relation} \"{tail}\"? Answer yes or no.",
-        "Behaviour: {behaviour}\nRelation: {relation}\nTail: {tail}\nDoes the tail make sense for this behaviour? "
-        "Answer yes or no.",
+        Phrasing("plaus_claim", "{behavior}\nClaim: \"{cue} {tail}.\"\nIs the claim plausible? " + _YES_NO),
+        Phrasing("plaus_triple", "Behaviour: {behavior}\nRelation: {relation}\nTail: {tail}\n"
+                                 "Is this a correct explanation of the behaviour? " + _YES_NO),
+        Phrasing("plaus_judge", "Judge this explanation of a purchase.\n{behavior} {cue} {tail}.\n"
+                                "Does it make sense? " + _YES_NO,
+                 system="You check commonsense knowledge about shopping."),
     ),
     "typicality": (
-        "{behaviour}\nStatement: the purchase is {relation} {tail}.\nIs this a typical, informative reason for "
-        "such a purchase (not just possible)? Answer yes or no.",
-        "{behaviour}\nWould most shoppers making this purchase have it {relation} \"{tail}\"? Answer yes or no.",
-        "Behaviour: {behaviour}\nRelation: {relation}\nTail: {tail}\nIs the tail a typical intention behind "
-        "this behaviour? Answer yes or no.",
+        Phrasing("typ_claim", "{behavior}\nClaim: \"{cue} {tail}.\"\nIs this a typical reason, true for most "
+                              "customers who do this? " + _YES_NO),
+        Phrasing("typ_triple", "Behaviour: {behavior}\nRelation: {relation}\nTail: {tail}\n"
+                               "Is this typical (not just possible)? " + _YES_NO),
+        Phrasing("typ_judge", "{behavior} {cue} {tail}.\nWould most shoppers agree this is why? " + _YES_NO,
+                 system="You check commonsense knowledge about shopping."),
     ),
 }
-ANSWERS = ("yes", "no")
 
 
-def judgement_messages(task: str, head: str, relation: str, tail: str, variant: int = 0) -> list[dict[str, str]]:
-    """Chat messages asking ``task`` (plausibility | typicality) about one candidate, in phrasing ``variant``."""
+def messages(phrasing: Phrasing, fields: dict[str, str]) -> list[dict[str, str]]:
+    """Chat messages of one phrasing: its system turn (if any) and the user turn."""
+    out = [{"role": "system", "content": phrasing.system}] if phrasing.system else []
+    return out + [{"role": "user", "content": phrasing.user.format(**fields)}]
+
+
+@lru_cache(maxsize=1)
+def qa_chat_template():
+    return load_template(QA_CHAT)
+
+
+def behavior_text(kind: str, left: str, right: str) -> str:
+    """The behaviour sentence as the generate prompts write it."""
+    return qa_chat_template().spec.behavior[kind].format(left=clean_text(left), right=clean_text(right))
+
+
+def judgement_messages(task: str, behavior: str, relation: Relation | None, name: str, kind: str, tail: str,
+                       variant: int = 0) -> list[dict[str, str]]:
+    """Chat messages asking ``task`` (plausibility | typicality) about one candidate in phrasing ``variant``.
+
+    ``behavior``: the sentence :func:`behavior_text` writes (or a label's head when the behaviour is
+    gone); ``relation``: the schema's relation named ``name`` (None: one the schema no longer has)."""
     if task not in PHRASINGS:
         raise ValueError(f"unknown judgement task {task!r}; use one of {', '.join(TASKS)}")
     phrasings = PHRASINGS[task]
-    head = " ".join((head or "").split())
-    behaviour = BEHAVIOUR.format(head=head)
-    user = phrasings[variant % len(phrasings)].format(behaviour=behaviour, relation=relation_text(relation or ""),
-                                                      tail=" ".join((tail or "").split()))
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    fields = prompt_fields(relation, name, kind)
+    return messages(phrasings[variant % len(phrasings)],
+                    {"behavior": " ".join((behavior or "").split()), "relation": fields["relation"],
+                     "cue": fields["cue"], "tail": " ".join((tail or "").split())})

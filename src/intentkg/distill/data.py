@@ -33,6 +33,7 @@ from intentkg import operating_point
 from intentkg.distill import instances
 from intentkg.distill.tasks import PHRASINGS, TASKS, pick, render_generation, render_judgement, render_pair
 from intentkg.errors import ConfigError, IntentkgError
+from intentkg.generate.relations import workspace_relations
 from intentkg.workspace import Manifest, Workspace
 
 STAGE = "distill-data"
@@ -94,16 +95,6 @@ def _critic_threshold(ws: Workspace, point: operating_point.OperatingPoint, task
     return value, "operating point"
 
 
-def _relations(ws: Workspace):
-    from intentkg.generate.relations import load_schema
-
-    cfg = ws.stage_config("generate")
-    try:
-        return load_schema(cfg.get("relations_file"), cfg.get("extra_relations") or None).relations
-    except ConfigError:
-        return load_schema().relations
-
-
 def build_instances(ws: Workspace, config: DataConfig, counts: Counter) -> tuple[list[dict], dict[str, Any]]:
     """Every task instance of the workspace (unphrased, unsplit) and what the manifest records about them."""
     behaviors = ws.read("ingest", "behaviors").to_pylist()
@@ -162,7 +153,7 @@ def phrase(row: dict, seed: int, relations: dict) -> dict:
         prompt = render_generation(phrasing, relations.get(row["relation"]), row["relation"], b["kind"],
                                    b["left_text"], b["right_text"])
     elif task in ("plausibility", "typicality"):
-        prompt = render_judgement(phrasing, relations.get(row["relation"]), row["relation"], row["kind"],
+        prompt = render_judgement(phrasing, task, relations.get(row["relation"]), row["relation"], row["kind"],
                                   row["behavior_text"], row["tail"])
     else:
         prompt = render_pair(phrasing, task, row["a"], row["b"])
@@ -201,7 +192,7 @@ def run_distill_data(workspace: str | Path | Workspace, config: DataConfig | Non
         with run.time("instances"):
             rows, extra = build_instances(ws, config, counts)
         splits = split_of_groups({r["group"] for r in rows}, config.fractions, config.seed)
-        relations = _relations(ws) if any(r["task"] != "search_relevance" for r in rows) else {}
+        relations = workspace_relations(ws) if any(r["task"] != "search_relevance" for r in rows) else {}
         with run.time("phrase"):
             out = []
             for row in rows:

@@ -72,8 +72,17 @@ def scores_batch(batch: pa.RecordBatch, clusters: TailClusters, critic: Critic |
             mask &= ~is_dup
         idx = np.flatnonzero(mask)
         if len(idx):
-            heads, relations = batch.column("head").to_pylist(), batch.column("relation").to_pylist()
-            result = critic.score([heads[i] for i in idx], [relations[i] for i in idx], [tails[i] for i in idx])
+            relations = batch.column("relation").to_pylist()
+            picked = [relations[i] for i in idx], [tails[i] for i in idx]
+            if getattr(critic, "asks_about_behaviours", False):  # the student: the questions it was trained on
+                from intentkg.critic.yes_no_prompt import behavior_text
+
+                kinds, lefts, rights = (batch.column(c).to_pylist() for c in ("kind", "left_text", "right_text"))
+                result = critic.score([behavior_text(kinds[i], lefts[i] or "", rights[i] or "") for i in idx], *picked,
+                                      kinds=[kinds[i] for i in idx])
+            else:
+                heads = batch.column("head").to_pylist()
+                result = critic.score([heads[i] for i in idx], *picked)
             columns = {}
             for task in ("plausibility", "typicality"):
                 values = np.full(n, np.nan)

@@ -142,7 +142,10 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     elif config.critic.student is not None:
         from intentkg.filter.student_critic import StudentCritic
 
-        critic = StudentCritic(config.critic.student, n_threads=config.critic.student_threads)
+        from intentkg.generate.relations import workspace_relations
+
+        critic = StudentCritic(config.critic.student, n_threads=config.critic.student_threads,
+                               relations=workspace_relations(run.workspace))
     for weights in (critic.weights if critic is not None else []):
         run.add_model("critic", critic.critic_id, weights)
     funnel = Funnel()
@@ -188,7 +191,8 @@ def _assemble(run, con: duckdb.DuckDBPyConnection, config: FilterConfig, rows: P
     """)
     con.execute(f"CREATE OR REPLACE TABLE dups AS {duplicate_sql('base', config.dedup)}")
     sql = """
-        SELECT b.row, b.candidate_id, b.kind, b.head, b.relation, b.tail, b.flags, b.details, b.generic_detail,
+        SELECT b.row, b.candidate_id, b.kind, b.head, b.left_text, b.right_text, b.relation, b.tail, b.flags,
+               b.details, b.generic_detail,
                b.repeated_detail, b.unconfirmed_detail,
                b.completeness, b.completeness_source, b.input_similarity, b.cluster_text, b.tail_idx,
                rep.candidate_id AS dup_of, rep.tail_idx AS rep_tail_idx, coalesce(d.dup_count, 0) AS dup_count

@@ -120,3 +120,25 @@ def load_schema(path: str | Path | None = None, extra: dict[str, Any] | None = N
     if extra:
         version += "+extra"
     return Schema(version=version, relations=relations, source=str(path))
+
+
+def prompt_fields(relation: Relation | None, name: str, kind: str) -> dict[str, str]:
+    """How a prompt names a relation for a behaviour kind: its text, description, question and cue;
+    ``relation`` None (a relation the schema no longer has): a neutral wording of ``name``."""
+    from intentkg.text import relation_text
+
+    if relation is None:
+        text = relation_text(name)
+        return {"relation": text, "description": text, "question": f"What is it {text}?", "cue": f"It is {text}"}
+    return {"relation": relation_text(relation.name), "description": relation.description,
+            "question": relation.question[kind], "cue": relation.cue[kind]}
+
+
+def workspace_relations(ws) -> dict[str, Relation]:
+    """The relations of the schema a workspace's generate stage ran with (the packaged one when it has
+    none or its file is gone): what its prompts and the questions about its candidates name."""
+    cfg = ws.stage_config("generate")
+    try:
+        return load_schema(cfg.get("relations_file"), cfg.get("extra_relations") or None).relations
+    except ConfigError:
+        return load_schema().relations
