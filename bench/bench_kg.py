@@ -202,8 +202,10 @@ def lookups(ws: Path, n: int = 1000, rounds: int = 2) -> dict:
         table = dataset.to_table(columns=["head", "tail", "support", "plausibility"])
         return table.filter(pc.equal(table.column("head"), head(kind, value)))
     methods["full scan (pyarrow)"] = (full_scan, 5)
+    warm = [next(a for a in asked if a[0] == kind) for kind in ("query", "product")]
     for fn, _ in methods.values():
-        fn(*asked[0])  # warm
+        for item in warm:  # the first query also loads the PII scrubber behind query keys
+            fn(*item)
     times: dict[str, list[float]] = {name: [] for name in methods}
     for r in range(rounds):
         for name in (list(methods) if r % 2 == 0 else list(methods)[::-1]):

@@ -82,6 +82,27 @@ def test_index_answers_equal_scan_answers_on_a_built_kg(built, tmp_path):
         leave_out_scan.for_pairs(queries * 2, products[:4])
 
 
+def test_rows_across_record_batches_come_whole(built, tmp_path, monkeypatch):
+    """An index written in 3-row record batches (so heads straddle batch boundaries) answers every
+    head's columns as the scan does, in one batch or across two."""
+    from intentkg import duck
+    from intentkg.kg import index as index_module
+
+    ws = _copy(built, tmp_path)
+    folder = ws.stage_dir("kg")
+    shutil.rmtree(folder / "index")
+    monkeypatch.setattr(index_module, "BATCH_ROWS", 3)
+    index_module.write_index(duck.connect(), folder / "index", folder / "edges", folder / "nodes.parquet")
+    edges, scan = HeadEdges(ws), HeadEdges(ws, use_index=False)
+    sizes = [b.num_rows for b in edges.index.rows.to_batches()]
+    assert edges.indexed and len(sizes) > 2
+    ends = {sum(sizes[: i + 1]) for i in range(len(sizes))}
+    spans = [edges.index.range(h) for h in _all_heads(scan)]
+    assert any(any(a < end < b for end in ends) for a, b in spans)  # some head straddles two batches
+    for head in _all_heads(scan) + ["query:unknown"]:
+        assert edges.columns_of(head) == scan.columns_of(head) == scan.of([head]).to_pydict()
+
+
 def test_a_stale_index_is_detected_and_the_scan_answers(built, tmp_path):
     ws = _copy(built, tmp_path)
     kg_folder = ws.stage_dir("kg")

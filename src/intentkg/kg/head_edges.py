@@ -75,6 +75,15 @@ class HeadEdges:
         table = pa.concat_tables([rows.slice(a, b - a) for a, b in ranges]) if ranges else rows.slice(0, 0)
         return table.select(list(names))
 
+    def columns_of(self, head: str) -> dict[str, list]:
+        """The intention edges of one head as Python lists per column (FACT_COLUMNS), ordered by
+        relation, tail: the same rows as :meth:`of`, without building an Arrow table (the point lookup
+        behind "intentions for a query / product")."""
+        if self.index is None:
+            return self.of([head]).to_pydict()
+        span = self.index.range(head)
+        return self.index.columns(*(span or (0, 0)), FACT_COLUMNS)
+
     def heads(self, kind: str, hidden: str | None = None) -> list[str]:
         """Sorted heads of ``kind`` (query, product) with at least one intention edge; ``hidden``: the name
         of a registered table of behaviour ids that do not count (a head left without any is out)."""

@@ -26,7 +26,7 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import duckdb
 import numpy as np
@@ -144,6 +144,11 @@ class Index:
     starts: np.ndarray
     stops: np.ndarray
 
+    def __post_init__(self) -> None:
+        chunks = self.rows.to_batches()
+        self._offsets = np.cumsum([0] + [b.num_rows for b in chunks])
+        self._arrays = [{name: b.column(name) for name in b.schema.names} for b in chunks]
+
     def range(self, head: str) -> tuple[int, int] | None:
         """The rows [start, stop) of ``head``; None when it has no intention edge."""
         key = np.uint64(head_key(head))
@@ -153,6 +158,17 @@ class Index:
             if self.heads[i].as_py() == head:
                 return int(self.starts[i]), int(self.stops[i])
         return None
+
+    def columns(self, start: int, stop: int, names: Sequence[str]) -> dict[str, list]:
+        """Rows [start, stop) as Python lists per column: a slice of each mapped array when the rows lie
+        in one record batch (nearly always), else of the table."""
+        if stop <= start:
+            return {name: [] for name in names}
+        batch = int(np.searchsorted(self._offsets, start, "right")) - 1
+        if stop <= self._offsets[batch + 1]:
+            arrays, offset = self._arrays[batch], int(self._offsets[batch])
+            return {name: arrays[name].slice(start - offset, stop - start).to_pylist() for name in names}
+        return self.rows.slice(start, stop - start).select(list(names)).to_pydict()
 
 
 def _mapped(path: Path) -> pa.Table:

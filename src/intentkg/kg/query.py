@@ -57,13 +57,14 @@ class KnowledgeGraph:
 
     def _intentions_of(self, head: str, limit: int) -> list[dict[str, Any]]:
         # the one point lookup (kg.head_edges: the derived index, else a scan), ranked as kg.ranking says
-        rows = self.heads.of([head]).to_pylist()
-        for row in rows:
-            row["score"] = edge_score(row["plausibility"], row["support"])
-        rows.sort(key=lambda r: (-r["score"], r["relation"], r["intention"]))
-        return [{"relation": r["relation"], "intention": r["intention"], "intention_id": r["tail"],
-                 "plausibility": r["plausibility"], "typicality": r["typicality"], "support": r["support"],
-                 "score": r["score"], "broader": r["broader"]} for r in rows[:limit]]
+        # (per column: only the rows ranked within the limit become dicts)
+        c = self.heads.columns_of(head)
+        scores = [edge_score(p, s) for p, s in zip(c["plausibility"], c["support"])]
+        relation, intention = c["relation"], c["intention"]
+        order = sorted(range(len(scores)), key=lambda i: (-scores[i], relation[i], intention[i]))[:limit]
+        return [{"relation": relation[i], "intention": intention[i], "intention_id": c["tail"][i],
+                 "plausibility": c["plausibility"][i], "typicality": c["typicality"][i], "support": c["support"][i],
+                 "score": scores[i], "broader": c["broader"][i]} for i in order]
 
     def intentions_for_query(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """The query node's intentions, ranked as the knowledge lookup ranks them (kg.ranking); for
