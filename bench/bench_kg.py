@@ -202,21 +202,28 @@ def lookups(ws: Path, n: int = 1000, rounds: int = 2) -> dict:
         table = dataset.to_table(columns=["head", "tail", "support", "plausibility"])
         return table.filter(pc.equal(table.column("head"), head(kind, value)))
     methods["full scan (pyarrow)"] = (full_scan, 5)
+    from intentkg.query_key import query_key
+
+    query_key("order 1234567")  # loads Presidio once (the scrubber runs it on a query with 6+ digits)
     warm = [next(a for a in asked if a[0] == kind) for kind in ("query", "product")]
     for fn, _ in methods.values():
         for item in warm:  # the first query also loads the PII scrubber behind query keys
             fn(*item)
     times: dict[str, list[float]] = {name: [] for name in methods}
+    per_round: dict[str, list[float]] = {name: [] for name in methods}  # each round's p99
     for r in range(rounds):
         for name in (list(methods) if r % 2 == 0 else list(methods)[::-1]):
             fn, count = methods[name]
+            this = []
             for kind, value in asked[:count]:
                 t = time.perf_counter()
                 fn(kind, value)
-                times[name].append(time.perf_counter() - t)
+                this.append(time.perf_counter() - t)
+            times[name] += this
+            per_round[name].append(_ms(this, 99))
     out = {"lookups": len(asked) * rounds, "load_after": _load(), "nice": os.nice(0),
-           "methods": {name: {"n": len(xs), "p50_ms": _ms(xs, 50), "p99_ms": _ms(xs, 99), "max_ms": _ms(xs, 100)}
-                       for name, xs in times.items()}}
+           "methods": {name: {"n": len(xs), "p50_ms": _ms(xs, 50), "p99_ms": _ms(xs, 99), "max_ms": _ms(xs, 100),
+                              "round_p99_ms": per_round[name]} for name, xs in times.items()}}
     ours, full = out["methods"]["index (KnowledgeGraph API)"], out["methods"]["full scan (pyarrow)"]
     out.update({"index_p50_ms": ours["p50_ms"], "index_p99_ms": ours["p99_ms"],
                 "full_scan_p50_ms": full["p50_ms"], "full_p50_over_index_p99": full["p50_ms"] / ours["p99_ms"],
@@ -227,9 +234,11 @@ def lookups(ws: Path, n: int = 1000, rounds: int = 2) -> dict:
 def print_lookups(size: int, r: dict) -> None:
     print(f"\nlookups, {size:,} candidates ({r['lookups']} per index method, rounds alternating; load after "
           f"{r['load_after']}, nice {r['nice']})")
-    print(f"{'method':<40} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}")
+    print(f"{'method':<40} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}  p99 per round: median (min-max)")
     for name, m in r["methods"].items():
-        print(f"{name:<40} {m['n']:>6} {m['p50_ms']:>9.3f} {m['p99_ms']:>9.3f} {m['max_ms']:>9.1f}")
+        rp = m["round_p99_ms"]
+        print(f"{name:<40} {m['n']:>6} {m['p50_ms']:>9.3f} {m['p99_ms']:>9.3f} {m['max_ms']:>9.1f}  "
+              f"{np.median(rp):.3f} ({min(rp):.3f}-{max(rp):.3f})")
     met = r["index_p99_ms"] <= 5 and r["full_p50_over_index_p99"] >= 100
     print(f"full scan p50 / index p99 = {r['full_p50_over_index_p99']:.0f}x, full / index p50 = "
           f"{r['full_over_index_p50']:.0f}x; goal p99 <= 5 ms and >= 100x: {'met' if met else 'NOT met'}")
