@@ -1,22 +1,24 @@
 """Serving benchmark (issue 17 item 5), loopback only, bounded in count and time.
 
-    .venv/bin/python bench/bench_serve.py                # rounds + ladder + open loop + 2 workers (~4 min)
+    .venv/bin/python bench/bench_serve.py                # rounds + ladder + open loop + 2 workers (~5 min)
     .venv/bin/python bench/bench_serve.py --soak 600     # plus a 10-minute soak with a refresh in the middle
     .venv/bin/python bench/bench_serve.py --redis        # the API on a local redis-server instead of SQLite
 
-Measured in one run, in alternating rounds (median and min-max over rounds; the load average is
-printed before and after): cached hits of the API (``intentkg serve run``, one worker: the raw ASGI
-fast path on Granian, and the same app on uvicorn) against two bare constant ASGI apps
-(bench/constant_asgi.py) - uvicorn + httptools (the issue's reference) and Granian (the constant
-endpoint of our own stack). Every request of the API is a hit on one of 200,000 keys, drawn
-uniformly (every key as likely: most requests miss the 64 MB response cache and pay the PII scrub
-and the store GET) or Zipf-distributed (the k-th key asked 1/k as often, as search queries are:
-most requests are answered from the response cache). Closed loop: `wrk` (Debian package
-wrk) at 1, 4, 16 and 64 connections; its CPU use is printed beside the server's, to show that the
-generator is not the bottleneck. Open loop: `h2load` (Debian package nghttp2-client), 50 keep-alive
-connections each sending a request every 10 ms (5,000 req/s), latency per request from its log;
-a connection's next request is late only when its last one took over 10 ms, which fails the goal
-anyway. Then the API with ``--workers 2``. Needs: apt-get install wrk nghttp2-client.
+Measured in one run, in alternating rounds (ABBA: every other round in reverse order; median and
+min-max over rounds; the load average is printed before and after): cached hits of the API
+(``intentkg serve run``, one worker: the fast path on Granian's RSGI interface, and the same app on
+uvicorn over ASGI) against three bare constant apps (bench/constant_asgi.py) - uvicorn + httptools
+(the issue's reference), Granian RSGI (the constant endpoint of our own stack) and Granian ASGI (to
+show what RSGI saves). Every request of the API is a hit on one of 200,000 keys, drawn uniformly
+(every key as likely: most requests miss the 64 MB response cache and pay the PII scrub and the
+store GET), Zipf-distributed (the k-th key asked 1/k as often, as search queries are: most requests
+are answered from the response cache) or from 10,000 keys ("repeat": every request from the
+response cache). Closed loop: `wrk` (Debian package wrk) at 1, 4, 16 and 64 connections; its CPU
+use is printed beside the server's, to show that the generator is not the bottleneck, and the
+server's CPU microseconds per request (less sensitive to a busy machine than req/s). Open loop:
+`h2load` (Debian package nghttp2-client), 50 keep-alive connections each sending a request every
+10 ms (5,000 req/s), latency per request from its log; a connection's next request is late only
+when its last one took over 10 ms, which fails the goal anyway. Then the API with ``--workers 2``. Needs: apt-get install wrk nghttp2-client.
 """
 
 from __future__ import annotations
@@ -235,10 +237,10 @@ async def fixed_rate(url: str, rate: float, seconds: float, on_half=None, worker
             "p50_ms": float(np.percentile(arr, 50)), "p99_ms": float(np.percentile(arr, 99))}
 
 
-def _start(command: list[str], log: Path, cwd: Path | None = None) -> subprocess.Popen:
+def _start(command: list[str], log: Path, cwd: Path | None = None, env: dict | None = None) -> subprocess.Popen:
     handle = open(log, "wb")  # a file, not a pipe nobody reads: a full pipe blocks the server
-    return subprocess.Popen(command, cwd=cwd, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), stdout=handle,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, cwd=cwd, env=dict(os.environ, PYTHONPATH=str(ROOT / "src"), **(env or {})),
+                            stdout=handle, stderr=subprocess.STDOUT)
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
@@ -324,20 +326,30 @@ def main() -> None:
                                    "--log-level", "warning", "--working-dir", str(ROOT / "bench"),
                                    "constant_asgi:rsgi_app", "--port"], "/"),
         "ours granian": (api + ["--server", "granian", "--port"], ready),
+        "granian rsgi sized constant": ([python, "-m", "granian", "--interface", "rsgi", "--http", "1", "--no-ws",
+                                         "--log-level", "warning", "--working-dir", str(ROOT / "bench"),
+                                         "constant_asgi:rsgi_sized_app", "--port"], "/"),
         "ours uvicorn": (api + ["--server", "uvicorn", "--port"], ready),
     }
     targets = {  # what each round measures: label -> (server, wrk script)
         "uvicorn constant": ("uvicorn constant", None), "granian asgi constant": ("granian asgi constant", None),
         "granian rsgi constant": ("granian rsgi constant", None),
+        "granian rsgi sized constant": ("granian rsgi sized constant", None),
         "ours granian uniform": ("ours granian", scripts["uniform"]), "ours granian zipf": ("ours granian", scripts["zipf"]),
         "ours granian repeat": ("ours granian", scripts["repeat"]), "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
     }
     running: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
+        sized: dict[str, str] = {}
         for name, (command, path) in servers.items():
             port = _port()
             log = work / f"{name.replace(' ', '-')}.log"
-            process = _start(command + [str(port)], log)
+            if name == "granian rsgi sized constant":  # as long as an answer of ours
+                import httpx
+
+                sized["CONSTANT_BODY_BYTES"] = str(len(httpx.get(running["ours granian"][1] + ready).content))
+                print(f"sized constant: {sized['CONSTANT_BODY_BYTES']} bytes a body", flush=True)
+            process = _start(command + [str(port)], log, env=sized)
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url + path, process, log)
             running[name] = (process, url)
@@ -413,7 +425,8 @@ def main() -> None:
             [r["rps"] / a["rps"] for r, a in zip(rounds["granian rsgi constant"], rounds["granian asgi constant"])]))
         for kind in KINDS:
             ours = rounds[f"ours granian {kind}"]
-            for base, goal in (("uvicorn constant", 1.0), ("granian rsgi constant", 0.8)):
+            for base, goal in (("uvicorn constant", 1.0), ("granian rsgi constant", 0.8),
+                               ("granian rsgi sized constant", 0.8)):
                 cpu_ratio = [_cpu_per_request(c) / _cpu_per_request(o) for o, c in zip(ours, rounds[base])]
                 print(f"{kind} keys: server CPU per request, {base} / ours (less sensitive to a busy machine "
                       f"than req/s; goal {goal:g}): {_stats(cpu_ratio)}")
@@ -421,6 +434,8 @@ def main() -> None:
                         [o["rps"] / c["rps"] for o, c in zip(ours, rounds["uvicorn constant"])], 1.0))
             print(_goal(f"{kind} keys: cached hit / bare constant on our stack, Granian RSGI (c=16)",
                         [o["rps"] / c["rps"] for o, c in zip(ours, rounds["granian rsgi constant"])], 0.8))
+            print(f"{kind} keys: cached hit / the same constant with a body as long as ours (req/s, not a goal): "
+                  + _stats([o["rps"] / c["rps"] for o, c in zip(ours, rounds["granian rsgi sized constant"])]))
             print(_goal(f"{kind} keys: p99 ms at 16 connections", [x["p99_ms"] for x in ours], 2.0, higher=False))
             if f"ours granian {kind}" in open_loop:
                 print(_goal(f"{kind} keys: p99 ms at {args.rate:,} req/s open loop",

@@ -43,7 +43,7 @@ def _latin1(text: str) -> bytes:
 def asgi_scope(scope, state: dict) -> dict[str, Any]:
     """The ASGI HTTP scope for an RSGI one."""
     return {"type": "http", "asgi": ASGI, "http_version": scope.http_version, "method": scope.method,
-            "scheme": scope.scheme, "path": scope.path, "raw_path": _latin1(scope.path), "root_path": "",
+            "scheme": scope.scheme, "path": scope.path, "root_path": "",  # raw_path: RSGI has none
             "query_string": _latin1(scope.query_string),
             "headers": [(name.encode("latin-1"), _latin1(value)) for name, value in scope.headers.items()],
             "client": _address(scope.client), "server": _address(scope.server), "state": dict(state)}
