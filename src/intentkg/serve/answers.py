@@ -1,7 +1,7 @@
 """What the knowledge endpoints answer, with no web framework in it: check the parameters, pick the
 experiment arm, read one pinned snapshot, queue an admitted miss, count the request, and build the
 response body. Both the FastAPI routes (:mod:`intentkg.serve.app`, which also carry the OpenAPI docs
-and answer every unusual request) and the raw ASGI fast path (:mod:`intentkg.serve.fast_path`)
+and answer every unusual request) and the raw fast path (:mod:`intentkg.serve.fast_path`, RSGI or ASGI)
 call these methods, so the two cannot answer differently.
 
 A bad parameter raises :class:`fastapi.HTTPException` *before* anything is read, queued, logged or

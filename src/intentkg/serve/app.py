@@ -5,7 +5,7 @@ products the logs and catalogue know have their nearest-neighbour fallback preco
 so only keys never seen before miss.
 Handlers are async and call the store directly: a GET is microseconds (an immutable SQLite file,
 or one loopback Redis round trip), cheaper than a hop to the thread pool. ``create_app`` returns the
-FastAPI app behind a raw ASGI fast path (:mod:`intentkg.serve.fast_path`) that answers the
+FastAPI app behind a raw fast path (:mod:`intentkg.serve.fast_path`, RSGI or ASGI) that answers the
 knowledge GETs without the framework; both call :mod:`intentkg.serve.answers`.
 
     GET /v1/knowledge/query?q=winter+camping+gear
