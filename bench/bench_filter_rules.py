@@ -1,15 +1,19 @@
-"""Rules + parsing throughput of the filter on synthetic candidates (default 1 M), with peak memory.
+"""The filter's rules pass (pass 1) on synthetic candidates (default 1 M): time and peak memory against
+the floor of any rules pass and against the per-row checker it replaced, in one run.
 
-    .venv/bin/python bench/bench_filter_rules.py              # 1,000,000 candidates (~3-6 min on 2 cores)
-    .venv/bin/python bench/bench_filter_rules.py --n 200000
+    .venv/bin/python bench/bench_filter_rules.py                       # 1,000,000 candidates, 2 rounds
+    .venv/bin/python bench/bench_filter_rules.py --n 200000 --rounds 3
 
-Measured, each in its own process so peak RSS belongs to that step alone:
-- parsing: the generator's answer parser (intentkg.generate.parse.parse_answer) over numbered-list
-  answers that hold the same tails (items/s);
-- rules: the filter's first pass (DuckDB join of candidates with behaviours and products, text
-  normalisation, every rule, Parquet write) (rows/s).
-Baseline in the same run: a bare Python loop that only lower-cases each tail and splits it into words,
-the least any per-row rule pass must do (rows/s).
+Each measurement runs in its own process (peak RSS belongs to it alone), in ABBA order over rounds:
+- floor: DuckDB runs the pass's input query (candidates joined with behaviours and products, the
+  same columns) with ``lower(tail)`` added and streams it to Arrow batches — what any rules pass
+  must at least do;
+- batched: ``passes.rules_pass`` as the stage runs it (every rule, the keys later passes group by,
+  rows.parquet written) with :class:`~intentkg.filter.rules_batch.BatchRuleChecker`;
+- per-row: the same pass with the per-row :class:`~intentkg.filter.rules.RuleChecker`
+  (``workers.rules_rows_per_row``), the code before the batched checker.
+Goal (issue 17.1): 1 M candidates in <= 15 s on 2 cores, peak <= 1 GB. The batched and per-row
+outputs are compared row for row at the end (any difference is printed and fails the run).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,98 +37,108 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(step: str, ws: str) -> dict:
-    import pyarrow.parquet as pq
-
+def _child(step: str, ws: str, out: str) -> dict:
+    from intentkg.filter import FilterConfig, passes
+    from intentkg.filter.inputs import connect
     from intentkg.workspace import Workspace
 
     workspace = Workspace(ws)
-    candidates = workspace.table_path("generate", "candidates")
     if step == "make":
         from intentkg.filter.synthetic import write_synthetic_workspace
 
         start = time.perf_counter()
-        write_synthetic_workspace(ws, int(sys.argv[4]), seed=0)
+        write_synthetic_workspace(ws, int(out), seed=0)
         return {"seconds": time.perf_counter() - start}
-    if step == "baseline":
-        tails = pq.read_table(candidates, columns=["tail"]).column("tail").to_pylist()
-        base = _rss_mb()
-        start = time.perf_counter()
-        words = 0
-        for tail in tails:
-            words += len((tail or "").lower().split())
-        seconds = time.perf_counter() - start
-        return {"rows": len(tails), "seconds": seconds, "peak_rss_mb": _rss_mb(), "base_rss_mb": base}
-    if step == "parse":
-        from intentkg.generate.parse import parse_answer
+    candidates = workspace.table_path("generate", "candidates")
+    config = FilterConfig()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-rules-"))
+    con = connect(config, scratch)
+    total = con.execute(f"SELECT count(*) FROM read_parquet('{candidates}')").fetchall()[0][0]
+    sql = passes.input_sql(candidates, workspace.table_path("ingest", "behaviors"),
+                           workspace.table_path("ingest", "products"))
+    base = _rss_mb()
+    start = time.perf_counter()
+    if step == "floor":
+        from intentkg.duck import reader
 
-        table = pq.read_table(candidates, columns=["request_key", "position", "tail"])
-        answers: dict[str, list[str]] = {}
-        for key, tail in zip(table.column("request_key").to_pylist(), table.column("tail").to_pylist()):
-            answers.setdefault(key, []).append(tail or "")
-        texts = ["\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)) for items in answers.values()]
-        del table, answers
-        base = _rss_mb()
-        start = time.perf_counter()
-        items = sum(len(parse_answer(text)) for text in texts)
-        seconds = time.perf_counter() - start
-        return {"answers": len(texts), "items": items, "seconds": seconds, "peak_rss_mb": _rss_mb(),
-                "base_rss_mb": base}
-    if step == "rules":
-        from intentkg.filter import FilterConfig
-        from intentkg.filter import passes
-        from intentkg.filter.inputs import connect as _connect
+        rows = sum(b.num_rows for b in reader(con, f"SELECT *, lower(tail) AS lower_tail FROM ({sql})",
+                                              config.batch_rows))
+        assert rows == total
+    elif step in ("batched", "per_row"):
+        if step == "per_row":
+            from intentkg.filter import workers
+            from intentkg.filter.rules import RuleChecker
 
-        config = FilterConfig()
-        scratch = Path(tempfile.mkdtemp(prefix="bench-rules-"))
-        con = _connect(config, scratch)
-        total = con.execute(f"SELECT count(*) FROM read_parquet('{candidates}')").fetchall()[0][0]
-        sql = passes.input_sql(candidates, workspace.table_path("ingest", "behaviors"),
-                               workspace.table_path("ingest", "products"))
-        base = _rss_mb()
-        start = time.perf_counter()
-        passes.rules_pass(con, sql, total, config, scratch / "rows.parquet")
-        seconds = time.perf_counter() - start
-        flagged = con.execute(f"SELECT count(*) FROM read_parquet('{scratch / 'rows.parquet'}') "
-                              f"WHERE len(flags) > 0").fetchall()[0][0]
-        return {"rows": total, "flagged": flagged, "seconds": seconds, "peak_rss_mb": _rss_mb(), "base_rss_mb": base}
-    raise SystemExit(f"unknown step {step}")
+            def per_row(self, rules, default_shown):
+                self.checker = RuleChecker(rules, default_shown)
+
+            workers.RulesWorker.__init__ = per_row
+            workers.RulesWorker.__call__ = lambda self, batch: workers.rules_rows_per_row(self.checker,
+                                                                                         batch.to_pydict())
+        passes.rules_pass(con, sql, total, config, Path(out))
+    else:
+        raise SystemExit(f"unknown step {step}")
+    seconds = time.perf_counter() - start
+    return {"rows": total, "seconds": seconds, "peak_rss_mb": _rss_mb(), "base_rss_mb": base}
 
 
-def _run(step: str, ws: Path, *extra) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", step, str(ws), *map(str, extra)],
-                         capture_output=True, text=True, env=dict(os.environ, INTENTKG_NO_PROGRESS="1"))
-    if out.returncode != 0:
-        raise SystemExit(f"{step} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _run(step: str, ws: Path, out: str = "") -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", step, str(ws), out], capture_output=True, text=True,
+                          env=dict(os.environ, INTENTKG_NO_PROGRESS="1"))
+    if done.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _same_rows(a: Path, b: Path) -> int:
+    """Rows that differ between the two passes' outputs (0: identical)."""
+    import duckdb
+
+    con = duckdb.connect()
+    query = "SELECT * FROM read_parquet('{}')"
+    return con.execute(f"SELECT count(*) FROM (({query.format(a)} EXCEPT ALL {query.format(b)}) UNION ALL "
+                       f"({query.format(b)} EXCEPT ALL {query.format(a)}))").fetchall()[0][0]
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(_child(sys.argv[2], sys.argv[3])))
+        print(json.dumps(_child(sys.argv[2], sys.argv[3], sys.argv[4])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2, help="ABBA: odd rounds in one order, even in the reverse")
     args = parser.parse_args()
-    ws = Path(tempfile.mkdtemp(prefix="bench-filter-rules-")) / "ws"
-    made = _run("make", ws, args.n)
-    print(f"synthetic workspace: {args.n:,} candidates in {made['seconds']:.1f} s ({ws})")
-    results = {"n": args.n}
-    for step in ("baseline", "parse", "rules"):
-        try:
-            r = _run(step, ws)
-        except SystemExit as exc:
-            print(f"{step}: skipped ({str(exc).splitlines()[0]})")
-            continue
-        count = r.get("items", r.get("rows"))
-        rate = count / r["seconds"]
-        results[step] = {**r, "per_second": rate}
-        print(f"{step:9s} {count:>10,} in {r['seconds']:7.1f} s = {rate:>10,.0f}/s   "
-              f"peak RSS {r['peak_rss_mb']:,.0f} MB (after loading inputs {r['base_rss_mb']:,.0f} MB)")
-    if "rules" in results and "baseline" in results:
-        ratio = results["rules"]["per_second"] / results["baseline"]["per_second"]
-        print(f"rules pass / bare loop throughput: {ratio:.3f}")
-    print(json.dumps(results))
+    folder = Path(tempfile.mkdtemp(prefix="bench-filter-rules-"))
+    ws = folder / "ws"
+    made = _run("make", ws, str(args.n))
+    print(f"synthetic workspace: {args.n:,} candidates in {made['seconds']:.1f} s ({ws}); "
+          f"load average {os.getloadavg()[0]:.1f}")
+    steps = ["floor", "batched", "per_row"]
+    results: dict[str, list[dict]] = {s: [] for s in steps}
+    for round_ in range(args.rounds):
+        for step in (steps if round_ % 2 == 0 else steps[::-1]):
+            r = _run(step, ws, str(folder / f"{step}.parquet"))
+            results[step].append(r)
+            print(f"round {round_ + 1} {step:8s} {r['seconds']:7.1f} s  {r['rows'] / r['seconds']:>10,.0f} rows/s  "
+                  f"peak RSS {r['peak_rss_mb']:,.0f} MB  (load {os.getloadavg()[0]:.1f})", flush=True)
+    med = {s: statistics.median(r["seconds"] for r in results[s]) for s in steps}
+    span = {s: (min(r["seconds"] for r in results[s]), max(r["seconds"] for r in results[s])) for s in steps}
+    peak = {s: max(r["peak_rss_mb"] for r in results[s]) for s in steps}
+    for s in steps:
+        print(f"{s:8s} median {med[s]:7.1f} s ({span[s][0]:.1f}-{span[s][1]:.1f}), "
+              f"{args.n / med[s]:,.0f} rows/s, peak RSS {peak[s]:,.0f} MB")
+    ratios = {s: [b["seconds"] / r["seconds"] for b, r in zip(results["batched"], results[s])]
+              for s in ("floor", "per_row")}
+    for s, label in (("floor", "batched / floor (time)"), ("per_row", "batched / per-row (time)")):
+        print(f"{label}: {statistics.median(ratios[s]):.2f} ({min(ratios[s]):.2f}-{max(ratios[s]):.2f})")
+    seconds_1m = med["batched"] * 1_000_000 / args.n
+    print(f"goal: 1 M candidates <= 15 s and peak <= 1,024 MB -> {seconds_1m:.1f} s per 1 M, "
+          f"peak {peak['batched']:,.0f} MB: {'met' if seconds_1m <= 15 and peak['batched'] <= 1024 else 'not met'}")
+    differ = _same_rows(folder / "batched.parquet", folder / "per_row.parquet")
+    print(f"batched vs per-row output: {differ} differing rows")
+    print(json.dumps({"n": args.n, "results": results, "load_average": os.getloadavg()}))
+    if differ:
+        raise SystemExit("the batched pass wrote other rows than the per-row pass")
 
 
 if __name__ == "__main__":
