@@ -50,7 +50,8 @@ def _child(step: str, ws: str, out: str) -> dict:
         write_synthetic_workspace(ws, int(out), seed=0)
         return {"seconds": time.perf_counter() - start}
     candidates = workspace.table_path("generate", "candidates")
-    config = FilterConfig()
+    config = FilterConfig(**({"duckdb_memory_limit": os.environ["BENCH_MEMORY_LIMIT"]}
+                             if os.environ.get("BENCH_MEMORY_LIMIT") else {}))
     scratch = Path(tempfile.mkdtemp(prefix="bench-rules-"))
     con = connect(config, scratch)
     total = con.execute(f"SELECT count(*) FROM read_parquet('{candidates}')").fetchall()[0][0]
@@ -82,22 +83,28 @@ def _child(step: str, ws: str, out: str) -> dict:
     return {"rows": total, "seconds": seconds, "peak_rss_mb": _rss_mb(), "base_rss_mb": base}
 
 
+_MEMORY: dict[str, str] = {}
+
+
 def _run(step: str, ws: Path, out: str = "") -> dict:
     done = subprocess.run([sys.executable, __file__, "--child", step, str(ws), out], capture_output=True, text=True,
-                          env=dict(os.environ, INTENTKG_NO_PROGRESS="1"))
+                          env=dict(os.environ, INTENTKG_NO_PROGRESS="1", **_MEMORY))
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _same_rows(a: Path, b: Path) -> int:
-    """Rows that differ between the two passes' outputs (0: identical)."""
+    """Rows that differ between the two passes' outputs (0: identical), joined by row id."""
     import duckdb
 
     con = duckdb.connect()
-    query = "SELECT * FROM read_parquet('{}')"
-    return con.execute(f"SELECT count(*) FROM (({query.format(a)} EXCEPT ALL {query.format(b)}) UNION ALL "
-                       f"({query.format(b)} EXCEPT ALL {query.format(a)}))").fetchall()[0][0]
+    con.execute("SET enable_progress_bar = false")
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{a}')").fetchall()]
+    differs = " OR ".join(f'x."{n}" IS DISTINCT FROM y."{n}"' for n in names)
+    counts = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {differs}) FROM read_parquet('{a}') x "
+                         f"FULL JOIN read_parquet('{b}') y USING (row)").fetchall()[0]
+    return int(counts[1]) + abs(int(counts[0]) - con.execute(f"SELECT count(*) FROM read_parquet('{a}')").fetchall()[0][0])
 
 
 def main() -> None:
@@ -107,7 +114,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2, help="ABBA: odd rounds in one order, even in the reverse")
+    parser.add_argument("--memory-limit", default=None, help="filter.duckdb_memory_limit for every step (default: the config's)")
     args = parser.parse_args()
+    if args.memory_limit:
+        _MEMORY["BENCH_MEMORY_LIMIT"] = args.memory_limit
     folder = Path(tempfile.mkdtemp(prefix="bench-filter-rules-"))
     ws = folder / "ws"
     made = _run("make", ws, str(args.n))

@@ -52,10 +52,14 @@ def rules_rows(checker, batch: pa.Table) -> pa.Table:
     from intentkg.filter.text_batch import normalize_array
 
     found = checker.check(batch)
-    declared = batch.column("grp")
-    grp = pc.coalesce(pc.if_else(pc.equal(declared, ""), pa.scalar(None, pa.string()), declared),
-                      per_distinct(batch.column("right_text"), lambda t: head_noun(t or "") or None),
-                      per_distinct(batch.column("left_text"), lambda q: head_noun(q or "") or None))
+    declared = batch.column("grp").combine_chunks() if isinstance(batch.column("grp"), pa.ChunkedArray) \
+        else batch.column("grp")
+    grp = pc.if_else(pc.equal(declared, ""), pa.scalar(None, pa.string()), declared)
+    missing = pc.is_null(grp)
+    if pc.any(missing).as_py():  # no catalogue type: the head noun of the title, else of the query
+        nouns = pc.coalesce(per_distinct(batch.column("right_text").filter(missing), lambda t: head_noun(t or "") or None),
+                            per_distinct(batch.column("left_text").filter(missing), lambda q: head_noun(q or "") or None))
+        grp = pc.replace_with_mask(grp, missing, nouns.cast(pa.string()))
     columns = {name: batch.column(name) for name in _PASSED}
     columns.update(head_key=normalize_array(batch.column("head")), key=found["key"], norm=found["norm"],
                    grp=grp,
