@@ -86,3 +86,29 @@ def test_simhash_finds_close_vectors():
     found = {tuple(sorted((int(x), int(y)))) for x, y in zip(a, b)}
     assert {(i, 50 + i) for i in range(5)} <= found
     assert all(s >= 0.95 for s in sims)
+
+
+@pytest.mark.parametrize("threshold,num_perm", [(0.8, 64), (0.7, 128), (0.9, 32), (0.5, 64), (0.8, 256)])
+def test_estimate_floor_is_the_binomial_quantile(threshold, num_perm):
+    from scipy.stats import binom
+
+    from intentkg.filter.minhash import estimate_floor
+
+    assert estimate_floor(threshold, num_perm) == binom.ppf(1e-4, num_perm, threshold) / num_perm
+
+
+def test_the_lexical_verifier_gives_the_exact_jaccard_of_every_pair_it_can_keep(tmp_path):
+    from intentkg.filter.dedup import lexical_verifier
+
+    texts = ["winter camping", "winter camping trips", "winter camping trip", "camping", "a winter camping weekend",
+             "winter campng", "summer camping", "winter camping trips with kids"]
+    sets = ShingleSets(tmp_path / "s.u32", len(texts))
+    signatures = MinHasher(64, 3).signatures(texts, sets)
+    sets.finish()
+    a, b = np.triu_indices(len(texts), 1)
+    exact = sets.jaccard(a, b)
+    got = lexical_verifier(signatures, sets, 0.0, 0.8)(a, b)
+    sizes_allow = np.minimum(sets.sizes(a), sets.sizes(b)) >= 0.8 * np.maximum(sets.sizes(a), sets.sizes(b))
+    assert np.array_equal(got[sizes_allow], exact[sizes_allow]) and not got[~sizes_allow].any()
+    assert ((exact >= 0.8) <= sizes_allow).all()  # a pair the size bound drops is below the threshold
+    assert (exact >= 0.8).any() and (~sizes_allow).any()

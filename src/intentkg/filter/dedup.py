@@ -70,7 +70,8 @@ def cluster_tails(chunks: Iterable[list[str]], counts: np.ndarray, config: Dedup
         signatures = hasher.signatures_to_memmap(chunks, n, scratch / "minhash.npy", "dedup: minhash", sets)
         shingle_sets = sets.finish()
         bands, rows = lsh_params(config.lexical_threshold, config.num_perm)
-        verify = lexical_verifier(signatures, shingle_sets, estimate_floor(config.lexical_threshold, config.num_perm))
+        verify = lexical_verifier(signatures, shingle_sets, estimate_floor(config.lexical_threshold, config.num_perm),
+                                  config.lexical_threshold)
         a, b, _, search = similar_pairs(signatures, bands, rows, verify, config.lexical_threshold, config.max_bucket)
         lexical = components(n, a, b)
         pairs_a.append(a)
@@ -93,14 +94,17 @@ def cluster_tails(chunks: Iterable[list[str]], counts: np.ndarray, config: Dedup
                         signatures=signatures, sets=shingle_sets, embeddings=embeddings, stats=stats)
 
 
-def lexical_verifier(signatures: np.ndarray, sets: ShingleSets, floor: float):
+def lexical_verifier(signatures: np.ndarray, sets: ShingleSets, floor: float, threshold: float = 0.0):
     """Exact Jaccard of the n-gram sets, computed only for pairs whose MinHash estimate reaches ``floor``
-    (the others get 0: below the threshold but with negligible probability, see ``estimate_floor``)."""
+    (the others get 0: below the threshold but with negligible probability, see ``estimate_floor``)
+    and whose set sizes allow ``threshold`` (Jaccard <= smaller / larger size: those get 0 too, exactly)."""
     estimate = minhash_verifier(signatures)
 
     def verify(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sims = np.zeros(len(a), dtype=np.float32)
-        worth = estimate(a, b) >= floor
+        size_a, size_b = sets.sizes(a), sets.sizes(b)  # cheaper than the estimate (16% of the pairs at 100 k)
+        worth = np.flatnonzero(np.minimum(size_a, size_b) >= threshold * np.maximum(size_a, size_b) - 1e-9)
+        worth = worth[estimate(a[worth], b[worth]) >= floor]
         sims[worth] = sets.jaccard(a[worth], b[worth])
         return sims
     return verify

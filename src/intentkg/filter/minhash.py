@@ -10,6 +10,7 @@ memory-mapped file instead of a million Python objects.
 
 from __future__ import annotations
 
+import math
 import struct
 from hashlib import sha1
 from pathlib import Path
@@ -102,9 +103,12 @@ def estimate_floor(threshold: float, num_perm: int, miss: float = 1e-4) -> float
     count / num_perm; a pair at the threshold falls below the returned value with probability below
     ``miss`` (pairs above it even less often). 0.8 with 64 permutations: 0.594 (38 of 64).
     """
-    from scipy.stats import binom
-
-    return float(binom.ppf(miss, num_perm, threshold)) / num_perm
+    cdf = 0.0  # the Binomial(num_perm, threshold) quantile at ``miss``, summed exactly (scipy.stats
+    for k in range(num_perm + 1):  # costs seconds to import, more than the whole search at 100 k tails)
+        cdf += math.comb(num_perm, k) * threshold ** k * (1.0 - threshold) ** (num_perm - k)
+        if cdf >= miss:
+            return k / num_perm
+    return 1.0
 
 
 def lsh_params(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:

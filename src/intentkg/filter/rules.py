@@ -18,7 +18,9 @@ Reason codes (docs/filter.md lists them with examples):
     malformed_relation  the relation is not an identifier or not a known relation
 
 Rules are pure per batch: ``RuleChecker(config).check(rows)`` -> flags, details and the normalised tail key
-used by the generic-tail counts and dedup.
+used by the generic-tail counts and dedup. This is the definition, a row at a time; the filter stage
+runs :class:`intentkg.filter.rules_batch.BatchRuleChecker`, which gives the same answers for a whole
+batch without a Python call per row.
 """
 
 from __future__ import annotations
