@@ -59,7 +59,7 @@ class MinHasher:
                 self._cache[gram] = value
         return value
 
-    def signatures(self, texts: list[str], sets: ShingleSets | None = None) -> np.ndarray:
+    def signatures(self, texts: list[str], sets: ShingleSets | None = None, block: int = 512) -> np.ndarray:
         """(len(texts), num_perm) uint32 signatures; the n-gram hash sets are appended to ``sets``."""
         grams = [shingles(t, self.ngram) for t in texts]
         lengths = np.fromiter((len(g) for g in grams), dtype=np.int64, count=len(grams))
@@ -67,9 +67,14 @@ class MinHasher:
         if sets is not None:
             sets.append(hashes, lengths)
         mixed = _fmix32(hashes)
-        permuted = mixed[:, None] * self.a[None, :] + self.b[None, :]  # wraps mod 2**32, like datasketch
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        return np.minimum.reduceat(permuted, starts, axis=0)
+        ends = np.cumsum(lengths)
+        out = np.empty((len(texts), self.num_perm), dtype=np.uint32)
+        for lo in range(0, len(texts), block):  # a few thousand n-grams at a time: the temporaries stay in cache
+            hi = min(lo + block, len(texts))
+            first, last = int(ends[lo] - lengths[lo]), int(ends[hi - 1])
+            permuted = mixed[first:last, None] * self.a[None, :] + self.b[None, :]  # wraps mod 2**32, like datasketch
+            out[lo:hi] = np.minimum.reduceat(permuted, ends[lo:hi] - lengths[lo:hi] - first, axis=0)
+        return out
 
     def to_datasketch(self, signature: np.ndarray) -> MinHash:
         """A datasketch MinHash with this signature (for jaccard(), MinHashLSH, ...)."""
