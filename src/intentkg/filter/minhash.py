@@ -39,7 +39,7 @@ def shingles(text: str, n: int) -> list[str]:
     padded = f" {text} "
     if len(padded) <= n:
         return [padded]
-    return list(dict.fromkeys(padded[i:i + n] for i in range(len(padded) - n + 1)))
+    return list(dict.fromkeys([padded[i:i + n] for i in range(len(padded) - n + 1)]))
 
 
 class MinHasher:
@@ -51,29 +51,27 @@ class MinHasher:
         self.a, self.b = a.astype(np.uint32), b.astype(np.uint32)
         self._cache: dict[str, int] = {}
 
-    def _hash(self, gram: str) -> int:
-        value = self._cache.get(gram)
-        if value is None:
-            value = struct.unpack("<I", sha1(gram.encode("utf-8")).digest()[:4])[0]
-            if len(self._cache) < 2_000_000:
-                self._cache[gram] = value
-        return value
-
-    def signatures(self, texts: list[str], sets: ShingleSets | None = None, block: int = 512) -> np.ndarray:
+    def signatures(self, texts: list[str], sets: ShingleSets | None = None, block: int = 1024) -> np.ndarray:
         """(len(texts), num_perm) uint32 signatures; the n-gram hash sets are appended to ``sets``."""
         grams = [shingles(t, self.ngram) for t in texts]
         lengths = np.fromiter((len(g) for g in grams), dtype=np.int64, count=len(grams))
-        hashes = np.fromiter((self._hash(x) for g in grams for x in g), dtype=np.uint32, count=int(lengths.sum()))
+        flat = [x for g in grams for x in g]
+        if len(self._cache) > 2_000_000:
+            self._cache.clear()
+        for gram in set(flat).difference(self._cache):  # sha1 once per n-gram ever seen
+            self._cache[gram] = struct.unpack("<I", sha1(gram.encode("utf-8")).digest()[:4])[0]
+        hashes = np.fromiter(map(self._cache.__getitem__, flat), dtype=np.uint32, count=len(flat))
         if sets is not None:
             sets.append(hashes, lengths)
         mixed = _fmix32(hashes)
         ends = np.cumsum(lengths)
         out = np.empty((len(texts), self.num_perm), dtype=np.uint32)
-        for lo in range(0, len(texts), block):  # a few thousand n-grams at a time: the temporaries stay in cache
+        for lo in range(0, len(texts), block):  # some 25 k n-grams at a time: the temporaries stay in cache
             hi = min(lo + block, len(texts))
             first, last = int(ends[lo] - lengths[lo]), int(ends[hi - 1])
-            permuted = mixed[first:last, None] * self.a[None, :] + self.b[None, :]  # wraps mod 2**32, like datasketch
-            out[lo:hi] = np.minimum.reduceat(permuted, ends[lo:hi] - lengths[lo:hi] - first, axis=0)
+            permuted = self.a[:, None] * mixed[None, first:last] + self.b[:, None]  # wraps mod 2**32, like datasketch
+            # (permutation, n-gram): each tail's n-grams are contiguous in a row, where reduceat is fast
+            out[lo:hi] = np.minimum.reduceat(permuted, ends[lo:hi] - lengths[lo:hi] - first, axis=1).T
         return out
 
     def to_datasketch(self, signature: np.ndarray) -> MinHash:
