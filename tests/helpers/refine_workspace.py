@@ -10,7 +10,9 @@ from pathlib import Path
 
 from helpers.filter_workspace import ANNOTATED_ROWS, trained_critic_workspace
 
-EXTRA_ROWS = 300  # demo annotation rows after the critic's: 150 more candidates, 2 annotators each
+# demo annotation rows after the critic's: 80 more candidates, 2 annotators each (the guard's held-out labels
+# and the held-out critic's training labels; 4+ of each are needed, fewer rows make the smoke run faster)
+EXTRA_ROWS = 160
 
 
 @lru_cache(maxsize=None)

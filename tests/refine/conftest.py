@@ -25,12 +25,12 @@ def minilm():
 
 @pytest.fixture(scope="session")
 def refined_ws(tmp_path_factory):
-    """A workspace after a smoke-sized `run_refine` (a few GRPO steps on the bundled SmolLM2), guard forced
-    to stop (negative tolerance) after its patience of 2 evaluations."""
+    """A workspace after a smoke-sized `run_refine` on the bundled SmolLM2: 2 steps asked for, the guard
+    forced to stop (any move counts) after its patience of 1 evaluation, so one GRPO step is trained."""
     from helpers.refine_workspace import refine_workspace, tiny_config
 
     from intentkg.refine.stage import run_refine
 
     root = refine_workspace(str(tmp_path_factory.getbasetemp() / "refine"), trained_critic_base(tmp_path_factory))
-    run_refine(root, tiny_config(guard={"tolerance": -1.0}, train={"steps": 3}), quiet=True)
+    run_refine(root, tiny_config(guard={"tolerance": -10.0, "patience": 1}, train={"steps": 2}), quiet=True)
     return root

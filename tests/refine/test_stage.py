@@ -6,9 +6,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
-import subprocess
-import sys
 
 import pyarrow.parquet as pq
 
@@ -24,10 +21,10 @@ def test_the_guard_stops_after_patience_evaluations_and_keeps_the_best(refined_w
     manifest = Workspace(refined_ws).manifest("refine")
     guard = manifest.extra["guard"]
     curve = guard["curve"]
-    # tolerance -1 counts every move: patience 2 fires at the third evaluation (steps 0, 1, 2) although
-    # 3 steps were asked for
-    assert [p["step"] for p in curve] == [0, 1, 2]
-    assert guard["stopped_at"] == 2 and manifest.counts["steps"] == 2
+    # tolerance -10 counts every move: patience 1 fires at the second evaluation (steps 0, 1) although
+    # 2 steps were asked for
+    assert [p["step"] for p in curve] == [0, 1]
+    assert guard["stopped_at"] == 1 and manifest.counts["steps"] == 1
     scores = [p["heldout_critic"] for p in curve]
     assert guard["best"]["step"] == curve[scores.index(max(scores))]["step"]
     assert manifest.counts["before"]["step"] == 0
@@ -41,7 +38,7 @@ def test_the_guard_stops_after_patience_evaluations_and_keeps_the_best(refined_w
 def test_the_trainer_logged_each_reward_component(refined_ws):
     log = json.loads((refined_ws / "refine" / "curves.json").read_text())["trainer"]
     steps = [row for row in log if "rewards/rules/mean" in row]
-    assert len(steps) == 2
+    assert len(steps) == 1
     for row in steps:
         for name in ("parses", "rules", "plausibility", "typicality"):
             assert 0.0 <= float(row[f"rewards/{name}/mean"]) <= 1.0
@@ -102,9 +99,13 @@ def test_report_section_escapes_the_models_answers(refined_ws):
 
 
 def test_refine_eval_prints_before_and_after(refined_ws):
-    env = dict(os.environ, INTENTKG_NO_PROGRESS="1", COLUMNS="200")
-    result = subprocess.run([sys.executable, "-m", "intentkg.cli.main", "refine", "eval", "-w", str(refined_ws)],
-                            capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 0, result.stderr
-    before = Workspace(refined_ws).manifest("refine").counts["before"]
-    assert "before / after" in result.stdout and f"{before['reward']:.3f}" in result.stdout
+    from typer.testing import CliRunner
+
+    from intentkg.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["refine", "eval", "-w", str(refined_ws)], catch_exceptions=False,
+                                env={"INTENTKG_NO_PROGRESS": "1", "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    counts = Workspace(refined_ws).manifest("refine").counts
+    assert "before / after" in result.output
+    assert f"{counts['before']['reward']:.3f}" in result.output and f"{counts['after']['reward']:.3f}" in result.output

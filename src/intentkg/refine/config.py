@@ -8,7 +8,9 @@ Loaded from YAML (``intentkg refine -w ws --config refine.yaml``); every key is 
     reward:
       weights: {parses: 0.5, rules: 1.0, plausibility: 1.0, typicality: 0.5, judge: 0.0}
       critic: ws/critic             # default: the workspace's trained critic
-      judge: {backend: llama_cpp, model: gemma3-270m, max_tokens: 160}   # used when weights.judge > 0
+      judge:                         # used when weights.judge > 0
+        backend: {name: llama_cpp, model: gemma3-270m, options: {}}   # the generate stage's backend settings
+        max_tokens: 160
     guard:
       heldout_share: 0.25            # behaviours (and their human labels) kept out of the loop
       every: 5                       # evaluate on held-out behaviours every N steps
@@ -20,11 +22,11 @@ Loaded from YAML (``intentkg refine -w ws --config refine.yaml``); every key is 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from intentkg.config_file import load_yaml_model
+from intentkg.generate.config import BackendSettings
 
 COMPONENTS = ("parses", "rules", "plausibility", "typicality", "judge")
 
@@ -34,9 +36,8 @@ class _Strict(BaseModel):
 
 
 class JudgeSettings(_Strict):
-    backend: str = "llama_cpp"
-    model: str = "gemma3-270m"
-    options: dict[str, Any] = Field(default_factory=dict, description="keyword options of the backend")
+    backend: BackendSettings = Field(default_factory=BackendSettings,
+                                     description="the judge's backend, model and options, as `intentkg generate` takes them")
     max_tokens: int = Field(160, ge=16, description="tokens per judge answer")
     max_retries: int = Field(1, ge=0, description="retries of an answer that is not valid JSON for the group")
     temperature: float = Field(0.2, ge=0)

@@ -143,11 +143,11 @@ def _judge(ws, config: RefineConfig, run):
     from intentkg.llm import registry
     from intentkg.refine.judge_reward import GroupJudge
 
-    s = config.reward.judge
-    backend = registry.create(s.backend, model=s.model, **s.options)
+    s, b = config.reward.judge, config.reward.judge.backend
+    backend = registry.create(b.name, model=b.model, **b.options)
     info = backend.info()
     run.add_model("judge", info.model_id, info.path if info.path and Path(info.path).is_file() else None)
-    judge_config = JudgeConfig(backend=s.backend, model=s.model, options=s.options, max_retries=s.max_retries,
+    judge_config = JudgeConfig(backend=b.name, model=b.model, options=b.options, max_retries=s.max_retries,
                                temperature=s.temperature, max_tokens=s.max_tokens, seed=config.seed)
     return GroupJudge(backend, RequestCache(cache_folder(ws)), judge_config), backend
 
