@@ -59,7 +59,8 @@ def filter_(
         cfg.dedup.semantic = False
     cfg.thresholds = options.on(cfg.thresholds)
     manifest, _ = run_filter(Workspace(workspace), cfg, force=force)
-    console.print(f"scores: {workspace / 'filter' / 'scores.parquet'}  "
+    scores = Workspace(workspace).output_path("filter", "scores")  # a folder of parts when written on Ray
+    console.print(f"scores: {scores}  "
                   f"({manifest.counts.get('candidates', 0):,} candidates, {manifest.seconds:.1f} s)", highlight=False)
     _critic_hint(cfg, workspace)
 
