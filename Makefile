@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_WS ?= demo-workspace
+# the demo's distil step (a few minutes on 2 cores): a short LoRA run of the bundled SmolLM2 on the
+# demo's instruction data, then the student beside its teacher (Gemma 3 270M) per task
+DEMO_DISTIL_TRAIN ?= --max-steps 12 --batch-size 2 --max-length 320 --save-steps 12 --logging-steps 4
+DEMO_DISTIL_ROWS ?= 12
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export HF_HUB_OFFLINE := 1
 # Python must be able to cache byte code: the venv is installed with --no-compile (below), so where
@@ -45,6 +49,9 @@ demo: setup
 	$(BIN)/intentkg serve precompute -w $(DEMO_WS)
 	@bash scripts/demo_serve.sh $(BIN) $(DEMO_WS)
 	$(BIN)/intentkg eval esci --demo -w $(DEMO_WS)
+	$(BIN)/intentkg distill data -w $(DEMO_WS)
+	$(BIN)/intentkg distill train -w $(DEMO_WS) --base smollm2-135m-instruct $(DEMO_DISTIL_TRAIN)
+	$(BIN)/intentkg distill eval -w $(DEMO_WS) --max-rows $(DEMO_DISTIL_ROWS)
 	$(BIN)/intentkg report $(DEMO_WS)
 	@echo
 	@echo "Results are in $(DEMO_WS)/ (one folder per stage, each with manifest.json)."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.student import EVAL, TINY
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +33,11 @@ def student_ws(tmp_path_factory):
     return stand_in_student(str(tmp_path_factory.getbasetemp() / "student"))
 
 
-TINY = dict(base="smollm2-135m-instruct", max_rows=8, max_steps=4, batch_size=1, max_length=96, lora_r=4,
-            lora_alpha=8, target_modules=["q_proj", "v_proj"], save_steps=2, logging_steps=1, threads=2)
-
-
 @pytest.fixture(scope="session")
 def student(tmp_path_factory, convert_script):
-    """One tiny student for the session, trained the hard way: a first `distill train` run is SIGKILLed
-    right after its step-2 checkpoint, the second run resumes from it and finishes (4 steps on the
-    bundled SmolLM2-135M, 8 rows of a small real workspace), then merges and writes the GGUF."""
+    """The one trained student of the session, trained the hard way: a first `distill train` run is
+    SIGKILLed right after its step-1 checkpoint, the second run resumes from it and finishes (2 steps on
+    the bundled SmolLM2-135M, rows of a small real workspace), then merges and writes the GGUF."""
     import json
 
     from helpers.kg_workspace import make_workspace
@@ -54,9 +51,17 @@ def student(tmp_path_factory, convert_script):
         from intentkg.distill.train import TrainConfig, run_distill_train
         run_distill_train({str(ws.root)!r}, TrainConfig(**{TINY!r}))
     """
-    killed(code, f"{STAGE}:saved:2", timeout=1800, INTENTKG_CONVERT_SCRIPT=str(convert_script))
+    killed(code, f"{STAGE}:saved:1", timeout=1800, INTENTKG_CONVERT_SCRIPT=str(convert_script))
     saved = sorted((ws.stage_dir(STAGE) / CHECKPOINTS).glob("*/checkpoint-*"))
-    assert [p.name for p in saved] == ["checkpoint-2"], saved
+    assert [p.name for p in saved] == ["checkpoint-1"], saved
     state = json.loads((saved[0] / "trainer_state.json").read_text())
     manifest = run_distill_train(ws, TrainConfig(**TINY, convert_script=str(convert_script)))
     return {"ws": ws, "manifest": manifest, "killed_state": state}
+
+
+@pytest.fixture(scope="session")
+def evaluated(student):
+    """`distill eval` of the session's trained student against the bundled SmolLM2 (the measure of round 0)."""
+    from intentkg.distill.evaluate import EvalConfig, run_distill_eval
+
+    return student["ws"].root, run_distill_eval(student["ws"], EvalConfig(**EVAL))

@@ -1,31 +1,16 @@
-"""distill eval on a real workspace: the stand-in student (SmolLM2 under another file hash) against its
-teacher (the bundled SmolLM2 that generated the knowledge), both through llama.cpp."""
+"""distill eval on a real workspace: the session's trained student (SmolLM2 + a 2-step LoRA) against a
+teacher (the bundled SmolLM2), both through llama.cpp, on the held-out yes/no rows."""
 
 import json
 import shutil
 
 import pyarrow.parquet as pq
-import pytest
 
-from intentkg.distill.data import DataConfig, run_distill_data
-from intentkg.distill.evaluate import EvalConfig, run_distill_eval
-from intentkg.filter import FilterConfig, run_filter
 from intentkg.report.registry import ReportContext
 from intentkg.workspace import Workspace
 
-RULES_ONLY = {"similarity": {"enabled": False}, "dedup": {"semantic": False}, "completeness": {"scorer": "none"}}
 TASKS = ["search_relevance", "co_purchase"]  # the 3-behaviour workspace has no held-out generation row
 # (the generation task is measured in the demo's distil step; see docs/distill.md)
-
-
-@pytest.fixture(scope="module")
-def evaluated(student_ws, tmp_path_factory):
-    root = tmp_path_factory.mktemp("evaluated") / "ws"
-    shutil.copytree(student_ws, root)
-    run_filter(root, FilterConfig.model_validate(RULES_ONLY), quiet=True)
-    run_distill_data(root, DataConfig(tasks=["generation", *TASKS]))
-    document = run_distill_eval(root, EvalConfig(tasks=TASKS, max_rows=4, n_threads=1, split="held-out"))
-    return root, document
 
 
 def test_each_task_has_the_student_and_the_teacher_and_says_which_is_worse(evaluated):
@@ -48,12 +33,16 @@ def test_results_are_a_committed_stage_that_records_both_models(evaluated):
     manifest = ws.committed("distill-eval")
     assert {m.role for m in manifest.models} == {"student", "teacher"}
     assert {i.name for i in manifest.inputs} >= {"distill-data", "generate"}
+    assert next(m for m in manifest.models if m.role == "student").sha256 == \
+        next(m for m in ws.committed("distill").models if m.role == "student").sha256  # the trained one
     table = pq.read_table(root / "distill-eval" / "task_scores.parquet").to_pylist()
     assert [r["task"] for r in table] == [t["task"] for t in document["tasks"]]
     assert json.loads((root / "distill-eval" / "results.json").read_text()) == document
 
 
 def test_the_report_section_escapes_model_output(evaluated, tmp_path):
+    from html import escape as esc
+
     from intentkg.distill.evaluate_report import render
 
     root, document = evaluated
@@ -66,4 +55,5 @@ def test_the_report_section_escapes_model_output(evaluated, tmp_path):
     Workspace(copy).amend("distill-eval", {"results.json": json.dumps(doc)})
     html = render(ReportContext(Workspace(copy)))
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "share the base family" in html  # the stand-in student's lineage warning
+    warnings = json.loads((copy / "distill" / "intentkg_lineage.json").read_text())["warnings"]
+    assert warnings and all(esc(w) in html for w in warnings)  # the student's lineage warnings, shown

@@ -5,6 +5,7 @@ greedily as the merged model does, and `intentkg generate --model <ws>/distill/s
 from __future__ import annotations
 
 import json
+import shutil
 
 import torch
 
@@ -20,12 +21,12 @@ PROMPT = "<|im_start|>user\nA customer bought a tent. What is it used for?<|im_e
 
 def test_a_killed_run_resumes_from_its_checkpoint(student):
     manifest, state = student["manifest"], student["killed_state"]
-    assert state["global_step"] == 2
-    assert manifest.counts["resumed_from_step"] == 2 and manifest.counts["steps"] == 4
+    assert state["global_step"] == 1
+    assert manifest.counts["resumed_from_step"] == 1 and manifest.counts["steps"] == 2
     losses = manifest.extra["training"]["losses"]
-    assert [entry["step"] for entry in losses] == [1, 2, 3, 4]
-    # steps 1-2 are the killed run's own (carried in the checkpoint), not a restart
-    assert [e["loss"] for e in losses[:2]] == [h["loss"] for h in state["log_history"] if "loss" in h]
+    assert [entry["step"] for entry in losses] == [1, 2]
+    # step 1 is the killed run's own (carried in the checkpoint), not a restart
+    assert [e["loss"] for e in losses[:1]] == [h["loss"] for h in state["log_history"] if "loss" in h]
     assert not (student["ws"].stage_dir(STAGE) / CHECKPOINTS).exists()  # removed once committed
 
 
@@ -35,7 +36,7 @@ def test_the_manifest_names_base_data_and_training(student):
     assert base["model_id"] == bundled.SMOLLM2 and base["model_hash"] == file_hash(bundled.smollm2_path())
     data = next(i for i in manifest.inputs if i.name == "distill-data")
     assert manifest.extra["data"]["snapshot_sha256"] == data.sha256
-    assert manifest.extra["training"]["args"]["max_steps"] == 4
+    assert manifest.extra["training"]["args"]["max_steps"] == 2
     roles = {m.role: m for m in manifest.models}
     assert roles["student"].sha256 == file_hash(ws.stage_dir(STAGE) / GGUF)
     assert set(manifest.outputs) >= {"adapter", "merged", GGUF, "train_log.json"}
@@ -71,20 +72,22 @@ def test_the_gguf_answers_greedily_as_the_merged_model(student):
         backend.close()
 
 
-def test_generate_runs_the_student_through_llama_cpp(student):
+def test_generate_runs_the_student_through_llama_cpp(student, tmp_path):
     from intentkg.generate import GenerateConfig, run_generate
+    from intentkg.workspace import Workspace
 
-    ws = student["ws"]
-    gguf = ws.stage_dir(STAGE) / GGUF
+    gguf = student["ws"].stage_dir(STAGE) / GGUF
+    ws = Workspace(tmp_path / "ws")  # the student's behaviours, in a workspace of its own
+    shutil.copytree(student["ws"].stage_dir("ingest"), ws.stage_dir("ingest"))
     config = GenerateConfig.model_validate({"backend": {"model": str(gguf), "options": {"n_threads": 1}},
                                             "relations": ["used_for_event"], "selection": {"limit": 1},
                                             "sampling": {"max_tokens": 12}})
-    run_generate(config, ws, force=True)
+    run_generate(config, ws)
     rows = ws.read("generate", "candidates").to_pylist()
     assert rows and {r["model_hash"] for r in rows} == {file_hash(gguf)}
     assert {r["prompt_id"] for r in rows} == {"qa_chat"}  # the GGUF carries the chat template
-    log = json.loads((ws.stage_dir(STAGE) / "train_log.json").read_text())
-    assert log["steps"] == 4
+    log = json.loads((student["ws"].stage_dir(STAGE) / "train_log.json").read_text())
+    assert log["steps"] == 2
 
 
 def test_the_loss_is_on_the_answer_tokens_only(student, tmp_path):

@@ -7,6 +7,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+# the session's trained student (tests/distill/conftest.py): the smallest real run
+TINY = dict(base="smollm2-135m-instruct", max_rows=8, max_steps=2, batch_size=1, max_length=80, lora_r=4,
+            lora_alpha=8, target_modules=["q_proj", "v_proj"], save_steps=1, logging_steps=1, threads=2)
+# the held-out measure the distil tests share: the yes/no tasks the 3-behaviour workspace holds out
+# (it has no held-out generation row), 4 rows each, the bundled SmolLM2 as the teacher
+EVAL = dict(tasks=["search_relevance", "co_purchase"], max_rows=4, n_threads=1, split="held-out",
+            teacher="smollm2-135m-instruct")
+
 GENERATE_YAML = """backend: {name: llama_cpp, model: MODEL, options: {n_threads: 1, parallel: 1, n_ctx: 1024}}
 relations: [used_for_function]
 sampling: {max_tokens: 32}

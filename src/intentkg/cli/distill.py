@@ -71,8 +71,16 @@ def train(workspace: Path = WORKSPACE, force: bool = FORCE,
           seed: int = typer.Option(0, help="Seed of the sample, LoRA init and data order."),
           device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda."),
           threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
-          gguf_type: str = OUTTYPE, convert_script: Optional[Path] = CONVERT_SCRIPT) -> None:
-    """Fine-tune the student (TRL SFT + LoRA): writes <workspace>/distill/{adapter,merged,student.gguf}."""
+          gguf_type: str = OUTTYPE, convert_script: Optional[Path] = CONVERT_SCRIPT,
+          rounds: int = typer.Option(0, "--rounds", help="Self-imitation rounds after training (I2D2): the student "
+                                     "generates, the critic filters, it retrains; stops when the held-out measure "
+                                     "stops improving."),
+          round_steps: Optional[int] = typer.Option(None, help="Optimizer steps per round (default: --max-steps)."),
+          round_eval_rows: int = typer.Option(60, help="Held-out rows per task of each round's measure."),
+          min_improvement: float = typer.Option(0.0, help="A round must beat the best earlier measure by more.")) -> None:
+    """Fine-tune the student (TRL SFT + LoRA): writes <workspace>/distill/{adapter,merged,student.gguf}.
+
+    With --rounds K, K self-imitation rounds follow, each in <workspace>/distill-rounds/round-<k>/."""
     from intentkg.distill.train import TrainConfig, run_distill_train
 
     config = TrainConfig(base=base, tasks=list(task) if task else TrainConfig(base=base).tasks, max_rows=max_rows,
@@ -88,6 +96,22 @@ def train(workspace: Path = WORKSPACE, force: bool = FORCE,
     console.print(f"student: {manifest.counts.get('steps')} steps (resumed from step "
                   f"{manifest.counts.get('resumed_from_step')}){last}\n{gguf} runs with: intentkg generate -w WS "
                   f"--model {gguf}", highlight=False)
+    if rounds:
+        from intentkg.distill.evaluate import EvalConfig
+        from intentkg.distill.rounds import RoundsConfig, run_distill_rounds
+
+        summary = run_distill_rounds(workspace, RoundsConfig(
+            rounds=rounds, train=config, steps=round_steps, min_improvement=min_improvement,
+            evaluation=EvalConfig(max_rows=round_eval_rows, n_threads=threads)), force=force)
+        table = Table(title=f"self-imitation rounds ({workspace / 'distill-rounds' / 'rounds.json'})",
+                      caption=summary["reason"])
+        for column in ("round", "held-out measure", "student-kept rows", "student"):
+            table.add_column(column, justify="left" if column == "student" else "right")
+        for entry in summary["rounds"]:
+            mark = " (kept)" if entry["round"] == summary["best_round"] else ""
+            table.add_row(str(entry["round"]), str(entry["measure"]), str(entry.get("student_kept_rows") or "—"),
+                          entry["student"] + mark)
+        console.print(table)
 
 
 @app.command("export")

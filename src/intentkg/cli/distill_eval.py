@@ -32,7 +32,7 @@ def print_scores(document: dict, title: str) -> None:
                       _value(t.get("critic")), worse)
     console.print(table)
     speed = document.get("tokens_per_second") or {}
-    if speed:
+    if speed.get("teacher"):
         console.print(f"generation tokens/s on the same prompts: student {_value(speed['student'].get('tokens_per_second'))}"
                       f", teacher {_value(speed['teacher'].get('tokens_per_second'))} (student/teacher "
                       f"{_value(speed.get('student_over_teacher'))})", highlight=False)

@@ -43,6 +43,8 @@ class EvalConfig(BaseModel):
     max_rows: int = Field(60, ge=1, description="held-out rows per task (seeded sample)")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads")
     teacher_judgements: bool = Field(True, description="also ask the teacher the yes/no tasks")
+    compare: bool = Field(True, description="measure the teacher too (false: the student alone, as a self-imitation "
+                                            "round's measure needs)")
     seed: int = 0
 
 
@@ -82,7 +84,7 @@ def _worse(task: dict[str, Any]) -> bool | None:
     return task["student"] < task["teacher"]
 
 
-def evaluate(ws: Workspace, config: EvalConfig, student_path: Path, teacher: str) -> dict[str, Any]:
+def evaluate(ws: Workspace, config: EvalConfig, student_path: Path, teacher: str | None) -> dict[str, Any]:
     from intentkg.llm.llama_cpp import LlamaCppBackend
     from intentkg.llm.yes_no import YesNoScorer
 
@@ -98,23 +100,28 @@ def evaluate(ws: Workspace, config: EvalConfig, student_path: Path, teacher: str
         chosen = _sample([r for r in rows if r["task"] == "generation"], config.max_rows, config.seed)
         checker, threshold = _checker(ws, behaviors)
         student = LlamaCppBackend(model=str(student_path), n_threads=config.n_threads, parallel=1)
-        teacher_backend = LlamaCppBackend(model=teacher, n_threads=config.n_threads, parallel=1)
         try:
             mine = student_generation(student, chosen, checker)
-            theirs = teacher_generation(chosen, ws.read("generate", "candidates").to_pylist(), scores, threshold)
-            theirs["speed"] = teacher_speed(teacher_backend, chosen, chat=teacher_backend.info().chat)
         finally:
             student.close()
-            teacher_backend.close()
-        speed = {"student": mine.pop("speed"), "teacher": theirs.pop("speed")}
-        t_rate, s_rate = speed["teacher"].get("tokens_per_second"), speed["student"].get("tokens_per_second")
-        speed["student_over_teacher"] = round(s_rate / t_rate, 3) if s_rate and t_rate else None
+        theirs: dict[str, Any] = {"critic_pass": None}
+        speed = {"student": mine.pop("speed")}
+        if config.compare:
+            theirs = teacher_generation(chosen, ws.read("generate", "candidates").to_pylist(), scores, threshold)
+            teacher_backend = LlamaCppBackend(model=teacher, n_threads=config.n_threads, parallel=1)
+            try:
+                speed["teacher"] = teacher_speed(teacher_backend, chosen, chat=teacher_backend.info().chat)
+            finally:
+                teacher_backend.close()
+            t_rate, s_rate = speed["teacher"].get("tokens_per_second"), speed["student"].get("tokens_per_second")
+            speed["student_over_teacher"] = round(s_rate / t_rate, 3) if s_rate and t_rate else None
         tasks.append({"task": "generation", "metric": "critic_pass", "rows": len(chosen),
                       "student": mine["critic_pass"], "teacher": theirs["critic_pass"], "critic": None,
                       "detail": {"student": mine, "teacher": theirs}})
     if judged:
         student = YesNoScorer(student_path, n_threads=config.n_threads)
-        teacher_scorer = YesNoScorer(teacher, n_threads=config.n_threads) if config.teacher_judgements else None
+        teacher_scorer = YesNoScorer(teacher, n_threads=config.n_threads) \
+            if config.teacher_judgements and config.compare else None
         try:
             for task in judged:
                 chosen = _sample(held_out(rows, task), config.max_rows, config.seed)
@@ -146,7 +153,7 @@ def run_distill_eval(workspace: str | Path | Workspace, config: EvalConfig | Non
         from intentkg.distill.lineage import ensure_recorded
 
         ensure_recorded(ws, TRAIN_STAGE)  # the student's lineage (and its shared-family warning) before its scores
-    teacher = teacher_model(ws, config.teacher)
+    teacher = teacher_model(ws, config.teacher) if config.compare or config.teacher else None  # None: not asked
     inputs = [DATA_STAGE, "generate", student] + (["filter"] if ws.manifest("filter") else [])
     settings = {**config.model_dump(mode="json"), "teacher": teacher}
     with ws.run(STAGE, config=settings, inputs=inputs, force=force) as run:
@@ -158,5 +165,6 @@ def run_distill_eval(workspace: str | Path | Workspace, config: EvalConfig | Non
                                                   schema=SCHEMA), schema=SCHEMA)
             run.counts.update({t["task"]: t.get("rows") for t in document["tasks"]})
             run.add_model("student", "student", student)
-            run.add_model("teacher", teacher, teacher if Path(teacher).is_file() else None)
+            if teacher is not None:
+                run.add_model("teacher", teacher, teacher if Path(teacher).is_file() else None)
     return json.loads(ws.output_path(STAGE, "results.json").read_text(encoding="utf-8"))

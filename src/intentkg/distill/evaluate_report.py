@@ -29,7 +29,7 @@ def render(ctx: ReportContext) -> str | None:
     parts.append(table(["task", "metric", "rows", "student", "teacher", "critic", "student worse"], rows,
                        numeric=(2, 3, 4, 5)))
     speed = doc.get("tokens_per_second") or {}
-    if speed:
+    if speed.get("teacher"):
         parts.append(f"<p>Generation tokens/s on the same prompts: student "
                      f"{esc(_v(speed['student'].get('tokens_per_second')))}, teacher "
                      f"{esc(_v(speed['teacher'].get('tokens_per_second')))}.</p>")
