@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_WS ?= demo-workspace
 # the demo's distil step (a few minutes on 2 cores): a short LoRA run of the bundled SmolLM2 on the
 # demo's instruction data, then the student beside its teacher (Gemma 3 270M) per task
-DEMO_DISTIL_TRAIN ?= --max-steps 12 --batch-size 2 --max-length 320 --save-steps 12 --logging-steps 4
+DEMO_DISTIL_TRAIN ?= --max-steps 24 --batch-size 4 --max-rows 96 --max-length 320 --save-steps 24 --logging-steps 4
 DEMO_DISTIL_ROWS ?= 12
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export HF_HUB_OFFLINE := 1
