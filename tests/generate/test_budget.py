@@ -19,3 +19,6 @@ def test_quickstart_estimate_for_the_assessment_shape():
     assert "title embedding ~2" in text and "evaluation ~2" in text
     assert "(150 behaviours + 300 product types + 150 queries, x 2 relations)" in text
     assert "100 product types" in path_estimate(10, 50, 100, 300, 5, 1)  # never more types than products
+    # the quickstart's catalogue also asks used_with: 300 more prompts, 2.5 more CPU-min
+    text = path_estimate(150, 6678, 6600, 300, 150, 2, 3)
+    assert "1500 prompts" in text and "x 2 relations; the types x 3)" in text and "Expected ~18 CPU-min" in text

@@ -32,16 +32,20 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
 PATH_CPU_SECONDS = {"prompt": 0.5, "title": 0.02, "pair": 0.016, "fixed": 120.0}
 
 
-def path_estimate(queries: int, pairs: int, products: int, types: int, behaviours: int, relations: int) -> str:
-    """The quickstart's expected time, said before it starts: prompts and CPU-minutes per part."""
+def path_estimate(queries: int, pairs: int, products: int, types: int, behaviours: int, relations: int,
+                  catalogue_relations: int | None = None) -> str:
+    """The quickstart's expected time, said before it starts: prompts and CPU-minutes per part.
+    ``catalogue_relations``: relations of the catalogue step when it asks more than the others."""
     c = PATH_CPU_SECONDS
-    prompts = (behaviours + min(types, products) + queries) * relations
+    kinds = min(types, products)
+    cat = relations if catalogue_relations is None else catalogue_relations
+    prompts = (behaviours + queries) * relations + kinds * cat
     parts = {"generation": prompts * c["prompt"], "title embedding": products * c["title"],
              "evaluation": pairs * c["pair"], "model loads, filter, build": c["fixed"]}
     total = sum(parts.values())
     detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
     return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
-            f"({behaviours} behaviours + {min(types, products)} product types + {queries} queries, x {relations} "
-            f"relations). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in minutes on 2 free cores "
+            f"({behaviours} behaviours + {kinds} product types + {queries} queries, x {relations} relations"
+            f"{f'; the types x {cat}' if cat != relations else ''}). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in minutes on 2 free cores "
             f"(the stages run one thread each), several times more on a busy machine. Answers and embeddings are "
             f"cached: a re-run costs only what changed.")
