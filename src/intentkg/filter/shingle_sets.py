@@ -61,9 +61,9 @@ class ShingleSets:
         if not len(a):
             return np.zeros(0, dtype=np.float32)
         size_a, size_b = self.sizes(a), self.sizes(b)
-        pair = np.arange(len(a), dtype=np.uint64)
-        keys_a = (np.repeat(pair, size_a) << np.uint64(32)) | self._gather(a, size_a)  # sorted: pair, then hash
-        keys_b = (np.repeat(pair, size_b) << np.uint64(32)) | self._gather(b, size_b)
+        pair = np.arange(len(a), dtype=np.uint64) << np.uint64(32)
+        keys_a = np.repeat(pair, size_a) | self._gather(a, size_a)  # sorted: pair, then hash
+        keys_b = np.repeat(pair, size_b) | self._gather(b, size_b)
         # both key runs are sorted and unique within a set: one merge (timsort finds the two runs) puts
         # each shared n-gram of a pair next to its twin (a binary search per key was 5x slower)
         merged = np.sort(np.concatenate([keys_a, keys_b]), kind="stable")
@@ -73,6 +73,5 @@ class ShingleSets:
         return np.where(union > 0, common / np.maximum(union, 1), 1.0).astype(np.float32)
 
     def _gather(self, rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-        starts = self.offsets[rows]
-        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        return np.asarray(self.values[np.repeat(starts, sizes) + within], dtype=np.uint64)
+        shift = self.offsets[rows] - (np.cumsum(sizes) - sizes)  # source start - output start, per row
+        return np.asarray(self.values[np.arange(int(sizes.sum())) + np.repeat(shift, sizes)], dtype=np.uint64)
