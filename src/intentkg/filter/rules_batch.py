@@ -45,6 +45,7 @@ _WHAT = {"echo_query": "the query", "echo_title": "the title", "echo_product_typ
 _RE2_UNSAFE = re.compile(r"\\|\.|\[\^|\(\?")  # may match otherwise in RE2 than in Python
 _BAD_END = r"[,:;\-(\[/&+\x{2013}\x{2014}][ .!?\"']*$"  # rules._BAD_ENDINGS after rstrip(' .!?"\'')
 _STR = pa.string()
+_LIST = pa.list_(pa.string())
 
 
 def encode(column) -> tuple[pa.Array, np.ndarray]:
@@ -137,6 +138,7 @@ class BatchRuleChecker:
         right_text and optionally left_type, right_type, shown_examples)."""
         if len(self.vocab) > 4_000_000:  # the word ids are kept across batches; bound them
             self.vocab.clear()
+        table = plain(table)
         n, col = table.num_rows, table.column
         slots = _Slots(n)
         tail_u, tu = encode(col("tail"))
@@ -385,6 +387,16 @@ class _Sources:
         self.right_title = column("right_text", title_type, untyped)
         self.values = pa.array(values, _STR)
         self.texts = texts(self.values, checker.vocab)
+
+
+def plain(table: pa.Table) -> pa.Table:
+    """The columns the rules read as string / list<string> (an engine may hand large_string)."""
+    for i, field in enumerate(table.schema):
+        if field.name == "shown_examples" and field.type != _LIST:
+            table = table.set_column(i, field.name, table.column(i).cast(_LIST))
+        elif pa.types.is_large_string(field.type) or pa.types.is_null(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(_STR))
+    return table
 
 
 def _exact_list_keys(table: pa.Table) -> tuple[pa.Array | None, pa.Array]:

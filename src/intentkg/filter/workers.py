@@ -48,9 +48,10 @@ _PASSED = ("row", "candidate_id", "behavior_id", "kind", "head", "relation", "ta
 def rules_rows(checker, batch: pa.Table) -> pa.Table:
     """The ``ROWS`` of one batch of candidates joined with their behaviour and products
     (``checker``: a :class:`~intentkg.filter.rules_batch.BatchRuleChecker`)."""
-    from intentkg.filter.rules_batch import per_distinct
+    from intentkg.filter.rules_batch import per_distinct, plain
     from intentkg.filter.text_batch import normalize_array
 
+    batch = plain(batch)
     found = checker.check(batch)
     declared = batch.column("grp").combine_chunks() if isinstance(batch.column("grp"), pa.ChunkedArray) \
         else batch.column("grp")
