@@ -38,3 +38,31 @@ def test_bad_bases_name_what_to_give(tmp_path):
     (tmp_path / "pickled" / "pytorch_model.bin").write_bytes(b"")
     with pytest.raises(ConfigError, match="pickled weights.*never unpickles"):
         load_trainable(str(tmp_path / "pickled"))
+
+
+def test_gemma3_from_its_gguf_answers_as_llama_cpp_does():
+    """The first half of Gemma 3 270M's train -> merge -> GGUF round trip, the part that takes seconds:
+    rebuilt from the bundled Q4_K_M GGUF as a plain float32 transformers model (what LoRA trains and what
+    is merged), it writes the same greedy tokens as llama.cpp running the GGUF itself. The whole round
+    trip (2 LoRA steps, merge, convert_hf_to_gguf.py, llama.cpp equal to the merged model) takes minutes:
+    a documented run in docs/distill.md (scripts/student_round_trip.py)."""
+    import torch
+
+    from intentkg.llm.llama_cpp import LlamaCppBackend
+    from intentkg.llm.protocol import Request, SamplingParams
+
+    base = load_trainable(bundled.GEMMA, device="cpu")
+    assert base.model_hash == file_hash(bundled.gemma_path())
+    assert base.model.config.model_type.startswith("gemma3") and base.model.dtype == torch.float32
+    prompt = "A customer bought a tent and a sleeping bag. They are used for"
+    ids = base.tokenizer(prompt, return_tensors="pt", add_special_tokens=True)
+    with torch.inference_mode():
+        out = base.model.generate(**ids, max_new_tokens=4, do_sample=False)
+    expected = base.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    backend = LlamaCppBackend(model=bundled.GEMMA, parallel=1, n_threads=1)
+    try:
+        result = backend.generate([Request(key="k", params=SamplingParams(temperature=0.0, max_tokens=4,
+                                                                          logprobs=False), prompt=prompt)])[0]
+    finally:
+        backend.close()
+    assert result.error is None and expected.strip() and result.completions[0].text == expected
