@@ -10,24 +10,20 @@ next to the theoretical per-metric power. The baseline (all 50) is measured in t
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
+
+import bench_args
 
 from intentkg.experiment.simulate import Design
 from intentkg.experiment.validation import format_table, run_validation
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--experiments", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--per-arm", type=int, default=1000)
-    parser.add_argument("--threshold", type=float, default=0.7)
-    parser.add_argument("--sweep", type=int, default=100,
-                        help="experiments per within-group correlation in the sensitivity sweep (0: none)")
-    parser.add_argument("--json", help="also write the full result here")
-    args = parser.parse_args()
+    args = bench_args.parse(__doc__, experiments=300, seed=0, per_arm=1000, threshold=0.7,
+                            sweep=(100, int, "experiments per within-group correlation in the sensitivity sweep "
+                                             "(0: none)"),
+                            json=(None, str, "also write the full result here"))
     design = Design(n_per_arm=args.per_arm)
     started = time.perf_counter()
     result = run_validation(design, n_experiments=args.experiments, seed=args.seed, threshold=args.threshold)
