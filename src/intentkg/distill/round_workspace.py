@@ -27,7 +27,8 @@ import pyarrow as pa
 
 from intentkg import operating_point
 from intentkg.distill import instances
-from intentkg.distill.data import SCHEMA, STAGE as DATA_STAGE, TABLE, SPLITS, _relations, phrase
+from intentkg.distill.data import SCHEMA, STAGE as DATA_STAGE, TABLE, SPLITS, phrase
+from intentkg.generate.relations import workspace_relations
 from intentkg.workspace import Workspace
 from intentkg.workspace.manifest import ModelRef
 
@@ -112,7 +113,7 @@ def build_round_data(main: Workspace, ws: Workspace, round_index: int, previous:
             behaviors = {b["behavior_id"]: b for b in ws.read("ingest", "behaviors").to_pylist()
                          if b["behavior_id"] in train - held}
             kept = _kept(ws, operating_point.saved(ws))
-            relations = _relations(main)
+            relations = workspace_relations(main)
             new = []
             for row in instances.generation(kept, behaviors, max_tails):
                 row.update(key=f"round-{round_index}|{row['key']}", split="train", source_stage="filter",
