@@ -129,7 +129,8 @@ def build(ws: Path, src: str = SRC, **extra) -> dict:
                          capture_output=True, text=True, env=dict(os.environ, INTENTKG_NO_PROGRESS="1"))
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # the last JSON line: DuckDB's progress bar may write to stdout after it
+    return json.loads(next(line for line in reversed(out.stdout.splitlines()) if line.startswith("{")))
 
 
 def _ms(xs: list[float], q: float) -> float:
