@@ -45,3 +45,19 @@ def test_generate_and_filter_for_unseen_queries(tmp_path):
     assert heads == {"gifts for a new dad", "yoga at home"}
     again = generate_for_queries(ws, ["gifts for a new dad"], config)  # answers come from the request cache
     assert again[0] == facts[0]
+
+
+def test_a_gguf_model_for_another_backend_says_it_switches_to_llama_cpp(tmp_path):
+    """`--model student.gguf` with an openai on-demand config runs the file through llama.cpp; that is said, not silent."""
+    import pytest
+
+    from intentkg.generate.config import BackendSettings
+    from intentkg.knowledge.on_demand import with_model
+
+    student = tmp_path / "student.gguf"
+    student.write_bytes(b"GGUF")
+    backend = BackendSettings.model_validate({"name": "openai", "model": "served-model",
+                                              "options": {"base_url": "http://127.0.0.1:9/v1"}})
+    with pytest.warns(UserWarning, match=r"GGUF file: it runs through llama\.cpp, not the configured openai .*base_url"):
+        switched = with_model(backend, str(student))
+    assert (switched.name, switched.model, switched.options) == ("llama_cpp", str(student.resolve()), {})

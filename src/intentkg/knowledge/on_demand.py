@@ -29,6 +29,7 @@ replaces the generator's model as ``intentkg generate --model`` does (``serve re
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -86,6 +87,9 @@ def with_model(backend, model: str):
     if path.exists():
         model = str(path.resolve())
     if path.suffix == ".gguf" and backend.name != "llama_cpp":
+        dropped = f" (its options {sorted(backend.options)} are dropped)" if backend.options else ""
+        warnings.warn(f"{model} is a GGUF file: it runs through llama.cpp, not the configured "
+                      f"{backend.name} backend{dropped}", UserWarning, stacklevel=2)
         return backend.model_copy(update={"name": "llama_cpp", "model": model, "options": {}})
     return backend.model_copy(update={"model": model})
 
