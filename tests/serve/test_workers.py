@@ -71,7 +71,13 @@ def test_two_workers_sum_their_metrics_and_share_the_queue(tmp_path):
         assert f'intentkg_requests_total{{endpoint="query"}} {HITS + 2 * MISSES}' in \
             httpx.get(url + "/metrics/prometheus").text
         queue = SQLiteMissQueue(tmp_path / "serve")
-        pending = _until(lambda: len(queue.pending()) == MISSES and queue.pending(), 10)
+        # each worker flushes its counts about every second, and the two asks for one key may come from
+        # different workers: wait until every ask is on disk, not only until every key is
+        def flushed():
+            pending = queue.pending()
+            return pending if sum(hits for _, hits in pending) == 2 * MISSES else None
+
+        pending = _until(flushed, 10)
         assert pending and sorted(pending) == sorted((f"q:stove {i}", 2) for i in range(MISSES))
     finally:
         server.terminate()
