@@ -81,3 +81,22 @@ def test_real_esci_sample(shared_data: Path):
     assert data.counts["split_test"]["pairs"] == 34
     folds = load_esci(EsciDataConfig(path=shared_data / "esci-sample", folds=5))
     assert set(folds.pairs.column("fold").to_pylist()) == {0, 1, 2, 3, 4}
+
+
+def test_split_seed_draws_the_test_queries_again(esci_dir):
+    """--split-seed: the same number of test queries (here 3 of 8), whole queries, seeded; another seed
+    draws other ones, and without it the file's split column is used as is."""
+    def test_queries(data):
+        return set(data.pairs.filter(pa.array(data.split_mask("test"))).column("query").to_pylist())
+
+    file_split = load_esci(EsciDataConfig(path=esci_dir))
+    drawn = {seed: load_esci(EsciDataConfig(path=esci_dir, split_seed=seed)) for seed in range(4)}
+    assert test_queries(file_split) == {"camping gear for winter trips", "things for a newborn",
+                                        "sleeping bag for winter"}
+    for data in drawn.values():
+        assert data.pairs.num_rows == file_split.pairs.num_rows
+        assert data.counts["split_test"]["queries"] == 3 and data.counts["split_train"]["queries"] == 5
+        train = set(data.pairs.filter(pa.array(data.split_mask("train"))).column("query").to_pylist())
+        assert not train & test_queries(data)
+    assert test_queries(load_esci(EsciDataConfig(path=esci_dir, split_seed=2))) == test_queries(drawn[2])
+    assert len({frozenset(test_queries(d)) for d in drawn.values()}) > 1

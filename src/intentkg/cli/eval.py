@@ -117,6 +117,8 @@ def esci(
     test_split: str = typer.Option("test", help="Split value the heads are scored on."),
     folds: int = typer.Option(0, help=">1: cross-fit over K query-grouped folds instead of the split column."),
     max_queries: Optional[int] = typer.Option(None, help="Sub-sample at most this many queries per split."),
+    split_seed: Optional[int] = typer.Option(None, help="Draw the test queries again with this seed (as many as "
+                                                         "the file's test split has): robustness over splits."),
     encoder: list[str] = typer.Option(["bi", "cross"], help="bi, cross and/or fusion (repeatable; docs/eval.md)."),
     fusion_vectors: bool = typer.Option(False, "--fusion-vectors",
                                         help="fusion: also append the knowledge embeddings, not only their cosines."),
@@ -173,7 +175,7 @@ def esci(
         config = EvalConfig(
             data=EsciDataConfig(path=data, examples=examples, products=products, locales=locales, version=version,
                                 train_split=train_split, test_split=test_split, folds=folds,
-                                max_queries=max_queries, product_fields=product_field),
+                                max_queries=max_queries, split_seed=split_seed, product_fields=product_field),
             knowledge=KnowledgeConfig(kg=kg, top_k=top_k, nearest=nearest, min_similarity=min_similarity,
                                       unseen=unseen, on_demand=on_demand, on_demand_scope=on_demand_scope,
                                       catalogue=catalogue, relations=list(dict.fromkeys(relation)) or None,

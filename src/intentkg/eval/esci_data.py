@@ -49,6 +49,9 @@ class EsciDataConfig(BaseModel):
     folds: int = Field(0, ge=0, description=">1: K query-grouped folds instead of the split column")
     max_queries: int | None = Field(None, ge=1, description="sub-sample: at most this many queries per split")
     seed: int = 0
+    split_seed: int | None = Field(None, description="re-split: the file's train and test queries pooled and "
+                                                     "drawn again with this seed, as many test queries as the file "
+                                                     "has (robustness over splits); None: the file's split column")
     product_fields: list[Literal["title", "brand", "color", "bullets", "description"]] = ["title"]
     max_product_chars: int = Field(400, ge=20)
 
@@ -113,6 +116,15 @@ def _sample_queries(query_ids: np.ndarray, splits: np.ndarray, limit: int | None
     return keep
 
 
+def resplit(query_ids: np.ndarray, splits: np.ndarray, train: str, test: str, seed: int) -> np.ndarray:
+    """The split column drawn again by query: as many test queries as ``splits`` has, the others train."""
+    unique = np.unique(query_ids.astype(str))
+    n_test = len(np.unique(query_ids[splits == test].astype(str)))
+    chosen = np.random.default_rng(seed).permutation(len(unique))[:n_test]
+    is_test = np.isin(query_ids.astype(str), unique[chosen])
+    return np.where(is_test, test, train).astype(object)
+
+
 def _product_text(table: pa.Table, fields: list[str], limit: int) -> list[str]:
     columns = {f: table.column(PRODUCT_FIELDS[f]).to_pylist() if PRODUCT_FIELDS[f] in table.column_names
                else [None] * table.num_rows for f in fields}
@@ -167,6 +179,8 @@ def load_esci(config: EsciDataConfig) -> EsciData:
     else:
         folds = np.full(table.num_rows, -1, dtype=np.int64)
         splits = table.column("split").to_numpy(zero_copy_only=False).astype(object)
+        if config.split_seed is not None:
+            splits = resplit(query_ids, splits, config.train_split, config.test_split, config.split_seed)
     sampled = _sample_queries(query_ids, splits, config.max_queries, config.seed)
     table, queries = table.filter(pa.array(sampled)), [q for q, s in zip(queries, sampled) if s]
     query_ids, folds, splits = query_ids[sampled], folds[sampled], splits[sampled]

@@ -27,25 +27,32 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
 # scripts/esci_quickstart.sh, one torch / llama.cpp thread per stage; docs/eval.md "Measured"): a prompt
 # generated and filtered (behaviours 159 CPU-s / 300, on-demand 258 / 598, catalogue 278 / 600 for the
 # generation alone), a catalogue title embedded once (the evaluation reads the workspace's cache:
-# ~110 CPU-s for 6,082), a pair through the fusion evaluation (97 CPU-s for 6,112, heads included), and
-# the fixed part (model loads, filter, build: ~60 CPU-s measured, rounded up).
+# ~110 CPU-s for 6,082), a pair through the fusion evaluation (97 CPU-s for 6,112 with 3 head seeds;
+# the heads' share grows with the seeds), and the fixed part (model loads, filter: rounded up).
 PATH_CPU_SECONDS = {"prompt": 0.5, "title": 0.02, "pair": 0.016, "fixed": 120.0}
 
 
-def path_estimate(queries: int, pairs: int, products: int, types: int, behaviours: int, relations: int,
-                  catalogue_relations: int | None = None) -> str:
+def path_estimate(queries: int, pairs: int, products: int, types: int, catalogue_relations: int = 1,
+                  behaviours: int = 0, relations: int = 0, on_demand: bool = False) -> str:
     """The quickstart's expected time, said before it starts: prompts and CPU-minutes per part.
-    ``catalogue_relations``: relations of the catalogue step when it asks more than the others."""
+    The catalogue asks ``catalogue_relations`` per product type; ``behaviours`` x ``relations`` are the
+    behaviour KG's prompts and, ``on_demand``, ``queries`` x ``relations`` the query side's (both off
+    in the quickstart, which asks only what measured useful)."""
     c = PATH_CPU_SECONDS
     kinds = min(types, products)
-    cat = relations if catalogue_relations is None else catalogue_relations
-    prompts = (behaviours + queries) * relations + kinds * cat
+    asked = [f"{kinds} product types x {catalogue_relations}"]
+    prompts = kinds * catalogue_relations
+    if behaviours and relations:
+        prompts += behaviours * relations
+        asked.append(f"{behaviours} behaviours x {relations}")
+    if on_demand and relations:
+        prompts += queries * relations
+        asked.append(f"{queries} queries x {relations}")
     parts = {"generation": prompts * c["prompt"], "title embedding": products * c["title"],
-             "evaluation": pairs * c["pair"], "model loads, filter, build": c["fixed"]}
+             "evaluation": pairs * c["pair"], "model loads, filter": c["fixed"]}
     total = sum(parts.values())
     detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
     return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
-            f"({behaviours} behaviours + {kinds} product types + {queries} queries, x {relations} relations"
-            f"{f'; the types x {cat}' if cat != relations else ''}). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in minutes on 2 free cores "
-            f"(the stages run one thread each), several times more on a busy machine. Answers and embeddings are "
-            f"cached: a re-run costs only what changed.")
+            f"({' + '.join(asked)} relations). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in "
+            f"minutes on 2 free cores (the stages run one thread each), several times more on a busy machine. "
+            f"Answers and embeddings are cached: a re-run costs only what changed.")
