@@ -12,8 +12,14 @@ Each measurement runs in its own process (peak RSS belongs to it alone), in ABBA
   rows.parquet written) with :class:`~intentkg.filter.rules_batch.BatchRuleChecker`;
 - per-row: the same pass with the per-row :class:`~intentkg.filter.rules.RuleChecker`
   (``workers.rules_rows_per_row``), the code before the batched checker.
-Goal (issue 17.1): 1 M candidates in <= 15 s on 2 cores, peak <= 1 GB. The batched and per-row
-outputs are compared row for row at the end (any difference is printed and fails the run).
+- baseline (``--baseline-src``): the batched pass of another checkout's ``src`` (e.g.
+  ``git archive <commit> src``) on the same workspace: time and peak RSS ratios ours / it.
+Goal (issue 17.1): 1 M candidates in <= 15 s on 2 cores, peak <= 1 GB. The batched output is
+compared row for row with the per-row and the baseline outputs at the end (any difference is
+printed and fails the run). ``--workspace DIR`` keeps the synthetic workspace for the next run.
+
+    .venv/bin/python bench/bench_filter_rules.py --steps floor,batched --rounds 4 --workspace /tmp/rules1m \
+        --baseline-src /tmp/old/src
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("INTENTKG_BENCH_SRC") or str(ROOT / "src"))
 
 
 def _rss_mb() -> float:
@@ -65,7 +71,7 @@ def _child(step: str, ws: str, out: str) -> dict:
         rows = sum(b.num_rows for b in reader(con, f"SELECT *, lower(tail) AS lower_tail FROM ({sql})",
                                               config.batch_rows))
         assert rows == total
-    elif step in ("batched", "per_row"):
+    elif step in ("batched", "per_row", "baseline"):
         if step == "per_row":
             from intentkg.filter import workers
             from intentkg.filter.rules import RuleChecker
@@ -86,9 +92,12 @@ def _child(step: str, ws: str, out: str) -> dict:
 _MEMORY: dict[str, str] = {}
 
 
-def _run(step: str, ws: Path, out: str = "") -> dict:
+def _run(step: str, ws: Path, out: str = "", src: str | None = None) -> dict:
+    env = dict(os.environ, INTENTKG_NO_PROGRESS="1", **_MEMORY)
+    if src:  # the batched pass of another checkout (--baseline-src)
+        env.update(PYTHONPATH=src, INTENTKG_BENCH_SRC=src)
     done = subprocess.run([sys.executable, __file__, "--child", step, str(ws), out], capture_output=True, text=True,
-                          env=dict(os.environ, INTENTKG_NO_PROGRESS="1", **_MEMORY))
+                          env=env)
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -116,19 +125,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="ABBA: odd rounds in one order, even in the reverse")
     parser.add_argument("--steps", default="floor,batched,per_row", help="comma-separated subset of the steps")
     parser.add_argument("--memory-limit", default=None, help="filter.duckdb_memory_limit for every step (default: the config's)")
+    parser.add_argument("--baseline-src", default=None,
+                        help="another checkout's src folder: its batched pass runs as the step 'baseline'")
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="keep the synthetic workspace here and reuse it when it exists (same --n)")
     args = parser.parse_args()
     if args.memory_limit:
         _MEMORY["BENCH_MEMORY_LIMIT"] = args.memory_limit
     folder = Path(tempfile.mkdtemp(prefix="bench-filter-rules-"))
-    ws = folder / "ws"
-    made = _run("make", ws, str(args.n))
-    print(f"synthetic workspace: {args.n:,} candidates in {made['seconds']:.1f} s ({ws}); "
-          f"load average {os.getloadavg()[0]:.1f}")
+    ws = args.workspace or folder / "ws"
+    if args.workspace and (ws / "generate").exists():
+        print(f"synthetic workspace: reused {ws}; load average {os.getloadavg()[0]:.1f}")
+    else:
+        made = _run("make", ws, str(args.n))
+        print(f"synthetic workspace: {args.n:,} candidates in {made['seconds']:.1f} s ({ws}); "
+              f"load average {os.getloadavg()[0]:.1f}")
     steps = [s for s in ("floor", "batched", "per_row") if s in args.steps.split(",")]
+    if args.baseline_src:
+        steps.append("baseline")
     results: dict[str, list[dict]] = {s: [] for s in steps}
     for round_ in range(args.rounds):
         for step in (steps if round_ % 2 == 0 else steps[::-1]):
-            r = _run(step, ws, str(folder / f"{step}.parquet"))
+            r = _run(step, ws, str(folder / f"{step}.parquet"), args.baseline_src if step == "baseline" else None)
             results[step].append(r)
             print(f"round {round_ + 1} {step:8s} {r['seconds']:7.1f} s  {r['rows'] / r['seconds']:>10,.0f} rows/s  "
                   f"peak RSS {r['peak_rss_mb']:,.0f} MB  (load {os.getloadavg()[0]:.1f})", flush=True)
@@ -138,21 +156,27 @@ def main() -> None:
     for s in steps:
         print(f"{s:8s} median {med[s]:7.1f} s ({span[s][0]:.1f}-{span[s][1]:.1f}), "
               f"{args.n / med[s]:,.0f} rows/s, peak RSS {peak[s]:,.0f} MB")
-    for s, label in (("floor", "batched / floor (time)"), ("per_row", "batched / per-row (time)")):
+    for s, label in (("floor", "batched / floor (time)"), ("per_row", "batched / per-row (time)"),
+                     ("baseline", "batched / baseline (time)")):
         if s in results and "batched" in results:
             ratio = [b["seconds"] / r["seconds"] for b, r in zip(results["batched"], results[s])]
             print(f"{label}: {statistics.median(ratio):.2f} ({min(ratio):.2f}-{max(ratio):.2f})")
+    if "baseline" in results and "batched" in results:
+        ratio = [b["peak_rss_mb"] / r["peak_rss_mb"] for b, r in zip(results["batched"], results["baseline"])]
+        print(f"batched / baseline (peak RSS): {statistics.median(ratio):.2f} ({min(ratio):.2f}-{max(ratio):.2f})")
     differ = 0
     if "batched" in results:
         seconds_1m = med["batched"] * 1_000_000 / args.n
         print(f"goal: 1 M candidates <= 15 s and peak <= 1,024 MB -> {seconds_1m:.1f} s per 1 M, "
               f"peak {peak['batched']:,.0f} MB: {'met' if seconds_1m <= 15 and peak['batched'] <= 1024 else 'not met'}")
-    if "batched" in results and "per_row" in results:
-        differ = _same_rows(folder / "batched.parquet", folder / "per_row.parquet")
-        print(f"batched vs per-row output: {differ} differing rows")
+    for other in ("per_row", "baseline"):
+        if "batched" in results and other in results:
+            found = _same_rows(folder / "batched.parquet", folder / f"{other}.parquet")
+            print(f"batched vs {other} output: {found} differing rows")
+            differ += found
     print(json.dumps({"n": args.n, "results": results, "load_average": os.getloadavg()}))
     if differ:
-        raise SystemExit("the batched pass wrote other rows than the per-row pass")
+        raise SystemExit("the batched pass wrote other rows than the per-row or baseline pass")
 
 
 if __name__ == "__main__":
