@@ -1,11 +1,11 @@
 """Benchmark: `intentkg generate`, batched and single-stream, against raw llama-cpp-python.
 
     .venv/bin/python bench/bench_generate.py [--limit 16] [--rounds 3] [--max-tokens 48] [--threads N]
-                                             [--parallel 8] [--stops none|template] [--no-logprobs] [--no-raw]
+                                             [--parallel 8] [--workers W] [--stops none|template] [--no-logprobs]
+                                             [--no-raw] [--no-single-all]
 
 All sides run the bundled Gemma 3 270M (Q4_K_M) on the same machine in one process tree, in
-alternating rounds (raw, single, batched, raw, single, batched, ...) so that background load hits
-them alike:
+rounds (the sides take turns going first) so that background load hits them alike:
 
 - raw: one ``Llama`` and a plain loop of ``create_completion(prompt, ...)`` over the prompts intentkg
   renders, in intentkg's execution order, with the same seeds (llama-cpp-python's own KV prefix
@@ -15,8 +15,11 @@ them alike:
   ``tokens_per_second`` (completion tokens / time in the generate loop, which includes the request
   cache, log-prob capture and progress; model load excluded, like raw). The CLI's wall time
   (process start, imports, model load, parse, Parquet) is reported too.
-- batched: the same CLI with the default batched decoder (``parallel`` sequences decoded together).
-  Goal: batched / single >= 3 (issue 17.6), medians and min-max over rounds.
+- batched: the same CLI with the default batched decoder (``parallel`` sequences decoded together on
+  each of ``workers`` decoders, by default as many one-thread decoders as the machine has CPUs).
+  Goal: batched / single >= 3 (issue 17.6), both at their defaults, medians and min-max over rounds.
+- single_all: the single stream with as many threads as the batched side uses in all (every usable
+  CPU), so batched / single_all compares the two at the same thread count.
 
 By default no stop sequences are used (``--stops none``), so every call generates ``--max-tokens``
 tokens on both sides and tokens/s compares equal work: with stops, sampled answers (and so the
@@ -63,7 +66,11 @@ def main() -> None:
                                                                    "(default: the backend's)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: intentkg's)")
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads of the single side and of "
+                                                                  "each batched worker (default: intentkg's)")
+    parser.add_argument("--workers", type=int, default=None, help="batched side: decoders (default: the backend's, "
+                                                                  "as many as fill the CPUs)")
+    parser.add_argument("--no-single-all", action="store_true", help="skip the single stream at all CPUs' threads")
     parser.add_argument("--no-logprobs", action="store_true", help="intentkg without per-token log-probs")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw llama-cpp-python side (faster)")
     parser.add_argument("--stops", choices=["none", "template"], default="none",
@@ -82,7 +89,7 @@ def main() -> None:
     from intentkg.generate.stage import template_for
     from intentkg.ingest import run_ingest
     from intentkg.ingest.demo import demo_config
-    from intentkg.llm.llama_cpp import LlamaCppBackend, default_threads
+    from intentkg.llm.llama_cpp import LlamaCppBackend, default_threads, usable_cpus
     from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
     from intentkg.llm.protocol import sample_seed
     from intentkg.workspace import Workspace
@@ -133,31 +140,44 @@ def main() -> None:
                 counts["tokens_out"], wall)
 
     batched_opts = ["--option", f"parallel={opts.parallel}"] if opts.parallel else []
+    if opts.workers:
+        batched_opts += ["--option", f"workers={opts.workers}"]
+    all_threads = usable_cpus()
+    sides = ["single", "batched"] + ([] if opts.no_single_all or all_threads == threads else ["single_all"])
     rounds = []
     for r in range(opts.rounds):
         raw_tps, raw_cpu_tps, raw_tokens = raw_round() if raw_llm is not None else (None, None, None)
-        sides = {"single": (root / f"round{r}", ["--option", "parallel=1"]),
-                 "batched": (root / f"batched{r}", batched_opts)}
-        measured = {}
-        for name in (["single", "batched"] if r % 2 == 0 else ["batched", "single"]):  # ABBA across rounds
-            measured[name] = cli_round(*sides[name])
+        setups = {"single": (root / f"round{r}", ["--option", "parallel=1"]),
+                  "batched": (root / f"batched{r}", batched_opts),
+                  "single_all": (root / f"all{r}", ["--option", "parallel=1", "--option", f"n_threads={all_threads}"])}
+        order = sides[r % len(sides):] + sides[:r % len(sides)]  # the sides take turns going first
+        measured = {name: cli_round(*setups[name]) for name in order}
         tps, cpu_tps, tokens, wall = measured["single"]
         b_tps, b_cpu_tps, b_tokens, b_wall = measured["batched"]
-        rounds.append({"raw_tokens_per_s": raw_tps and round(raw_tps, 2),
-                       "raw_tokens_per_cpu_s": raw_cpu_tps and round(raw_cpu_tps, 2),
-                       "raw_tokens": raw_tokens, "intentkg_tokens_per_s": tps,
-                       "intentkg_tokens_per_cpu_s": round(cpu_tps, 2), "intentkg_tokens": tokens,
-                       "batched_tokens_per_s": b_tps, "batched_tokens_per_cpu_s": round(b_cpu_tps, 2),
-                       "batched_tokens": b_tokens,
-                       "ratio": raw_tps and round(tps / raw_tps, 3), "cpu_ratio": raw_tps and round(cpu_tps / raw_cpu_tps, 3),
-                       "batched_ratio": round(b_tps / tps, 3), "batched_cpu_ratio": round(b_cpu_tps / cpu_tps, 3),
-                       "intentkg_cli_wall_s": round(wall, 2), "batched_cli_wall_s": round(b_wall, 2)})
+        row = {"raw_tokens_per_s": raw_tps and round(raw_tps, 2),
+               "raw_tokens_per_cpu_s": raw_cpu_tps and round(raw_cpu_tps, 2),
+               "raw_tokens": raw_tokens, "intentkg_tokens_per_s": tps,
+               "intentkg_tokens_per_cpu_s": round(cpu_tps, 2), "intentkg_tokens": tokens,
+               "batched_tokens_per_s": b_tps, "batched_tokens_per_cpu_s": round(b_cpu_tps, 2),
+               "batched_tokens": b_tokens,
+               "ratio": raw_tps and round(tps / raw_tps, 3), "cpu_ratio": raw_tps and round(cpu_tps / raw_cpu_tps, 3),
+               "batched_ratio": round(b_tps / tps, 3), "batched_cpu_ratio": round(b_cpu_tps / cpu_tps, 3),
+               "intentkg_cli_wall_s": round(wall, 2), "batched_cli_wall_s": round(b_wall, 2),
+               "loadavg": os.getloadavg()[0]}
+        all_text = ""
+        if "single_all" in measured:
+            a_tps, a_cpu_tps, a_tokens, a_wall = measured["single_all"]
+            row.update({"single_all_tokens_per_s": a_tps, "single_all_tokens_per_cpu_s": round(a_cpu_tps, 2),
+                        "batched_over_single_all": round(b_tps / a_tps, 3)})
+            all_text = (f" | single at {all_threads} threads {a_tps:.1f} tok/s ({a_cpu_tps:.1f}/cpu-s), "
+                        f"batched/that {row['batched_over_single_all']:.2f}")
+        rounds.append(row)
         raw_text = (f"raw {raw_tps:.1f} tok/s ({raw_cpu_tps:.1f}/cpu-s, {raw_tokens} tokens) | "
                     f"single/raw {rounds[-1]['ratio']:.3f} (cpu {rounds[-1]['cpu_ratio']:.3f}) | ") if raw_tps else ""
-        print(f"round {r + 1}: {raw_text}single {tps:.1f} tok/s ({cpu_tps:.1f}/cpu-s, {tokens} tokens), CLI wall "
-              f"{wall:.1f} s | batched {b_tps:.1f} tok/s ({b_cpu_tps:.1f}/cpu-s, {b_tokens} tokens), CLI wall "
-              f"{b_wall:.1f} s | batched/single {rounds[-1]['batched_ratio']:.2f} "
-              f"(cpu {rounds[-1]['batched_cpu_ratio']:.2f})", flush=True)
+        print(f"round {r + 1} (load {row['loadavg']:.1f}): {raw_text}single {tps:.1f} tok/s ({cpu_tps:.1f}/cpu-s, "
+              f"{tokens} tokens), CLI wall {wall:.1f} s | batched {b_tps:.1f} tok/s ({b_cpu_tps:.1f}/cpu-s, "
+              f"{b_tokens} tokens), CLI wall {b_wall:.1f} s | batched/single {rounds[-1]['batched_ratio']:.2f} "
+              f"(cpu {rounds[-1]['batched_cpu_ratio']:.2f}, goal >= 3){all_text}", flush=True)
     if raw_llm is not None:
         raw_llm.close()
 
@@ -175,6 +195,8 @@ def main() -> None:
         "median_ratio": None if opts.no_raw else round(statistics.median(r["ratio"] for r in rounds), 3),
         "median_cpu_ratio": None if opts.no_raw else round(statistics.median(r["cpu_ratio"] for r in rounds), 3),
         "batched_over_single": spread("batched_ratio"), "batched_over_single_cpu": spread("batched_cpu_ratio"),
+        "batched_over_single_all_threads": spread("batched_over_single_all") if "single_all" in sides else None,
+        "all_threads": all_threads, "batched_options": batched_opts, "loadavg": spread("loadavg"),
         "batched_tokens_per_s": spread("batched_tokens_per_s"), "single_tokens_per_s": spread("intentkg_tokens_per_s"),
         "raw_tokens_per_s": None if opts.no_raw else spread("raw_tokens_per_s"), "goal_batched_over_single": 3.0,
         "pooled_ratio": None if opts.no_raw else round(

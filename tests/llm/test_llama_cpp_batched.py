@@ -11,7 +11,8 @@ from helpers.llm_models import FEWSHOT_HEAD, QUESTIONS
 from intentkg.errors import ConfigError
 from intentkg.generate.request_cache import request_key
 from intentkg.llm.llama_cpp import LlamaCppBackend
-from intentkg.llm.protocol import Request, SamplingParams
+from intentkg.llm.llama_cpp_batched import BatchedDecoder, Job
+from intentkg.llm.protocol import Request, SamplingParams, sample_seed
 
 PARAMS = SamplingParams(temperature=0.8, top_p=0.95, max_tokens=8, n=1, seed=5, stop=("\n\n", "Question:", "\n4."))
 # A batch-mate of ~400 tokens: while it runs, every decode step attends over 512 KV cells instead of 256.
@@ -19,8 +20,8 @@ LONG = FEWSHOT_HEAD * 8 + QUESTIONS[0]
 
 
 @lru_cache(maxsize=None)
-def batched(parallel: int) -> LlamaCppBackend:
-    backend = LlamaCppBackend(model="gemma3-270m", n_ctx=1024, parallel=parallel)
+def batched(parallel: int, workers: int = 1) -> LlamaCppBackend:
+    backend = LlamaCppBackend(model="gemma3-270m", n_ctx=1024, parallel=parallel, n_threads=1, workers=workers)
     backend.load()
     return backend
 
@@ -44,19 +45,42 @@ def together():
     return batched(4).generate(_requests())
 
 
-def test_an_answer_does_not_depend_on_its_batch_mates_slot_history_or_parallel(together):
-    """Bit for bit: alone (after other jobs in its slot), and in reverse order with 2 slots instead of 4
-    (fails with extra buffers on:
+def test_an_answer_does_not_depend_on_its_batch_mates_slot_history_parallel_or_worker(together):
+    """Bit for bit: alone (after other jobs in its slot), and in reverse order on two workers of 2 slots
+    instead of one of 4 (fails with extra buffers on:
     the repacked kernels compute a sequence differently when 4+ sequences share a step)."""
     requests = _requests()
     expected = _answers(together)
     alone = [_answers(batched(4).generate([r]))[0] for r in requests]
     assert alone == expected
-    assert _answers(batched(2).generate(requests[::-1]))[::-1] == expected
+    assert _answers(batched(2, workers=2).generate(requests[::-1]))[::-1] == expected
     first = together[0].completions[0]
     assert first.text.strip() and first.finish_reason in ("stop", "length") and 0 < first.completion_tokens <= 8
     assert together[2].completions[0].text != together[2].completions[1].text or \
         together[2].completions[0].token_logprobs != together[2].completions[1].token_logprobs  # own seed per sample
+
+
+def test_samples_of_one_prompt_share_its_evaluation_and_draw_what_they_would_alone(together):
+    """The second sample copies the first one's KV stream and logits instead of evaluating the prompt
+    again (old code: the prompt's last part was evaluated once per sample); its answer is the one a
+    decoder with a single slot, which must evaluate the prompt for each sample, draws."""
+    backend, request = batched(4), _requests()[2]
+    decoder = backend.decoder
+    parts, params = backend._job_prompt(decoder, request)
+    evaluated, original = [], decoder._eval
+    decoder._eval = lambda slot, tokens, *args, **kwargs: (evaluated.append(tokens), original(slot, tokens, *args,
+                                                                                               **kwargs))[1]
+    try:
+        shared = _answers(backend.generate([request]))[0]
+    finally:
+        del decoder._eval
+    assert evaluated.count(parts[-1]) == 1 and shared == _answers(together)[2]
+    lone = BatchedDecoder(str(backend.path), 1, 1024, 1, use_extra_buffers=False, model=backend.pool.model)
+    try:
+        alone = [lone.run([Job(parts, params, sample_seed(request.key, i))])[0] for i in range(2)]
+    finally:
+        lone.close()
+    assert [(c.text, c.finish_reason, c.completion_tokens, c.token_logprobs) for c in alone] == shared
 
 
 def test_stops_lengths_and_logprobs_follow_the_single_stream_rules(together):
@@ -104,9 +128,10 @@ def test_batched_answers_have_their_own_cache_keys_and_single_stream_keys_are_un
     single = LlamaCppBackend(model="gemma3-270m", parallel=1)
     assert single.info().decoding is None and single.preferred_batch_size == 1
     assert batched(4).info().decoding == "batched" and batched(4).preferred_batch_size == 16
+    assert batched(2, workers=2).preferred_batch_size == 16  # 4 x parallel per worker
     old = request_key(single.info(), "p", None, PARAMS)
     assert request_key(batched(4).info(), "p", None, PARAMS) != old
-    assert request_key(batched(2).info(), "p", None, PARAMS) == request_key(batched(4).info(), "p", None, PARAMS)
+    assert request_key(batched(2, 2).info(), "p", None, PARAMS) == request_key(batched(4).info(), "p", None, PARAMS)
     # the single-stream key is the content hash it always was (no decoding field)
     from intentkg.workspace.fingerprint import hash_json
     info = single.info()
@@ -114,6 +139,8 @@ def test_batched_answers_have_their_own_cache_keys_and_single_stream_keys_are_un
                              "prompt": "p", "params": PARAMS.as_dict()})
     with pytest.raises(ConfigError, match="parallel"):
         LlamaCppBackend(model="gemma3-270m", parallel=0)
+    with pytest.raises(ConfigError, match="workers=2.*parallel > 1"):
+        LlamaCppBackend(model="gemma3-270m", parallel=1, workers=2)
 
 
 @pytest.mark.slow

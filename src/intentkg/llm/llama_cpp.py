@@ -9,10 +9,11 @@ next-token logits (before temperature, top-k/p) that llama.cpp still holds and t
 token's log-softmax. This avoids ``logits_all=True``, which would keep the whole context's logits
 in memory and slow every prompt down, and leaves the sampler chain exactly as without log-probs.
 
-``parallel`` (default 8) decodes that many sequences together (:mod:`intentkg.llm.llama_cpp_batched`);
-``parallel=1`` is the single-stream path through llama-cpp-python's ``Llama``. The two draw different
+``parallel`` (default 8) decodes that many sequences together (:mod:`intentkg.llm.llama_cpp_batched`),
+on ``workers`` decoders of ``n_threads`` threads each (default: as many as fill the usable CPUs,
+:mod:`intentkg.llm.llama_cpp_pool`); ``parallel=1`` is the single-stream path through llama-cpp-python's ``Llama``. The two draw different
 (equally valid) answers, so batched answers carry ``decoding="batched"`` in their request-cache key;
-within batched decoding an answer does not depend on its batch-mates or on ``parallel``.
+within batched decoding an answer does not depend on its batch-mates, ``parallel`` or ``workers``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from intentkg.errors import ConfigError
 from intentkg.llm import bundled
 from intentkg.llm.llama_cpp_batched import BatchedDecoder, ChatPrompts, Job, prompt_cuts
 from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
+from intentkg.llm.llama_cpp_pool import DecoderPool
 from intentkg.llm.model_files import file_hash
 from intentkg.llm.protocol import Completion, ModelInfo, Request, Result, sample_seed
 from intentkg.llm.registry import register
@@ -68,14 +70,27 @@ def gguf_has_chat_template(path: Path) -> bool:
             return mapped.find(b"tokenizer.chat_template", 0, min(size, _HEADER_SCAN_BYTES)) != -1
 
 
+def usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def default_threads() -> int:
     """Half the usable CPUs (about the physical cores), at least 1.
 
     llama.cpp's OpenMP threads spin while they wait; with as many threads as busy vCPUs a shared
     machine slows down many times over. Set ``n_threads`` (or ``OMP_WAIT_POLICY=PASSIVE``) to change.
     """
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, usable // 2)
+    return max(1, usable_cpus() // 2)
+
+
+def default_workers(n_threads: int) -> int:
+    """Batched decoders of ``n_threads`` threads each that fill the usable CPUs (no barrier spans two),
+    or the ``OMP_NUM_THREADS`` threads where that is set (Ray sets it to the CPUs an actor reserved)."""
+    cpus = usable_cpus()
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    if omp.isdigit() and int(omp) > 0:
+        cpus = min(cpus, int(omp))
+    return max(1, cpus // max(1, n_threads))
 
 
 class _TokenRecorder:
@@ -118,20 +133,24 @@ class LlamaCppBackend:
 
     def __init__(self, model: str = bundled.GEMMA, n_ctx: int = 2048, n_threads: int | None = None,
                  n_batch: int = 512, n_gpu_layers: int = 0, extra_buffers: str | bool = "auto",
-                 chat: bool | None = None, verbose: bool = False, parallel: int = 8):
+                 chat: bool | None = None, verbose: bool = False, parallel: int = 8, workers: int | None = None):
         if not isinstance(parallel, int) or parallel < 1:
             raise ConfigError(f"llama_cpp option parallel={parallel!r}: give a whole number >= 1 (1: single stream)")
+        if workers is not None and (not isinstance(workers, int) or workers < 1 or (parallel == 1 and workers > 1)):
+            raise ConfigError(f"llama_cpp option workers={workers!r}: give a whole number >= 1 (more than 1 needs "
+                              f"batched decoding, parallel > 1)")
         self.parallel = parallel
-        if parallel > 1:  # batches of 4 x parallel requests: slots stay busy, a kill loses one batch at most
-            self.preferred_batch_size = 4 * parallel
+        self.n_threads = n_threads or default_threads()
+        self.workers = 1 if parallel == 1 else workers or default_workers(self.n_threads)
+        if parallel > 1:  # batches of 4 x parallel requests a worker: slots stay busy, a kill loses one batch at most
+            self.preferred_batch_size = 4 * parallel * self.workers
         self.model = model
         self.path = resolve_gguf(model)
         self.n_ctx, self.n_batch, self.n_gpu_layers = n_ctx, n_batch, n_gpu_layers
-        self.n_threads = n_threads or default_threads()
         self.extra_buffers, self.verbose = extra_buffers, verbose
         self.chat = gguf_has_chat_template(self.path) if chat is None else bool(chat)
         self._llm = None
-        self._decoder: BatchedDecoder | None = None
+        self._pool: DecoderPool | None = None
         self._chat_prompts: ChatPrompts | None = None
         self._recorder = _TokenRecorder()
         self._part_tokens: dict[tuple[str, bool], list[int]] = {}
@@ -170,26 +189,31 @@ class LlamaCppBackend:
         return self._llm
 
     @property
-    def decoder(self) -> BatchedDecoder:
-        """The batched decoder (``parallel > 1``), loaded on first use.
+    def pool(self) -> DecoderPool:
+        """The batched decoders (``parallel > 1``), loaded on first use.
 
         Always without llama.cpp's extra (repacked) CPU buffers: their matrix kernels compute a
         sequence's numbers differently when 1-3 or 4+ sequences share a call, which would make an
         answer depend on its batch-mates. Batched decoding is compute-bound, so they gain little there.
         """
-        if self._decoder is None:
+        if self._pool is None:
             try:
                 import llama_cpp  # noqa: F401
             except ImportError as exc:
                 raise ConfigError("the llama_cpp backend needs llama-cpp-python: pip install 'intentkg[llm]'") from exc
-            self._decoder = BatchedDecoder(str(self.path), self.parallel, self.n_ctx, self.n_threads, self.n_batch,
-                                           self.n_gpu_layers, use_extra_buffers=False, verbose=self.verbose)
-        return self._decoder
+            self._pool = DecoderPool(str(self.path), self.workers, self.parallel, self.n_ctx, self.n_threads,
+                                     self.n_batch, self.n_gpu_layers, use_extra_buffers=False, verbose=self.verbose)
+        return self._pool
+
+    @property
+    def decoder(self) -> BatchedDecoder:
+        """The first batched decoder: it tokenizes and renders chat prompts for all of them."""
+        return self.pool.first
 
     def load(self) -> None:
         """Load the weights now (otherwise the first ``generate`` does)."""
         if self.parallel > 1:
-            self.decoder
+            self.pool
         else:
             self.llm
 
@@ -211,7 +235,7 @@ class LlamaCppBackend:
             for i in range(request.params.n):
                 jobs.append(Job(parts, params, sample_seed(request.key, i)))
                 owners.append(r)
-        outcomes = decoder.run(jobs)
+        outcomes = self.pool.run(jobs)
         share = (time.perf_counter() - started) / max(1, len(requests))
         completions: list[list] = [[] for _ in requests]
         for r, outcome in zip(owners, outcomes):
@@ -335,9 +359,9 @@ class LlamaCppBackend:
         return logprobs, offsets
 
     def close(self) -> None:
-        if self._decoder is not None:
-            self._decoder.close()
-            self._decoder = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._llm is not None:
             try:
                 self._llm.close()

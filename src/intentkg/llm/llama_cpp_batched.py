@@ -30,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
+from intentkg.llm.llama_cpp_pool import JobQueue
 from intentkg.llm.protocol import Completion, SamplingParams
 
 LAST_N_PENALTY = 64  # llama-cpp-python's last_n_tokens_size
@@ -74,23 +75,34 @@ def _shared(held: list[list[int]], parts: list[list[int]]) -> int:
     return kept
 
 
+def load_model(path: str, n_gpu_layers: int = 0, use_extra_buffers: bool = True):
+    """A ``llama_model`` (weights only; contexts are made from it)."""
+    import llama_cpp as lc
+
+    mparams = lc.llama_model_default_params()
+    mparams.n_gpu_layers = n_gpu_layers
+    if hasattr(mparams, "use_extra_bufts"):
+        mparams.use_extra_bufts = use_extra_buffers
+    model = lc.llama_model_load_from_file(str(path).encode("utf-8"), mparams)
+    if not model:
+        raise RuntimeError(f"llama.cpp could not load {path}")
+    return model
+
+
 class BatchedDecoder:
     """A llama.cpp model and one context with ``parallel`` sequences (see the module docstring)."""
 
     def __init__(self, path: str, parallel: int, n_ctx: int, n_threads: int, n_batch: int = 512,
-                 n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False):
+                 n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False, model=None):
+        """``model``: an already loaded ``llama_model`` to share (several decoders, one copy of the weights;
+        the caller frees it after closing them), else the weights at ``path`` are loaded here."""
         import llama_cpp as lc
         from llama_cpp._logger import set_verbose
 
         set_verbose(verbose)
         self.lc, self.parallel, self.n_ctx, self.n_batch = lc, parallel, n_ctx, n_batch
-        mparams = lc.llama_model_default_params()
-        mparams.n_gpu_layers = n_gpu_layers
-        if hasattr(mparams, "use_extra_bufts"):
-            mparams.use_extra_bufts = use_extra_buffers
-        self.model = lc.llama_model_load_from_file(str(path).encode("utf-8"), mparams)
-        if not self.model:
-            raise RuntimeError(f"llama.cpp could not load {path}")
+        self._owns_model = model is None
+        self.model = load_model(path, n_gpu_layers, use_extra_buffers) if model is None else model
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = n_ctx * parallel  # one stream of n_ctx cells per sequence
         cparams.n_batch = n_batch
@@ -102,7 +114,8 @@ class BatchedDecoder:
         cparams.no_perf = True
         self.ctx = lc.llama_init_from_model(self.model, cparams)
         if not self.ctx:
-            lc.llama_model_free(self.model)
+            if self._owns_model:
+                lc.llama_model_free(self.model)
             raise RuntimeError(f"llama.cpp could not create a context for {path}")
         self.vocab = lc.llama_model_get_vocab(self.model)
         self.n_vocab = lc.llama_vocab_n_tokens(self.vocab)
@@ -134,22 +147,28 @@ class BatchedDecoder:
         return self._piece_buf.raw[:n]
 
     # -- decoding --------------------------------------------------------------------------------
-    def run(self, jobs: Sequence[Job]) -> list[Completion | Exception]:
-        """Draw every job; a job that cannot run (prompt too long, decode failure) gets its exception."""
-        results: list[Completion | Exception | None] = [None] * len(jobs)
-        # jobs with the same leading prompt parts run one after another, so a starting job finds them in
-        # some slot's KV stream and copies them (prompts with rotated few-shot examples share less)
-        waiting = deque(sorted(range(len(jobs)), key=lambda i: [tuple(p) for p in jobs[i].parts[:-1]]))
+    def run(self, jobs: Sequence[Job], queue: "JobQueue | None" = None, worker: int = 0,
+            results: list | None = None) -> list[Completion | Exception]:
+        """Draw every job; a job that cannot run (prompt too long, decode failure) gets its exception.
+
+        With ``queue`` (several decoders on one job list, :mod:`intentkg.llm.llama_cpp_pool`) this
+        decoder takes its jobs from the queue as ``worker`` and writes into the shared ``results``."""
+        queue = queue or JobQueue(jobs, 1)
+        results = [None] * len(jobs) if results is None else results
         try:
-            while True:
+            while not queue.stopped:
                 for slot in self.slots:
-                    while slot.job is None and waiting:
-                        index = waiting.popleft()
+                    while slot.job is None:
+                        index = queue.take(worker)
+                        if index is None:
+                            break
                         try:
                             self._start(slot, index, jobs[index], results)
                         except (ValueError, RuntimeError) as exc:
                             self._forget(slot)
                             results[index] = exc
+                            continue
+                        self._share_prompt(slot, jobs, queue, worker, results)
                 active = [s for s in self.slots if s.job is not None]
                 if not active:
                     break
@@ -167,6 +186,24 @@ class BatchedDecoder:
                 if slot.job is not None:
                     self._drop(slot)
         return results  # type: ignore[return-value]
+
+    def _share_prompt(self, slot: _Slot, jobs: Sequence[Job], queue: "JobQueue", worker: int, results: list) -> None:
+        """Start the next samples of the prompt ``slot`` just evaluated in free slots, without evaluating it
+        again: its KV stream is copied bit for bit and each draws its first token from the same logits."""
+        parts = jobs[slot.job_index].parts if slot.job is not None else None
+        for other in self.slots:
+            if parts is None:
+                return
+            if other.job is not None or other is slot:
+                continue
+            index = queue.take_same(worker, parts)
+            if index is None:
+                return
+            self.lc.llama_memory_seq_rm(self.memory, other.seq, 0, -1)
+            self.lc.llama_memory_seq_cp(self.memory, slot.seq, other.seq, -1, -1)
+            other.parts = list(slot.parts)
+            self._begin(other, index, jobs[index], slot.n_past)
+            self._advance(other, -1, results)
 
     def _fill(self, active: list[_Slot]) -> None:
         b = self.batch
@@ -195,11 +232,15 @@ class BatchedDecoder:
             position += len(part)
             if not last:
                 slot.parts.append(part)
+        self._begin(slot, index, job, position)
+        self._advance(slot, -1, results)
+
+    def _begin(self, slot: _Slot, index: int, job: Job, position: int) -> None:
+        """Give ``slot`` (its KV stream holding the whole prompt) the job and a fresh sampler."""
         slot.job_index, slot.job, slot.n_past = index, job, position
-        slot.max_tokens = min(job.params.max_tokens, self.n_ctx - n_prompt)
+        slot.max_tokens = min(job.params.max_tokens, self.n_ctx - job.n_prompt)
         slot.tokens, slot.logprobs, slot.text = [], [], b""
         slot.sampler = self._sampler(job.params, job.seed)
-        self._advance(slot, -1, results)
 
     def _eval(self, slot: _Slot, tokens: list[int], position: int, logits_last: bool) -> None:
         """Evaluate one prompt part of one sequence (in n_batch chunks), alone in its decode calls."""
@@ -304,9 +345,9 @@ class BatchedDecoder:
         if getattr(self, "ctx", None):
             lc.llama_free(self.ctx)
             self.ctx = None
-        if getattr(self, "model", None):
+        if getattr(self, "model", None) and self._owns_model:
             lc.llama_model_free(self.model)
-            self.model = None
+        self.model = None
 
 
 def prompt_cuts(prompt: str, splits: Sequence[int]) -> list[int]:

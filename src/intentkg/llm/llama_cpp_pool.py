@@ -1,0 +1,119 @@
+"""Several batched decoders on one job list: one per group of CPU threads, one copy of the weights.
+
+One llama.cpp context runs its compute threads in lock step: every operation of a decode step ends
+in a barrier, and on a busy machine a thread that is descheduled keeps its team spinning (measured
+on the 2-vCPU VM at load 4-7: a 2-thread context took ~10x the CPU time of a 1-thread one per step).
+So the backend uses all the CPUs as ``workers`` decoders of ``n_threads`` threads each, every one
+with its own context, KV streams and ``parallel`` slots, sharing the loaded model, each driven by a
+Python thread (llama.cpp releases the GIL while it computes). No barrier spans two workers.
+
+Jobs are sorted by their prompt parts (so jobs that share a few-shot block, and the samples of
+one prompt, are neighbours) and cut into one contiguous run per worker. A worker takes jobs from
+the front of its own run, so the prefixes it evaluates are the ones its slots hold; when its run is
+empty it takes from the back of the longest other run. Which worker draws a job does not change
+its answer: each worker evaluates a prompt in the same parts, alone, with the same kernels
+(see :mod:`intentkg.llm.llama_cpp_batched`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Sequence
+
+
+class JobQueue:
+    """Indexes of ``jobs`` in prompt order, one run per worker (see the module docstring)."""
+
+    def __init__(self, jobs: Sequence, workers: int):
+        order = sorted(range(len(jobs)), key=lambda i: [tuple(p) for p in jobs[i].parts])
+        size = -(-len(order) // max(1, workers)) if order else 0
+        self.runs = [deque(order[w * size:(w + 1) * size]) for w in range(max(1, workers))]
+        self.jobs = jobs
+        self.stopped = False
+        self._lock = threading.Lock()
+
+    def take(self, worker: int) -> int | None:
+        with self._lock:
+            if self.stopped:
+                return None
+            if self.runs[worker]:
+                return self.runs[worker].popleft()
+            longest = max(self.runs, key=len)
+            return longest.pop() if longest else None
+
+    def take_same(self, worker: int, parts: list[list[int]]) -> int | None:
+        """The next job of this worker's run if its prompt is ``parts`` exactly (another sample of it)."""
+        with self._lock:
+            run = self.runs[worker]
+            if not self.stopped and run and self.jobs[run[0]].parts == parts:
+                return run.popleft()
+            return None
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+
+
+class DecoderPool:
+    """``workers`` :class:`BatchedDecoder` s on one loaded model; :meth:`run` spreads jobs over them."""
+
+    def __init__(self, path: str, workers: int, parallel: int, n_ctx: int, n_threads: int, n_batch: int = 512,
+                 n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False):
+        from intentkg.llm.llama_cpp_batched import BatchedDecoder, load_model
+
+        import llama_cpp as lc
+
+        self.lc = lc
+        self.model = load_model(path, n_gpu_layers, use_extra_buffers)
+        self.decoders: list[BatchedDecoder] = []
+        try:
+            for _ in range(workers):
+                self.decoders.append(BatchedDecoder(path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers,
+                                                    use_extra_buffers, verbose, model=self.model))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def first(self):
+        """The decoder that tokenizes and renders chat prompts (all share one vocabulary)."""
+        return self.decoders[0]
+
+    def run(self, jobs: Sequence) -> list:
+        queue = JobQueue(jobs, len(self.decoders))
+        results: list = [None] * len(jobs)
+        if len(self.decoders) == 1:
+            return self.decoders[0].run(jobs, queue, 0, results)
+        errors: list[BaseException] = []
+
+        def work(w: int) -> None:
+            try:
+                self.decoders[w].run(jobs, queue, w, results)
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                queue.stop()
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,), name=f"llama-decoder-{w}", daemon=True)
+                   for w in range(len(self.decoders))]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:  # e.g. KeyboardInterrupt: let every worker finish its step before contexts go
+            queue.stop()
+            for thread in threads:
+                thread.join()
+            raise
+        if errors:
+            raise errors[0]
+        return results
+
+    def close(self) -> None:
+        for decoder in self.decoders:
+            decoder.close()
+        self.decoders = []
+        if getattr(self, "model", None):
+            self.lc.llama_model_free(self.model)
+            self.model = None
