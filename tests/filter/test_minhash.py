@@ -88,27 +88,47 @@ def test_simhash_finds_close_vectors():
     assert all(s >= 0.95 for s in sims)
 
 
-@pytest.mark.parametrize("threshold,num_perm", [(0.8, 64), (0.7, 128), (0.9, 32), (0.5, 64), (0.8, 256)])
-def test_estimate_floor_is_the_binomial_quantile(threshold, num_perm):
-    from scipy.stats import binom
-
-    from intentkg.filter.minhash import estimate_floor
-
-    assert estimate_floor(threshold, num_perm) == binom.ppf(1e-4, num_perm, threshold) / num_perm
-
-
 def test_the_lexical_verifier_gives_the_exact_jaccard_of_every_pair_it_can_keep(tmp_path):
+    """Pairs the size and bucket bounds drop are below the threshold; every other pair gets its exact
+    Jaccard (the MinHash estimate it used before missed a pair at the threshold 1 time in 10^4)."""
     from intentkg.filter.dedup import lexical_verifier
 
-    texts = ["winter camping", "winter camping trips", "winter camping trip", "camping", "a winter camping weekend",
-             "winter campng", "summer camping", "winter camping trips with kids"]
+    rng = np.random.default_rng(5)
+    words = ["winter", "camping", "trip", "trips", "kids", "a", "summer", "tent", "campng", "weekend"]
+    long = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz0123"), 500))  # ~490 distinct 3-grams
+    texts = [" ".join(rng.choice(words, rng.integers(1, 6))) for _ in range(150)] + [long, long[:-1] + "!"]
     sets = ShingleSets(tmp_path / "s.u32", len(texts))
-    signatures = MinHasher(64, 3).signatures(texts, sets)
+    MinHasher(64, 3).signatures(texts, sets)
     sets.finish()
     a, b = np.triu_indices(len(texts), 1)
     exact = sets.jaccard(a, b)
-    got = lexical_verifier(signatures, sets, 0.0, 0.8)(a, b)
-    sizes_allow = np.minimum(sets.sizes(a), sets.sizes(b)) >= 0.8 * np.maximum(sets.sizes(a), sets.sizes(b))
-    assert np.array_equal(got[sizes_allow], exact[sizes_allow]) and not got[~sizes_allow].any()
-    assert ((exact >= 0.8) <= sizes_allow).all()  # a pair the size bound drops is below the threshold
-    assert (exact >= 0.8).any() and (~sizes_allow).any()
+    for threshold in (0.5, 0.8):
+        counts: dict = {}
+        got = lexical_verifier(sets, threshold, counts)(a, b)
+        checked = sets.may_reach(a, b, threshold)
+        assert np.array_equal(got[checked], exact[checked]) and not got[~checked].any()  # exact, or 0
+        assert checked[exact >= threshold].all()  # nothing at or above the threshold is dropped
+        assert (~checked & (exact > 0)).any() and counts["exact"] == checked.sum() < len(a) / 2
+    assert (sets.sizes(np.array([150])) > 255).all()  # more than 255 n-grams: a count may be capped, no bucket bound
+    assert lexical_verifier(sets, 0.8)(np.array([150]), np.array([151]))[0] == pytest.approx(exact[-1])
+
+
+def test_gram_hashes_are_the_sha1_of_every_shingle():
+    """The numpy windows over code points give the n-grams ``shingles`` gives, for short, empty,
+    accented, non-BMP and long texts and n from 1 to 5 (packed into an integer up to 3, bytes above)."""
+    import random
+    import struct
+    from hashlib import sha1
+
+    rng = random.Random(0)
+    texts = ["", "a", "ab", "camping trip", "café naïve", "日本語のテキスト", "emoji \U0001F3D5 trip", "x" * 300,
+             "aaaa aaaa", "\x00z"] + ["".join(rng.choice("ab c\u00e9\U0001F3D5") for _ in range(rng.randint(0, 12)))
+                                     for _ in range(300)]
+    for n in (1, 2, 3, 4, 5):
+        hasher = MinHasher(16, n)
+        for _ in range(2):  # the second time every n-gram's hash comes from the cache
+            got, lengths = hasher.gram_hashes(texts)
+            ends = np.cumsum(lengths)
+            for text, end, length in zip(texts, ends, lengths):
+                want = {struct.unpack("<I", sha1(g.encode()).digest()[:4])[0] for g in shingles(text, n)}
+                assert set(got[end - length:end].tolist()) == want, (n, text)

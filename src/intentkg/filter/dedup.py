@@ -26,7 +26,7 @@ import numpy as np
 from intentkg.filter.config import DedupConfig
 from intentkg.filter.lsh import (components, cosine_verifier, minhash_verifier, similar_pairs,
                                  simhash_bits)
-from intentkg.filter.minhash import MinHasher, estimate_floor, lsh_params
+from intentkg.filter.minhash import MinHasher, lsh_params
 from intentkg.filter.shingle_sets import ShingleSets
 
 
@@ -70,14 +70,15 @@ def cluster_tails(chunks: Iterable[list[str]], counts: np.ndarray, config: Dedup
         signatures = hasher.signatures_to_memmap(chunks, n, scratch / "minhash.npy", "dedup: minhash", sets)
         shingle_sets = sets.finish()
         bands, rows = lsh_params(config.lexical_threshold, config.num_perm)
-        verify = lexical_verifier(signatures, shingle_sets, estimate_floor(config.lexical_threshold, config.num_perm),
-                                  config.lexical_threshold)
+        checked: dict = {}
+        verify = lexical_verifier(shingle_sets, config.lexical_threshold, checked)
         a, b, _, search = similar_pairs(signatures, bands, rows, verify, config.lexical_threshold, config.max_bucket)
         lexical = components(n, a, b)
         pairs_a.append(a)
         pairs_b.append(b)
         stats.update(lexical_bands=bands, lexical_rows=rows, lexical_pairs=int(len(a)),
-                     lexical_clusters=int(len(np.unique(lexical))), **search.as_dict("lexical"))
+                     lexical_clusters=int(len(np.unique(lexical))), **search.as_dict("lexical"),
+                     lexical_exact_checks=int(checked.get("exact", 0)))
     cluster = lexical
     if config.semantic and embeddings is not None and n:
         bits = simhash_bits(embeddings, config.semantic_bands * config.semantic_band_bits)
@@ -94,18 +95,16 @@ def cluster_tails(chunks: Iterable[list[str]], counts: np.ndarray, config: Dedup
                         signatures=signatures, sets=shingle_sets, embeddings=embeddings, stats=stats)
 
 
-def lexical_verifier(signatures: np.ndarray, sets: ShingleSets, floor: float, threshold: float = 0.0):
-    """Exact Jaccard of the n-gram sets, computed only for pairs whose MinHash estimate reaches ``floor``
-    (the others get 0: below the threshold but with negligible probability, see ``estimate_floor``)
-    and whose set sizes allow ``threshold`` (Jaccard <= smaller / larger size: those get 0 too, exactly)."""
-    estimate = minhash_verifier(signatures)
-
+def lexical_verifier(sets: ShingleSets, threshold: float, counts: dict | None = None):
+    """Exact Jaccard of the n-gram sets for the pairs whose exact bounds allow ``threshold``
+    (:meth:`ShingleSets.may_reach`); 0 for the others, whose Jaccard is below it. ``counts["exact"]``
+    adds up the pairs that got the exact check."""
     def verify(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sims = np.zeros(len(a), dtype=np.float32)
-        size_a, size_b = sets.sizes(a), sets.sizes(b)  # cheaper than the estimate (16% of the pairs at 100 k)
-        worth = np.flatnonzero(np.minimum(size_a, size_b) >= threshold * np.maximum(size_a, size_b) - 1e-9)
-        worth = worth[estimate(a[worth], b[worth]) >= floor]
+        worth = np.flatnonzero(sets.may_reach(a, b, threshold))
         sims[worth] = sets.jaccard(a[worth], b[worth])
+        if counts is not None:
+            counts["exact"] = counts.get("exact", 0) + len(worth)
         return sims
     return verify
 

@@ -5,12 +5,13 @@ mixes it with the MurmurHash3 finaliser and takes, per permutation (a, b), the m
 ``a * h + b mod 2**32``. We take the permutations from datasketch and run the same arithmetic over a
 whole chunk of texts at once with numpy (tests check the signatures are equal), so a million tails
 take seconds instead of minutes, and the signatures (4 bytes x num_perm per tail) go to a
-memory-mapped file instead of a million Python objects.
+memory-mapped file instead of a million Python objects. The n-grams themselves are windows over the
+texts' code points in numpy (``MinHasher.gram_hashes``); ``shingles`` is their definition, one text
+at a time.
 """
 
 from __future__ import annotations
 
-import math
 import struct
 from hashlib import sha1
 from pathlib import Path
@@ -19,11 +20,13 @@ from typing import Iterable
 import numpy as np
 from datasketch import MinHash
 
+from intentkg.filter.lsh import sorted_unique
 from intentkg.filter.shingle_sets import ShingleSets
 from intentkg.progress import bar
 
 _M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _MAX = np.uint32(0xFFFFFFFF)
+_NO_CHAR = np.uint32(0x1FFFFF)  # no code point: the place of a missing character in a short text's n-gram
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -49,18 +52,49 @@ class MinHasher:
         self.num_perm, self.ngram, self.seed = num_perm, ngram, seed
         a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
         self.a, self.b = a.astype(np.uint32), b.astype(np.uint32)
-        self._cache: dict[str, int] = {}
+        self._cache: dict[int | bytes, int] = {}  # an n-gram's code points (packed) -> its hash
+
+    def gram_hashes(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The 32-bit hash of every n-gram of every text (those of ``shingles``, a repeat within a text
+        included) and how many each text has: the n-grams are windows over the texts' code points
+        (numpy), and sha1 runs once per distinct n-gram ever seen."""
+        n = self.ngram
+        padded = [f" {t} " for t in texts]
+        codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32)
+        size = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+        lengths = np.maximum(size - n + 1, 1)  # a text shorter than n: one n-gram, the padded text itself
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        start = np.repeat(np.cumsum(size) - size, lengths) + np.arange(int(lengths.sum())) \
+            - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        window = np.full((len(start), n), _NO_CHAR, dtype=np.uint32)  # code points; _NO_CHAR past a short text
+        for k in range(n):
+            inside = k < size[owner]
+            window[inside, k] = codes[start[inside] + k]
+        if n * 21 <= 64:  # code points have 21 bits: pack the window into one integer
+            packed = np.zeros(len(start), dtype=np.uint64)
+            for k in range(n):
+                packed = (packed << np.uint64(21)) | window[:, k].astype(np.uint64)
+            distinct = sorted_unique(packed)
+            inverse = np.searchsorted(distinct, packed)  # (np.unique's argsort is several times slower)
+            first = np.zeros(len(distinct), dtype=np.int64)
+            first[inverse[::-1]] = np.arange(len(packed))[::-1]
+            names = distinct.tolist()
+        else:
+            distinct, first, inverse = np.unique(np.ascontiguousarray(window).view(f"V{4 * n}").ravel(),
+                                                 return_index=True, return_inverse=True)
+            names = [bytes(v) for v in distinct]
+        if len(self._cache) > 2_000_000:
+            self._cache.clear()
+        cache = self._cache
+        for i in [i for i, name in enumerate(names) if name not in cache]:  # sha1 once per n-gram ever seen
+            gram = "".join(chr(c) for c in window[first[i]].tolist() if c != _NO_CHAR)
+            cache[names[i]] = struct.unpack("<I", sha1(gram.encode("utf-8")).digest()[:4])[0]
+        table = np.fromiter(map(cache.__getitem__, names), dtype=np.uint32, count=len(names))
+        return table[inverse.reshape(-1)], lengths
 
     def signatures(self, texts: list[str], sets: ShingleSets | None = None, block: int = 1024) -> np.ndarray:
         """(len(texts), num_perm) uint32 signatures; the n-gram hash sets are appended to ``sets``."""
-        grams = [shingles(t, self.ngram) for t in texts]
-        lengths = np.fromiter((len(g) for g in grams), dtype=np.int64, count=len(grams))
-        flat = [x for g in grams for x in g]
-        if len(self._cache) > 2_000_000:
-            self._cache.clear()
-        for gram in set(flat).difference(self._cache):  # sha1 once per n-gram ever seen
-            self._cache[gram] = struct.unpack("<I", sha1(gram.encode("utf-8")).digest()[:4])[0]
-        hashes = np.fromiter(map(self._cache.__getitem__, flat), dtype=np.uint32, count=len(flat))
+        hashes, lengths = self.gram_hashes(texts)
         if sets is not None:
             sets.append(hashes, lengths)
         mixed = _fmix32(hashes)
@@ -97,21 +131,6 @@ class MinHasher:
 def candidate_probability(similarity: np.ndarray | float, bands: int, rows: int) -> np.ndarray | float:
     """P(a pair of Jaccard ``similarity`` shares at least one of ``bands`` bands of ``rows`` MinHash rows)."""
     return 1.0 - (1.0 - np.power(similarity, rows)) ** bands
-
-
-def estimate_floor(threshold: float, num_perm: int, miss: float = 1e-4) -> float:
-    """The lowest MinHash Jaccard estimate worth an exact check at ``threshold``.
-
-    The estimate of a pair of Jaccard J is the share of equal permutations, a Binomial(num_perm, J)
-    count / num_perm; a pair at the threshold falls below the returned value with probability below
-    ``miss`` (pairs above it even less often). 0.8 with 64 permutations: 0.594 (38 of 64).
-    """
-    cdf = 0.0  # the Binomial(num_perm, threshold) quantile at ``miss``, summed exactly (scipy.stats
-    for k in range(num_perm + 1):  # costs seconds to import, more than the whole search at 100 k tails)
-        cdf += math.comb(num_perm, k) * threshold ** k * (1.0 - threshold) ** (num_perm - k)
-        if cdf >= miss:
-            return k / num_perm
-    return 1.0
 
 
 def lsh_params(threshold: float, num_perm: int, recall: float = 0.99) -> tuple[int, int]:
