@@ -76,19 +76,19 @@ class MinHasher:
                 packed = (packed << np.uint64(21)) | window[:, k].astype(np.uint64)
             distinct = sorted_unique(packed)
             inverse = np.searchsorted(distinct, packed)  # (np.unique's argsort is several times slower)
-            first = np.zeros(len(distinct), dtype=np.int64)
-            first[inverse[::-1]] = np.arange(len(packed))[::-1]
             names = distinct.tolist()
         else:
-            distinct, first, inverse = np.unique(np.ascontiguousarray(window).view(f"V{4 * n}").ravel(),
-                                                 return_index=True, return_inverse=True)
+            distinct, inverse = np.unique(np.ascontiguousarray(window).view(f"V{4 * n}").ravel(),
+                                          return_inverse=True)
             names = [bytes(v) for v in distinct]
         if len(self._cache) > 2_000_000:
             self._cache.clear()
         cache = self._cache
-        for i in [i for i, name in enumerate(names) if name not in cache]:  # sha1 once per n-gram ever seen
-            gram = "".join(chr(c) for c in window[first[i]].tolist() if c != _NO_CHAR)
-            cache[names[i]] = struct.unpack("<I", sha1(gram.encode("utf-8")).digest()[:4])[0]
+        for name in [name for name in names if name not in cache]:  # sha1 once per n-gram ever seen
+            points = ([(name >> (21 * (n - 1 - k))) & 0x1FFFFF for k in range(n)] if isinstance(name, int)
+                      else np.frombuffer(name, dtype=np.uint32).tolist())
+            gram = "".join(chr(c) for c in points if c != _NO_CHAR)
+            cache[name] = struct.unpack("<I", sha1(gram.encode("utf-8")).digest()[:4])[0]
         table = np.fromiter(map(cache.__getitem__, names), dtype=np.uint32, count=len(names))
         return table[inverse.reshape(-1)], lengths
 
