@@ -89,7 +89,7 @@ def main() -> None:
     from intentkg.generate.stage import template_for
     from intentkg.ingest import run_ingest
     from intentkg.ingest.demo import demo_config
-    from intentkg.llm.llama_cpp import LlamaCppBackend, default_threads, usable_cpus
+    from intentkg.llm.llama_cpp import LlamaCppBackend, default_threads, default_workers, usable_cpus
     from intentkg.llm.llama_cpp_compat import extra_buffers_ok, model_params_patch
     from intentkg.llm.protocol import sample_seed
     from intentkg.workspace import Workspace
@@ -143,6 +143,8 @@ def main() -> None:
     if opts.workers:
         batched_opts += ["--option", f"workers={opts.workers}"]
     all_threads = usable_cpus()
+    print(f"single: 1 stream, {threads} thread(s); batched: {opts.workers or default_workers(threads)} worker(s) of "
+          f"{threads} thread(s) (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})", flush=True)
     sides = ["single", "batched"] + ([] if opts.no_single_all or all_threads == threads else ["single_all"])
     rounds = []
     for r in range(opts.rounds):
@@ -196,7 +198,8 @@ def main() -> None:
         "median_cpu_ratio": None if opts.no_raw else round(statistics.median(r["cpu_ratio"] for r in rounds), 3),
         "batched_over_single": spread("batched_ratio"), "batched_over_single_cpu": spread("batched_cpu_ratio"),
         "batched_over_single_all_threads": spread("batched_over_single_all") if "single_all" in sides else None,
-        "all_threads": all_threads, "batched_options": batched_opts, "loadavg": spread("loadavg"),
+        "all_threads": all_threads, "batched_options": batched_opts,
+        "batched_workers": opts.workers or default_workers(threads), "loadavg": spread("loadavg"),
         "batched_tokens_per_s": spread("batched_tokens_per_s"), "single_tokens_per_s": spread("intentkg_tokens_per_s"),
         "raw_tokens_per_s": None if opts.no_raw else spread("raw_tokens_per_s"), "goal_batched_over_single": 3.0,
         "pooled_ratio": None if opts.no_raw else round(

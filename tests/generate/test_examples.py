@@ -23,6 +23,17 @@ def test_shots_rotate_with_the_behaviour_and_are_deterministic():
     assert len(first) == 2 and first[0][0] == "search_buy"  # the behaviour's own kind comes first
 
 
+def test_with_groups_the_behaviours_of_a_group_share_their_examples():
+    def picks(groups: int) -> set:
+        return {tuple(ex.left for _, ex in pick_shots(EVENT, f"b{i}", "search_buy", "x y", 2, groups=groups))
+                for i in range(40)}
+
+    assert len(picks(3)) <= 3 < len(picks(0))
+    assert picks(1) == {tuple(ex.left for _, ex in pick_shots(EVENT, "any", "search_buy", "x y", 2, groups=1))}
+    shown = [ex.left for i in range(40) for _, ex in pick_shots(EVENT, f"b{i}", "search_buy", "x y", 2, groups=8)]
+    assert len(set(shown)) >= 4  # the groups still rotate over the pool
+
+
 def test_examples_from_the_behaviours_domain_come_first():
     shots = pick_shots(SCHEMA.relations["used_with"], "b7", "search_buy", "dog collar -> Leather Dog Harness", 2)
     assert shots[0][1].left == "dog harness"

@@ -71,6 +71,9 @@ class FewShotSettings(_Strict):
     per_prompt: int = Field(2, ge=0, le=8, description="worked answers a prompt shows, from the relation's pool")
     rotate: bool = Field(True, description="draw them per behaviour (false: the first of each kind, every prompt)")
     domain: bool = Field(True, description="prefer pool examples that share words with the behaviour")
+    groups: int = Field(0, ge=0, description="draw them per group of behaviours (this many groups, by a hash "
+                                             "of the behaviour) so a group's prompts share the few-shot block; "
+                                             "0: per behaviour")
 
 
 class GenerateConfig(_Strict):

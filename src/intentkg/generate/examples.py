@@ -8,6 +8,10 @@ product, and the filter knows which answers a prompt showed (``shown_examples`` 
     shots = pick_shots(relation, "b-123", "dog collar -> Leather Dog Collar", k=2)
 
 The choice is deterministic (a hash of the key and the example), so re-runs hit the request cache.
+With ``groups`` (``few_shot.groups``) the key is one of that many groups the behaviour hashes to, so
+the behaviours of a group see the same examples and their prompts share the few-shot block (a
+KV-cache prefix the model evaluates once per group instead of once per behaviour); each example is
+still shown to about the same share of behaviours, in fewer distinct combinations.
 With ``domain`` on, examples that share words with the behaviour's text come first (a pet product
 is shown the pet examples when the pool has some): the prompt's domain is the catalogue's where the
 pool allows. One example of the behaviour's own kind always comes first, so the answer's format is
@@ -33,9 +37,17 @@ def _rank(key: str, relation: str, example: Example) -> bytes:
     return hashlib.sha256(f"{key}\x1f{relation}\x1f{example.left}\x1f{example.right}".encode()).digest()[:8]
 
 
+def group_key(key: str, groups: int) -> str:
+    """The key examples are drawn for: ``key`` itself (``groups`` 0), else the group it hashes to."""
+    if groups <= 0:
+        return key
+    return f"group {int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], 'big') % groups}"
+
+
 def pick_shots(relation: Relation, key: str, kind: str, text: str, k: int,
-               domain: bool = True) -> list[tuple[str, Example]]:
+               domain: bool = True, groups: int = 0) -> list[tuple[str, Example]]:
     """``k`` (kind, example) pairs of ``relation``'s pool for the prompt identified by ``key``."""
+    key = group_key(key, groups)
     pool = relation.pool()
     if k <= 0 or not pool:
         return []

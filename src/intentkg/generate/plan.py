@@ -83,7 +83,7 @@ def plan_calls(behaviors: pa.Table, relations: list[Relation], template: Templat
                 shots = default_shots(relation)
             else:
                 shots = pick_shots(relation, key, kind, f"{left} {right}", shots_config.per_prompt,
-                                   domain=shots_config.domain)
+                                   domain=shots_config.domain, groups=shots_config.groups)
             rendered = template.render(relation, prompt_kind, left, right, shots)
             params = config.sampling.params(rendered.stop)
             request_id = request_key(model, rendered.prompt, rendered.messages, params)
