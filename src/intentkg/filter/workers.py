@@ -119,9 +119,12 @@ class ScoresWorker:
         from intentkg.filter.critic import Critic
 
         self.clusters, self.config = clusters, config
-        if isinstance(critic, (str, Path)):  # a path: each worker process loads its own copy
+        if isinstance(critic, (str, Path)):  # a path: each worker process loads its own copy, once
+            from intentkg.engine.hosted import kept
+
             c = config.critic
-            critic = Critic(critic, c.device, c.batch_size, c.max_length)
+            critic = kept(("critic", str(critic), c.device, c.batch_size, c.max_length),
+                          lambda: Critic(critic, c.device, c.batch_size, c.max_length))
         self.critic = critic
 
     def __call__(self, batch: pa.Table) -> pa.Table:

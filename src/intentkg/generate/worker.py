@@ -47,18 +47,26 @@ def requests_table(requests: list[Request]) -> pa.Table:
                      "request": [request_to_json(r) for r in requests]})
 
 
+def _loaded(backend: str, model: str, options: dict[str, Any]):
+    from intentkg.llm import registry
+
+    created = registry.create(backend, model=model, **options)
+    if hasattr(created, "load"):
+        created.load()
+    return created
+
+
 class GenerateWorker:
     def __init__(self, backend: str, model: str, options: dict[str, Any], model_hash: str, cache_folder: str,
                  run_id: str, commit_every: int | None):
-        from intentkg.llm import registry
+        from intentkg.engine.hosted import kept
 
-        self.backend = registry.create(backend, model=model, **options)
+        self.backend = kept(("generator", backend, model, options, model_hash),
+                            lambda: _loaded(backend, model, options))  # the next run's worker finds it loaded
         self.model = self.backend.info()
         if self.model.model_hash != model_hash:
             raise ConfigError(f"worker on {socket.gethostname()}: model {model!r} has hash {self.model.model_hash[:12]}"
                               f", the driver's has {model_hash[:12]}: give every node the same model file")
-        if hasattr(self.backend, "load"):
-            self.backend.load()
         self.cache_folder, self.run_id = cache_folder, run_id
         self.commit_every = commit_every or getattr(self.backend, "preferred_batch_size", 1) or 1
         self.cache: RequestCache | None = None
