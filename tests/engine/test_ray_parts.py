@@ -59,6 +59,19 @@ def test_workers_write_the_table_as_parts_that_read_back_as_the_local_table(ray_
     assert other.column("plausibility").to_pylist()[:2] == [0.25, 0.26]  # other arguments: another worker
 
 
+def test_a_step_smaller_than_a_block_is_spread_over_the_workers(ray_cluster, tmp_path):
+    """23 rows in blocks of 100 were one block, run by one worker while the other idled: now one
+    block per worker, read back in key order as the one block was."""
+    engine = open_engine({"name": "ray", "workers": 2})
+    folder = tmp_path / "out" / "scores"
+    outs = pa.concat_tables(engine.map_batches(Source(table=SOURCE), Scorer, (0.5,), key="row", rows=100,
+                                               scratch=tmp_path, name="t", model_step=True,
+                                               dataset=Dataset(folder, "scores")))
+    assert sorted(p.name for p in folder.iterdir()) == ["part-000000000.parquet", "part-000000001.parquet"]
+    assert [pq.read_metadata(p).num_rows for p in sorted(folder.iterdir())] == [12, 11]
+    assert outs.column("row").to_pylist() == list(range(23))
+
+
 @pytest.mark.parametrize("kill_at", ["s:commit:staged", "s:commit:moving"])
 def test_a_driver_killed_while_committing_parts_leaves_one_whole_version(ray_cluster, tmp_path, kill_at):
     root = tmp_path / "ws"

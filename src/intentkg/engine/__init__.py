@@ -30,7 +30,9 @@ class Engine(Protocol):
         """Output tables of ``worker(*args)`` over ``source`` (an :class:`~intentkg.engine.source.Source`)
         in blocks of ``rows``, in the order of column ``key``; ``model_step``: one model per worker
         process; ``dataset`` (:class:`~intentkg.engine.dataset.Dataset`, engines with ``many_writers``):
-        the workers also write each output block, conformed to that table, as its part."""
+        the workers also write each output block, conformed to that table, as its part. A worker may
+        return ``(rows, summary)``: with a dataset the rows become the part and only the summaries
+        are yielded; the local engine yields the pairs (the stage writes the rows itself)."""
 
     def pool(self, worker: type, args: tuple[Any, ...] = ()) -> Any:
         """Workers that stay up across calls: ``.map(tables)`` yields outputs in order; ``.close()``."""

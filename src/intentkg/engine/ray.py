@@ -64,22 +64,38 @@ def _quiet_data() -> None:
 def write_part(block: pa.Table, hosted: Hosted, parts: str, dataset: Dataset | None) -> pa.Table:
     """One block: the stage's worker on it, its output written as a part (temporary name, then renamed:
     a block Ray retries after its worker process died replaces its part instead of adding a copy).
-    Only the part's name and row count travel back to the driver."""
+    A worker may return ``(rows, summary)``: the rows become the dataset's part, only the summary is
+    kept for the driver to read (the candidates: a count per block). Only the part's name and row
+    count travel back through Ray."""
     from intentkg import atomic_file
     from intentkg.parquet_parts import part_name
+    from intentkg.workspace.commit import kill_once
 
     first = int(block.column("__block").to_pylist()[0]) if block.num_rows else -1
     out = hosted.get()(block.drop_columns(["__block"]))
+    rows, back = out if isinstance(out, tuple) else (out, out)  # (the table's rows, what the driver reads)
     name = part_name(first)
-    with atomic_file.replacing(Path(parts) / name) as tmp:
-        pq.write_table(out, tmp)
     if dataset is not None:
         from intentkg.schemas import conform
 
         dataset.folder.mkdir(parents=True, exist_ok=True)
         with atomic_file.replacing(dataset.folder / name) as tmp:
-            pq.write_table(conform(out, dataset.table), tmp, compression="zstd")
-    return pa.table({"part": [name], "rows": [out.num_rows]})
+            pq.write_table(conform(rows, dataset.table), tmp, compression="zstd")
+            kill_once(dataset.table, "part")  # tests: a writer killed with its part not yet in place
+    with atomic_file.replacing(Path(parts) / name) as tmp:
+        pq.write_table(back, tmp)
+    return pa.table({"part": [name], "rows": [back.num_rows]})
+
+
+def spread(blocks: list[pa.Table], workers: int) -> list[pa.Table]:
+    """At least ``workers`` blocks where there are rows enough: a step of one block would run on one
+    worker while the others idle (at demo scale every step was one block)."""
+    total = sum(b.num_rows for b in blocks)
+    if len(blocks) >= workers or total < 2:
+        return blocks
+    per = -(-total // min(workers, total))
+    table = pa.concat_tables(blocks).drop_columns(["__block"]).combine_chunks()
+    return Source(table=table).blocks(per)
 
 
 class RayEngine:
@@ -94,7 +110,8 @@ class RayEngine:
     def _options(self, model_step: bool) -> dict[str, Any]:
         """What a task reserves (a task whose worker process dies is retried: Ray's default, 3 times)."""
         s = self.settings
-        options: dict[str, Any] = {"num_cpus": s.cpus_per_worker if model_step else 1}
+        # Ray Data retries a task forever by default: a block whose worker always dies would never end
+        options: dict[str, Any] = {"num_cpus": s.cpus_per_worker if model_step else 1, "max_retries": 3}
         if model_step and s.gpus_per_worker:
             options["num_gpus"] = s.gpus_per_worker
         return options
@@ -105,7 +122,7 @@ class RayEngine:
         import ray.data
 
         rows = max(1, min(rows, self.settings.rows_per_block))
-        blocks = source.blocks(rows)
+        blocks = spread(source.blocks(rows), self.settings.workers)
         if not blocks:
             return
         parts = scratch / f"{name}.parts"
@@ -115,7 +132,7 @@ class RayEngine:
         # from the object store, not read_parquet: Ray's file listing reserves a CPU, which model
         # steps holding every CPU of a small cluster would never leave it (a deadlock)
         written = ray.data.from_arrow(blocks).map_batches(
-            write_part, fn_args=(Hosted(worker, tuple(args)), str(parts), dataset), batch_format="pyarrow",
+            write_part, fn_args=(Hosted(worker, tuple(args), keep=model_step), str(parts), dataset), batch_format="pyarrow",
             batch_size=None, compute=ray.data.TaskPoolStrategy(size=self.settings.workers),
             **self._options(model_step))
         written.take_all()

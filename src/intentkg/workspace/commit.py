@@ -35,12 +35,25 @@ INCOMING = ".incoming"
 REPLACED = ".replaced"
 JOURNAL = ".commit.json"
 KILL_ENV = "INTENTKG_KILL_AT"
+KILL_ONCE_ENV = "INTENTKG_KILL_ONCE"
 
 
 def kill_point(stage: str, point: str) -> None:
     """SIGKILL this process when ``INTENTKG_KILL_AT`` names this point (fault-injection tests only)."""
     wanted = os.environ.get(KILL_ENV)
     if wanted and wanted == f"{stage}:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def kill_once(stage: str, point: str) -> None:
+    """:func:`kill_point` for a process that is replaced and retried (a cluster's worker): only the
+    first to reach the point dies, the one that creates the file ``INTENTKG_KILL_ONCE`` names."""
+    marker = os.environ.get(KILL_ONCE_ENV)
+    if marker and os.environ.get(KILL_ENV) == f"{stage}:{point}":
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
         os.kill(os.getpid(), signal.SIGKILL)
 
 
