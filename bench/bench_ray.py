@@ -2,7 +2,7 @@
 local engine, on the same work, in one run: fixed start-up cost and throughput, separated.
 
     .venv/bin/python bench/bench_ray.py [--sizes 8,40] [--relations used_for_function,used_for_audience,xWant]
-                                        [--rounds 2] [--max-tokens 48] [--workers 2] [--no-critic]
+                                        [--rounds 2] [--max-tokens 48] [--workers 2] [--no-critic] [--filter-only]
 
 One process starts one Ray cluster (``ray.init(num_cpus=2)``; its time is printed as the cluster
 start-up). Each round runs, for each engine on fresh workspaces (nothing cached), generate + filter
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -45,18 +46,26 @@ def _critic(base: Path) -> Path:
     return root / "critic"
 
 
-def _one(root: Path, engine: dict, limit: int, relations: list[str], max_tokens: int, critic: Path | None) -> dict:
+def _one(root: Path, engine: dict, limit: int, relations: list[str], max_tokens: int, critic: Path | None,
+         generated: Path | None = None) -> dict:
+    """generate + filter on a fresh workspace; with ``generated`` (a workspace that ran generate
+    locally) only the filter, on a copy of it: the same candidates for both engines."""
     from intentkg.filter import FilterConfig, run_filter
     from intentkg.generate import GenerateConfig, run_generate
     from intentkg.ingest import run_ingest
     from intentkg.ingest.demo import demo_config
+    from intentkg.workspace import Workspace
 
-    run_ingest(demo_config(), root)
-    generate = GenerateConfig.model_validate({"selection": {"limit": limit}, "relations": relations,
-                                              "sampling": {"max_tokens": max_tokens}, "engine": engine})
-    started = time.perf_counter()
-    manifest = run_generate(generate, root)
-    generate_s = time.perf_counter() - started
+    if generated is not None:
+        shutil.copytree(generated, root)
+        manifest, generate_s = Workspace(root).committed("generate"), float("nan")
+    else:
+        run_ingest(demo_config(), root)
+        generate = GenerateConfig.model_validate({"selection": {"limit": limit}, "relations": relations,
+                                                  "sampling": {"max_tokens": max_tokens}, "engine": engine})
+        started = time.perf_counter()
+        manifest = run_generate(generate, root)
+        generate_s = time.perf_counter() - started
     settings: dict = {"completeness": {"scorer": "llama"}, "engine": engine}
     if critic is not None:
         settings["critic"] = {"path": str(critic)}
@@ -65,6 +74,17 @@ def _one(root: Path, engine: dict, limit: int, relations: list[str], max_tokens:
     filter_s = time.perf_counter() - started
     return {"generate": generate_s, "filter": filter_s, "calls": manifest.counts["backend_calls"],
             "candidates": manifest.counts["candidates"]}
+
+
+def _generated(root: Path, limit: int, relations: list[str], max_tokens: int) -> Path:
+    from intentkg.generate import GenerateConfig, run_generate
+    from intentkg.ingest import run_ingest
+    from intentkg.ingest.demo import demo_config
+
+    run_ingest(demo_config(), root)
+    run_generate(GenerateConfig.model_validate({"selection": {"limit": limit}, "relations": relations,
+                                                "sampling": {"max_tokens": max_tokens}}), root)
+    return root
 
 
 def _stats(values: list[float]) -> str:
@@ -86,6 +106,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-critic", action="store_true")
+    parser.add_argument("--filter-only", action="store_true",
+                        help="generate each size once locally (untimed), then time only the filter on copies")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local cluster on 127.0.0.1
     os.environ.setdefault("INTENTKG_NO_PROGRESS", "1")
@@ -104,18 +126,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         base = Path(tmp)
         critic = None if args.no_critic else _critic(base)
+        generated = {size: _generated(base / f"generated-{size}", size, relations, args.max_tokens)
+                     for size in sizes} if args.filter_only else {}
         for r in range(args.rounds):
             order = ["local", "ray"] if r % 2 == 0 else ["ray", "local"]
             for name in order:
                 for size in sizes:
-                    out = _one(base / f"r{r}-{name}-{size}", engines[name], size, relations, args.max_tokens, critic)
+                    out = _one(base / f"r{r}-{name}-{size}", engines[name], size, relations, args.max_tokens, critic,
+                               generated.get(size))
                     results.setdefault((name, size), []).append(out)
                     print(f"round {r} {name:5s} {size:3d} behaviours: generate {out['generate']:7.1f} s "
                           f"({out['calls']} calls), filter {out['filter']:6.1f} s ({out['candidates']} candidates)  "
                           f"load {os.getloadavg()[0]:.1f}", flush=True)
     ray.shutdown()
     print(f"\ncluster start-up (ray.init, 2 CPUs): {cluster_s:.1f} s; load average at end: {os.getloadavg()}")
-    for stage, unit in (("generate", "calls"), ("filter", "candidates")):
+    stages = [("generate", "calls"), ("filter", "candidates")][1 if args.filter_only else 0:]
+    for stage, unit in stages:
         per: dict[str, list[tuple[float, float]]] = {}
         for name in engines:
             for r in range(args.rounds):

@@ -8,6 +8,7 @@ the KG the same rows."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 from pathlib import Path
@@ -17,6 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers.filter_workspace import trained_critic_base, trained_critic_workspace
+from helpers.kill import finished, killed
+from intentkg.errors import IntentkgError
 from intentkg.filter import FilterConfig, run_filter
 from intentkg.generate import GenerateConfig, run_generate
 from intentkg.generate.request_cache import RequestCache, shard_paths
@@ -95,14 +98,15 @@ def test_ray_engine_writes_the_tables_of_the_local_engine_byte_for_byte(both, st
     assert got.equals(expected)  # same rows, same order, same values
 
 
-def test_the_workers_wrote_the_scores_as_parts_committed_with_the_manifest(both):
+@pytest.mark.parametrize("stage, table", [("generate", "candidates"), ("filter", "scores")])
+def test_the_workers_wrote_the_table_as_parts_committed_with_the_manifest(both, stage, table):
     local, ray, _ = both
-    assert Workspace(local).table_path("filter", "scores").is_file()  # one writer: one file
-    folder = Workspace(ray).table_path("filter", "scores")
+    assert Workspace(local).table_path(stage, table).is_file()  # one writer: one file
+    folder = Workspace(ray).table_path(stage, table)
     assert folder.is_dir() and [p.name for p in folder.iterdir()] == ["part-000000000.parquet"]
-    manifest = Workspace(ray).committed("filter")
-    assert manifest.outputs["scores"].path == "scores" and manifest.outputs["scores"].rows == \
-        Workspace(local).committed("filter").outputs["scores"].rows
+    manifest = Workspace(ray).committed(stage)
+    assert manifest.outputs[table].path == table and manifest.outputs[table].rows == \
+        Workspace(local).committed(stage).outputs[table].rows
 
 
 @pytest.mark.parametrize("table", ["kg/nodes.parquet", "kg/edges"])
@@ -122,3 +126,41 @@ def test_the_killed_worker_repeated_no_finished_call(both):
     with RequestCache(ray / ".cache" / "llm") as cache:
         assert cache.calls() == (CALLS, CALLS)
     assert shard_paths(ray / ".cache" / "llm") == []
+
+
+@pytest.mark.parametrize("kill", ["a worker", "the driver"])
+def test_a_killed_candidates_writer_leaves_no_half_written_stage(both, ray_cluster, tmp_path, kill):
+    """A worker SIGKILLed with its part written but not yet in place: Ray retries its block in a new
+    process and the run commits the whole table (as the local engine writes it). The driver SIGKILLed
+    after the workers wrote every part but before the journal: the old table stands whole."""
+    local, _, _ = both
+    for name in ("ray", "local"):
+        shutil.copytree(local, tmp_path / name, ignore=shutil.ignore_patterns("kg", "filter"))
+    old = Workspace(tmp_path / "ray").read("generate", "candidates")
+    # generate again from the cached answers with one item an answer: another table, no new call
+    run_generate(GenerateConfig.model_validate({**GENERATE, "max_items": 1}), tmp_path / "local")
+    new = Workspace(tmp_path / "local").read("generate", "candidates")
+    assert 0 < new.num_rows < old.num_rows
+    marker = tmp_path / "killed-once"
+    env = {"INTENTKG_KILL_AT": "candidates:part", "INTENTKG_KILL_ONCE": str(marker)} if kill == "a worker" else {}
+    config = {**GENERATE, "max_items": 1, "engine": {"name": "ray", "workers": 1}}
+    code = f"""
+        import ray
+        ray.init(address={ray_cluster!r}, log_to_driver=False, logging_level="WARNING",
+                 runtime_env={{"env_vars": {env!r}}})  # the job's workers get these
+        from intentkg.generate import GenerateConfig, run_generate
+        run_generate(GenerateConfig.model_validate({config!r}), {str(tmp_path / "ray")!r})"""
+    ws = Workspace(tmp_path / "ray")
+    if kill == "a worker":
+        finished(code, RAY_AUTH_MODE="disabled")
+        assert marker.exists()  # a worker did die at the point
+        folder = ws.table_path("generate", "candidates")
+        assert [p.name for p in folder.iterdir()] == ["part-000000000.parquet"]  # no temporary file left
+        assert ws.read("generate", "candidates").equals(new)
+    else:
+        killed(code, "generate:commit:staged", RAY_AUTH_MODE="disabled")
+        manifest = ws.committed("generate")
+        assert pq.read_table(ws.output_path("generate", "candidates")).equals(old)  # whole, the old version
+        assert ws.changed_outputs(manifest) == [] and manifest.counts["candidates"] == old.num_rows
+        with pytest.raises(IntentkgError, match="its last run was interrupted"):
+            ws.read("generate", "candidates")

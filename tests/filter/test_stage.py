@@ -21,7 +21,9 @@ def test_every_candidate_has_one_scores_row(filtered_ws):
     scores = pq.read_table(ws.table_path("filter", "scores"))
     candidates = pq.read_table(ws.table_path("generate", "candidates"))
     assert scores.schema.equals(SCORES, check_metadata=False)
-    assert scores.column("candidate_id").to_pylist() == candidates.column("candidate_id").to_pylist()
+    # one row per candidate, ordered by content (behaviour, then candidate id), not by file position
+    by_content = candidates.sort_by([("behavior_id", "ascending"), ("candidate_id", "ascending")])
+    assert scores.column("candidate_id").to_pylist() == by_content.column("candidate_id").to_pylist()
     rows = scores.to_pylist()
     assert all(len(r["rule_flags"]) == len(r["rule_details"]) for r in rows)
     tails = dict(zip(candidates.column("candidate_id").to_pylist(), candidates.column("tail").to_pylist()))

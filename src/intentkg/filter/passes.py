@@ -27,16 +27,24 @@ from intentkg.progress import bar
 def input_sql(candidates: Path, behaviors: Path | None, products: Path | None) -> str:
     beh = f"read_parquet({quote_path(behaviors)})" if behaviors else "empty_behaviors"
     prod = f"read_parquet({quote_path(products)})" if products else "empty_products"
-    has_shown = "shown_examples" in pq.read_schema(candidates).names  # older candidates lack it
+    from intentkg.parquet_parts import schema
+
+    has_shown = "shown_examples" in schema(candidates).names  # older candidates lack it
     shown = "c.shown_examples" if has_shown else "NULL::VARCHAR[]"
+    # ``row`` joins the passes and orders the scores: the candidate's rank by content (its behaviour,
+    # then its id, a hash of behaviour, request, sample and position), never its place in a file -
+    # the candidates are one file locally and a folder of parts on a cluster (docs/ray.md, "Row ids").
+    # Only the two key columns are sorted for it (not the joined rows, which that sort would hold)
     return f"""
-        SELECT c.file_row_number AS row, c.candidate_id, c.behavior_id, c.kind, c.head, c.relation, c.tail,
+        SELECT k.row, c.candidate_id, c.behavior_id, c.kind, c.head, c.relation, c.tail,
                c.parse_status, c.position, c.sample, c.tail_logprob, c.request_key, c.raw_text,
                {shown} AS shown_examples,
                coalesce(b.left_text, c.head) AS left_text, b.right_text,
                pl.product_type AS left_type, pr.product_type AS right_type,
                coalesce(pr.product_type, pr.category, b.category) AS grp
-        FROM read_parquet({quote_path(candidates)}, file_row_number = true) c
+        FROM read_parquet({quote_path(candidates)}) c
+        JOIN (SELECT candidate_id, row_number() OVER (ORDER BY behavior_id, candidate_id) - 1 AS row
+              FROM read_parquet({quote_path(candidates)})) k ON k.candidate_id = c.candidate_id
         LEFT JOIN {beh} b ON b.behavior_id = c.behavior_id
         LEFT JOIN {prod} pl ON b.kind = 'co_buy' AND pl.product_id = b."left"
         LEFT JOIN {prod} pr ON pr.product_id = b."right"
@@ -93,8 +101,11 @@ def completeness_pass(con: duckdb.DuckDBPyConnection, rows: Path, config: Filter
         pq.write_table(schema.empty_table(), out)
         return {"scored": 0}
     engine = engine or LocalEngine()
+    scorer = config.completeness
+    if engine.name != "local" and scorer.n_threads is None:  # a worker's share of the CPUs, not all of them
+        scorer = scorer.model_copy(update={"n_threads": max(1, int(engine.settings.cpus_per_worker))})
     with pq.ParquetWriter(out, schema) as writer, bar("filter: completeness", total, unit="tails") as progress:
-        for table in engine.map_batches(Source(sql=sql, con=con), CompletenessWorker, (config.completeness,),
+        for table in engine.map_batches(Source(sql=sql, con=con), CompletenessWorker, (scorer,),
                                         key="relation, tail", rows=256, scratch=out.parent, name="completeness",
                                         model_step=True):
             writer.write_table(table)

@@ -102,8 +102,11 @@ def _score(run, config: FilterConfig, candidates: Path, behaviors: Path | None, 
     total = con.execute(f"SELECT count(*) FROM read_parquet({quote_path(candidates)})").fetchall()[0][0]
     rows = scratch / "rows.parquet"
     with run.time("rules"):
-        passes.rules_pass(con, passes.input_sql(candidates, behaviors, products), total, config, rows,
-                          default_shown(run.workspace), engine)
+        written = passes.rules_pass(con, passes.input_sql(candidates, behaviors, products), total, config, rows,
+                                    default_shown(run.workspace), engine)
+    if written != total:  # rows are keyed by candidate_id: a repeated id would be scored twice over
+        raise ConfigError(f"{candidates}: {total} candidates but {written} rows keyed by candidate_id; the table "
+                          f"repeats a candidate_id - run `intentkg generate --force` to rebuild it")
     with run.time("generic"):
         generic = find_generic_tails(con, rows, config.generic)
         generic_schema = pa.schema([("key", pa.string()), ("generic_detail", pa.string())])

@@ -136,7 +136,7 @@ def candidates_path(workspace: Workspace) -> Path:
 def iter_view(workspace: Workspace, point: OperatingPoint, batch_rows: int = 65536,
               candidate_columns: tuple[str, ...] = ("behavior_id", "kind", "head", "relation", "tail"),
               con=None) -> Iterator[pa.Table]:
-    """Scores joined with candidate columns, with the verdict columns, in batches (candidate order).
+    """Scores joined with candidate columns, with the verdict columns, in batches (the scores' order).
     ``con``: a DuckDB connection to run the join on (the build's, so that its memory cap holds);
     default a new one at DuckDB's defaults."""
     import duckdb
@@ -146,9 +146,12 @@ def iter_view(workspace: Workspace, point: OperatingPoint, batch_rows: int = 655
     con = con if con is not None else duckdb.connect()
     if candidates.exists() and candidate_columns:
         wanted = ", ".join(f'c."{c}"' for c in candidate_columns)
-        sql = (f"SELECT s.*, {wanted} FROM read_parquet({quote_path(scores)}) s "
-               f"LEFT JOIN read_parquet({quote_path(candidates)}, file_row_number = true) c USING (candidate_id) "
-               f"ORDER BY c.file_row_number NULLS LAST")
+        # in the scores' own order (the filter's content order), file by file: either table may be
+        # one file or a folder of parts (engine: ray), so no position in one file orders the rows
+        sql = (f"SELECT s.* EXCLUDE (filename, file_row_number), {wanted} "
+               f"FROM read_parquet({quote_path(scores)}, filename = true, file_row_number = true) s "
+               f"LEFT JOIN read_parquet({quote_path(candidates)}) c USING (candidate_id) "
+               f"ORDER BY s.filename, s.file_row_number")
     else:
         sql = f"SELECT * FROM read_parquet({quote_path(scores)})"
     from intentkg.filter.passes import reader

@@ -110,6 +110,29 @@ def known_anywhere(folder: str | Path, keys: Sequence[str]) -> set[str]:
     return found
 
 
+def answers(folder: str | Path, keys: Sequence[str]) -> dict[str, list[Completion]]:
+    """The answers of ``keys`` in the main file, opened read-only (a worker building candidates after
+    the driver folded the shards in: many readers, no writer)."""
+    path = Path(folder) / FILE_NAME
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    try:
+        return _select_answers(con, list(dict.fromkeys(keys)))
+    finally:
+        con.close()
+
+
+def _select_answers(con: sqlite3.Connection, keys: list[str]) -> dict[str, list[Completion]]:
+    found: dict[str, list[Completion]] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        cursor = con.execute(f"SELECT key, completions FROM requests WHERE key IN ({','.join('?' * len(chunk))})",
+                             chunk)
+        found.update((key, [Completion.from_dict(c) for c in json.loads(data)]) for key, data in cursor)
+    return found
+
+
 def _select_keys(con: sqlite3.Connection, keys: list[str]) -> set[str]:
     found = set()
     for i in range(0, len(keys), 500):
@@ -194,8 +217,7 @@ class RequestCache:
         return set(self._select("SELECT key FROM requests WHERE key IN ({})", list(keys), lambda r: r[0]))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, list[Completion]]:
-        rows = self._select("SELECT key, completions FROM requests WHERE key IN ({})", list(keys), tuple)
-        return {key: [Completion.from_dict(c) for c in json.loads(data)] for key, data in rows}
+        return _select_answers(self._con, list(keys))
 
     def _select(self, sql: str, keys: list[str], convert) -> list:
         found = []

@@ -3,8 +3,9 @@
 Reads ``<workspace>/ingest/behaviors.parquet``, writes ``<workspace>/generate/candidates.parquet``
 and ``manifest.json``. Calls go through ``<workspace>/.cache/llm/requests.sqlite``: answers already
 there are reused, new ones are committed batch by batch, so a killed run resumes where it stopped.
-The candidates are built from the cache in a fixed order at the end, so a resumed run writes the
-same table as an uninterrupted one.
+The candidates are built from the cache in plan order at the end (:mod:`.write_candidates`), so a
+resumed run writes the same table as an uninterrupted one; on ``engine: ray`` the workers write
+them as a folder of parts, the same rows in the same order.
 """
 
 from __future__ import annotations
@@ -13,26 +14,23 @@ import time
 import uuid
 from pathlib import Path
 
-import pyarrow as pa
 
 from intentkg.engine.settings import without_engine
 from intentkg.errors import IntentkgError
-from intentkg.generate.candidates import candidate_rows
 from intentkg.generate.config import GenerateConfig
 from intentkg.generate.plan import PlannedCall, execution_order, plan_calls
 from intentkg.generate.prompts import Template, load_template
 from intentkg.generate.relations import load_schema
 from intentkg.generate.request_cache import RequestCache
 from intentkg.generate.select import select_behaviors
+from intentkg.generate.write_candidates import write_candidates
 from intentkg.llm import registry
 from intentkg.llm.protocol import Backend, ModelInfo
 from intentkg.progress import bar, console
-from intentkg.schemas import CANDIDATES
 from intentkg.workspace import Manifest, Workspace
 from intentkg.workspace.manifest import ModelRef
 
 STAGE = "generate"
-WRITE_CHUNK = 2000
 
 
 def cache_folder(workspace: Workspace) -> Path:
@@ -78,16 +76,19 @@ def run_generate(config: GenerateConfig, workspace: Workspace | str | Path, forc
                 return run.previous  # type: ignore[return-value]
             run.models.append(ModelRef(role="generator", model_id=model.model_id, sha256=model.model_hash,
                                        file=workspace.stored(model.path) if model.path else None))
+            from intentkg.engine import open_engine
+
+            engine = open_engine(config.engine)
             with RequestCache(cache_folder(workspace)) as cache:
                 cache.merge_shards()  # answers a killed cluster run left in its workers' shards
-                if config.engine.name == "local":
+                if engine.name == "local":
                     stats = _call_backend(run, backend, model, calls, config, cache)
                 else:
-                    from intentkg.engine import open_engine
                     from intentkg.generate.engine_calls import call_on_engine
 
-                    stats = call_on_engine(run, open_engine(config.engine), model, calls, config, cache)
-                stats.update(_write_candidates(run, calls, template, model, config, cache))
+                    stats = call_on_engine(run, engine, model, calls, config, cache)
+            stats.update(write_candidates(run, engine, calls, cache_folder(workspace), template.name,
+                                          template.version, model, config.max_items))
             run.counts.update({"behaviors": selected.num_rows, "relations": len(relations),
                                "prompts_per_relation": len({c.request.key for c in calls}) // max(1, len(relations)),
                                **stats})
@@ -151,31 +152,3 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
     stats["tokens_per_second"] = round(stats["tokens_out"] / seconds, 2) if seconds > 0 else None
     stats["calls_per_second"] = round(stats["backend_calls"] / seconds, 3) if seconds > 0 else None
     return stats
-
-
-def _write_candidates(run, calls: list[PlannedCall], template: Template, model: ModelInfo, config: GenerateConfig,
-                      cache: RequestCache) -> dict:
-    by_status: dict[str, int] = {}
-    missing = rows_written = tokens_all = 0
-    with run.time("parse_and_write"):
-        for start in range(0, len(calls), WRITE_CHUNK):
-            chunk = calls[start:start + WRITE_CHUNK]
-            answers = cache.get_many(c.request.key for c in chunk)
-            rows = []
-            for call in chunk:
-                completions = answers.get(call.request.key)
-                if completions is None:
-                    missing += 1
-                    continue
-                tokens_all += sum(c.completion_tokens or 0 for c in completions)
-                rows.extend(candidate_rows(call, completions, prompt_id=template.name,
-                                           template_version=template.version, model=model,
-                                           max_items=config.max_items))
-            for row in rows:
-                by_status[row["parse_status"]] = by_status.get(row["parse_status"], 0) + 1
-            if rows:
-                run.write("candidates", pa.Table.from_pylist(rows, schema=CANDIDATES))
-                rows_written += len(rows)
-        run.ensure("candidates")
-    return {"candidates": rows_written, "parse_status": dict(sorted(by_status.items())),
-            "calls_without_answer": missing, "tokens_out_all_answers": tokens_all}
