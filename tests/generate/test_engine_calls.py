@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from intentkg.generate import GenerateConfig, run_generate
@@ -38,7 +37,7 @@ def _workspace(root: Path) -> Path:
 
 
 def _candidates(ws: Path):
-    return pq.read_table(ws / "generate" / "candidates.parquet")
+    return Workspace(ws).read("generate", "candidates")  # on Ray a folder of parts
 
 
 def _answered_in_shards(ws: Path) -> list[Path]:
