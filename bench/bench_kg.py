@@ -114,9 +114,9 @@ from intentkg.kg.config import BuildConfig
 t = time.perf_counter()
 m = run_build({ws!r}, BuildConfig(**{extra!r}), embed=None, force=True)
 u = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": u.ru_utime + u.ru_stime, "edges": m.counts["edges"],
+print("\\n" + json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": u.ru_utime + u.ru_stime, "edges": m.counts["edges"],
                   "kept": m.counts["candidates_kept"], "hierarchy": m.counts["hierarchy"], "timings": m.timings,
-                  "peak_rss_mb": u.ru_maxrss / 1024}}))
+                  "peak_rss_mb": u.ru_maxrss / 1024}}), flush=True)
 """
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 EXTRA: dict = {"hierarchy": True}  # BuildConfig fields every build of this run gets
@@ -129,7 +129,7 @@ def build(ws: Path, src: str = SRC, **extra) -> dict:
                          capture_output=True, text=True, env=dict(os.environ, INTENTKG_NO_PROGRESS="1"))
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
-    # the last JSON line: DuckDB's progress bar may write to stdout after it
+    # the last JSON line: DuckDB's progress bar may write to stdout before it (no newline) or after it
     return json.loads(next(line for line in reversed(out.stdout.splitlines()) if line.startswith("{")))
 
 
