@@ -108,24 +108,14 @@ def test_on_demand_knowledge_for_unseen_queries(eval_ws, esci_dir, tmp_path):
     import re
     import sqlite3
 
+    from helpers.on_demand import on_demand_yaml
     from helpers.student import stand_in_gguf
 
     from intentkg.llm import bundled, model_lineage
     from intentkg.llm.model_files import file_hash
 
-    CONFIG = """
-generate:
-  backend: {name: llama_cpp, model: gemma3-270m}
-  relations: [used_for_event]
-  sampling: {temperature: 0.0, max_tokens: 32, seed: 0}
-filter:
-  completeness: {scorer: generation}
-  similarity: {enabled: false}
-  dedup: {semantic: false}
-  thresholds: {min_completeness: null, max_input_similarity: null, min_plausibility: null}
-"""
     path = tmp_path / "on_demand.yaml"
-    path.write_text(CONFIG)
+    path.write_text(on_demand_yaml(["used_for_event"]))
     student = stand_in_gguf(bundled.gemma_path(), tmp_path / "student.gguf")
     record = model_lineage.declare(student, "student", "test: the bundled Gemma as a student file")
     config = _config(esci_dir, on_demand=True, on_demand_config=str(path), on_demand_model=str(student)).model_copy(

@@ -5,20 +5,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from helpers.kg_workspace import make_workspace
 from helpers.llm_models import gemma
+from helpers.on_demand import on_demand_yaml
 
 from intentkg.knowledge.catalogue import (SCRATCH, SOURCE, CatalogueConfig, catalogue_facts, group_types,
                                           product_only_template, run_catalogue)
 
-CONFIG = """
-generate:
-  backend: {name: llama_cpp, model: gemma3-270m}
-  sampling: {temperature: 0.0, max_tokens: 32, seed: 0}
-filter:
-  completeness: {scorer: generation}
-  similarity: {enabled: false}
-  dedup: {semantic: false}
-  thresholds: {min_completeness: null, max_input_similarity: null, min_plausibility: null}
-"""
+CONFIG = on_demand_yaml(None)
 
 
 def test_product_only_template_names_only_the_product(tmp_path):

@@ -20,6 +20,7 @@ import time
 import httpx
 import pytest
 from helpers.kg_workspace import make_workspace
+from helpers.on_demand import on_demand_yaml
 from helpers.student import stand_in_gguf
 from typer.testing import CliRunner
 
@@ -31,17 +32,7 @@ from intentkg.serve.server import ServeSettings, build_app
 
 from .conftest import ServerThread
 
-ON_DEMAND = """
-generate:
-  backend: {name: llama_cpp, model: gemma3-270m, options: {n_threads: 1}}
-  relations: [used_for_event, used_for_audience]
-  sampling: {temperature: 0.0, max_tokens: 32, seed: 0}
-filter:
-  completeness: {scorer: generation}
-  similarity: {enabled: false}
-  dedup: {semantic: false}
-  thresholds: {min_completeness: null, max_input_similarity: null, min_plausibility: null}
-"""
+ON_DEMAND = on_demand_yaml(["used_for_event", "used_for_audience"], n_threads=1)
 
 
 def _cli(*args):
