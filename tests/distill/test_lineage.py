@@ -1,11 +1,12 @@
-"""The student's lineage record, the lineage walk from an edge, and build --require-lineage, on a real
-workspace (demo behaviours, knowledge generated through llama.cpp by the bundled SmolLM2)."""
+"""The student's lineage record, the lineage walk from an edge, and build --require-lineage, with the
+session's trained student (SmolLM2 + LoRA, taught by knowledge the bundled SmolLM2 generated through
+llama.cpp)."""
 
 import json
 import shutil
 
 import pytest
-from helpers.student import generate_config
+from helpers.student import RULES_ONLY, generate_config, linked_copy
 from typer.testing import CliRunner
 
 from intentkg.cli.main import cli
@@ -19,20 +20,18 @@ from intentkg.llm import bundled
 from intentkg.llm.model_lineage import family_of, model_hash
 from intentkg.workspace import Workspace
 
-RULES_ONLY = {"similarity": {"enabled": False}, "dedup": {"semantic": False}, "completeness": {"scorer": "none"}}
 
-
-def test_the_record_names_teacher_base_data_and_the_shared_family(student_ws):
-    ws = Workspace(student_ws)
-    record = json.loads((student_ws / "distill" / "intentkg_lineage.json").read_text())
+def test_the_record_names_teacher_base_data_and_the_shared_family(student):
+    ws = student["ws"]
+    record = json.loads((ws.stage_dir("distill") / "intentkg_lineage.json").read_text())
     generator = next(m for m in ws.committed("generate").models if m.role == "generator")
     assert record["teacher"]["sha256"] == generator.sha256 == model_hash(bundled.smollm2_path())
     assert record["base"]["id"] == bundled.SMOLLM2 and record["base"]["family"] == "smollm2"
-    assert record["model"]["artifacts"]["student.gguf"] == model_hash(student_ws / "distill" / "student.gguf")
+    assert record["model"]["artifacts"]["student.gguf"] == model_hash(student["gguf"])
     assert record["model"]["artifacts"]["student.gguf"] != generator.sha256  # another file than the teacher
-    data_input = next(i for i in ws.committed("distill").inputs if i.name == "generate")
-    assert record["data"] == {"stage": "generate", "sha256": data_input.sha256,
-                              "counts": ws.committed("generate").counts}
+    data_input = next(i for i in ws.committed("distill").inputs if i.name == "distill-data")
+    assert record["data"] == {"stage": "distill-data", "sha256": data_input.sha256,
+                              "counts": ws.committed("distill-data").counts}
     assert any("share the base family 'smollm2'" in w for w in record["warnings"])
     manifest = ws.committed("distill")
     assert manifest.extra["lineage"]["warnings"] == record["warnings"]  # stored in the manifest too
@@ -51,14 +50,14 @@ def test_families_come_from_the_files_own_metadata(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def student_generated(student_ws, tmp_path_factory):
-    """A copy of the student workspace whose knowledge the student generated, filtered (rules) and built."""
+def student_generated(student, tmp_path_factory):
+    """A workspace of the student's behaviours whose knowledge the trained student generated (its file in
+    place, its lineage record beside it), filtered by the rules."""
     root = tmp_path_factory.mktemp("student-generated") / "ws"
-    shutil.copytree(student_ws, root)
-    student = root / "distill" / "student.gguf"
-    run_generate(generate_config(str(student), limit=2), root)
+    shutil.copytree(student["ws"].stage_dir("ingest"), root / "ingest")
+    run_generate(generate_config(str(student["gguf"]), limit=3), root)
     run_filter(root, FilterConfig.model_validate(RULES_ONLY), quiet=True)
-    return root, student
+    return root, student["gguf"]
 
 
 def test_lineage_walks_from_a_student_edge_to_its_base_and_teacher(student_generated):
@@ -82,42 +81,42 @@ def test_lineage_walks_from_a_student_edge_to_its_base_and_teacher(student_gener
     assert "lineage warning" in out and "share the base family" in out
 
 
-def test_build_refuses_a_generator_without_lineage_until_it_is_declared(student_generated, tmp_path):
-    root, student = student_generated
+def test_build_refuses_a_generator_without_lineage_until_it_is_declared(student, tmp_path):
     copy = tmp_path / "ws"
-    shutil.copytree(root, copy)
-    (copy / "distill" / "intentkg_lineage.json").unlink()  # the student's record is gone
+    shutil.copytree(student["ws"].stage_dir("ingest"), copy / "ingest")
+    gguf = linked_copy(student["gguf"].parent, tmp_path / "model") / "student.gguf"
+    (gguf.parent / "intentkg_lineage.json").unlink()  # the same student, without its record
+    run_generate(generate_config(str(gguf), limit=2), copy)
+    run_filter(copy, FilterConfig.model_validate(RULES_ONLY), quiet=True)
     with pytest.raises(IntentkgError, match="lineage of 1 generator"):
         run_build(copy, BuildConfig(hierarchy=False), force=True, require_lineage=True)
-    result = CliRunner().invoke(cli, ["lineage", "--declare", str(copy / "distill" / "student.gguf"),
-                                      "--origin", "hf:example/model@v1"])
+    result = CliRunner().invoke(cli, ["lineage", "--declare", str(gguf), "--origin", "hf:example/model@v1"])
     assert result.exit_code == 0, result.output
     run_build(copy, BuildConfig(hierarchy=False), force=True, require_lineage=True)
     assert Workspace(copy).committed("kg").extra["generators"][0]["origin"] == "declared"
 
 
-def test_a_record_left_beside_replaced_weights_does_not_count(student_ws, tmp_path):
-    ws_copy = tmp_path / "ws"
-    shutil.copytree(student_ws, ws_copy)
-    student = ws_copy / "distill" / "student.gguf"
+def test_a_record_left_beside_replaced_weights_does_not_count(student, tmp_path):
     from intentkg.llm.model_lineage import find_record
 
-    assert find_record(model_hash(student), student) is not None
-    with open(student, "ab") as handle:  # the weights change; the record names the old hash
+    gguf = tmp_path / "student.gguf"
+    shutil.copyfile(student["gguf"], gguf)  # a real copy: its bytes change below
+    shutil.copyfile(student["gguf"].parent / "intentkg_lineage.json", tmp_path / "intentkg_lineage.json")
+    assert find_record(model_hash(gguf), gguf) is not None
+    with open(gguf, "ab") as handle:  # the weights change; the record names the old hash
         handle.write(b"\0" * 64)
-    assert find_record(model_hash(student), student) is None
+    assert find_record(model_hash(gguf), gguf) is None
 
 
-def test_record_student_needs_a_trained_student(teacher_ws):
+def test_record_student_needs_a_trained_student(student):
     with pytest.raises(IntentkgError, match="train the student first"):
-        record_student(Workspace(teacher_ws), "distill-missing")
+        record_student(student["ws"], "distill-missing")
 
 
-def test_a_missing_or_stale_record_is_written_again_and_a_current_one_kept(student_ws, tmp_path):
+def test_a_missing_or_stale_record_is_written_again_and_a_current_one_kept(student, tmp_path):
     from intentkg.distill.lineage import ensure_recorded
 
-    root = tmp_path / "ws"
-    shutil.copytree(student_ws, root)
+    root = linked_copy(student["ws"].root, tmp_path / "ws")
     ws = Workspace(root)
     record_file = root / "distill" / "intentkg_lineage.json"
     before = record_file.read_text()

@@ -1,10 +1,12 @@
-"""The filter's critic step with a GGUF student's yes/no answers (the bundled SmolLM2 as the student)."""
+"""The filter's critic step with a GGUF student's yes/no answers: the session's trained student
+(helpers/student_fixtures.py: SmolLM2 + a LoRA trained by `distill train`, merged and written as GGUF)."""
 
 import json
 
 import pyarrow.parquet as pq
 import pytest
 from helpers.kg_workspace import make_workspace
+from helpers.student import RULES_ONLY
 from typer.testing import CliRunner
 
 from intentkg.cli.main import cli
@@ -15,10 +17,8 @@ from intentkg.generate.relations import load_schema
 from intentkg.llm import bundled
 from intentkg.llm.model_files import file_hash
 
-QUICK = {"similarity": {"enabled": False}, "dedup": {"semantic": False}, "completeness": {"scorer": "none"}}
 
-
-def test_the_student_scores_plausibility_and_typicality_and_is_the_recorded_critic(tmp_path, monkeypatch):
+def test_the_student_scores_plausibility_and_typicality_and_is_the_recorded_critic(student, tmp_path, monkeypatch):
     from intentkg.distill.data import run_distill_data
     from intentkg.llm.yes_no import YesNoScorer
 
@@ -31,7 +31,7 @@ def test_the_student_scores_plausibility_and_typicality_and_is_the_recorded_crit
 
     monkeypatch.setattr(YesNoScorer, "probability", recording)
     ws = make_workspace(tmp_path, critic=False)
-    result = CliRunner().invoke(cli, ["filter", "-w", str(ws.root), "--critic-student", bundled.SMOLLM2,
+    result = CliRunner().invoke(cli, ["filter", "-w", str(ws.root), "--critic-student", str(student["gguf"]),
                                       "--no-similarity", "--no-semantic-dedup", "--completeness", "none"])
     assert result.exit_code == 0, result.output
     scores = pq.read_table(ws.root / "filter" / "scores.parquet").to_pylist()
@@ -47,19 +47,34 @@ def test_the_student_scores_plausibility_and_typicality_and_is_the_recorded_crit
         question = json.dumps([dict(m) for m in row["prompt"]])
         assert question in asked, (question, list(asked)[:2])
         assert by_id[row["source_ids"][0]][row["task"]] == round(asked[question], 4)
-    digest = file_hash(bundled.smollm2_path())
-    assert {s["critic_id"] for s in scores} == {f"student:{bundled.smollm2_path().stem}@{digest[:12]}"}
+    digest = file_hash(student["gguf"])
+    assert digest != file_hash(bundled.smollm2_path())  # the trained student, not its base
+    assert {s["critic_id"] for s in scores} == {f"student:student@{digest[:12]}"}
     for task in ("plausibility", "typicality"):
         values = [s[task] for s in scores]
         assert all(0 < v < 1 for v in values) and len(set(values)) > 3  # real, differing probabilities
     critic = [m for m in ws.committed("filter").models if m.role == "critic"]
     assert [m.sha256 for m in critic] == [digest]
+    # distill eval's generation check asks the critic the filter ran with, as the filter asked it (old code:
+    # only a critic folder counted, so every rule-passing tail of such a workspace "passed the critic")
+    from intentkg.distill.evaluate import _checker
+
+    checker, threshold = _checker(ws, {b["behavior_id"]: b for b in ws.read("ingest", "behaviors").to_pylist()}, 1)
+    try:
+        assert checker.critic is not None and checker.checked_by.startswith(f"student:student@{digest[:12]}")
+        candidates = {c["candidate_id"]: c for c in ws.read("generate", "candidates").to_pylist()}
+        for score in scores[:6]:
+            c = candidates[score["candidate_id"]]
+            (_, _, passed), = checker.check({"behavior_id": c["behavior_id"], "relation": c["relation"]}, [c["tail"]])
+            assert passed == (score["plausibility"] >= threshold), (c, score)
+    finally:
+        checker.close()
 
 
-def test_the_same_candidate_text_gets_the_same_score_and_phrasings_differ(tmp_path):
+def test_the_same_candidate_text_gets_the_same_score_and_phrasings_differ(student):
     from intentkg.filter.student_critic import StudentCritic
 
-    critic = StudentCritic(bundled.SMOLLM2, tasks=("plausibility",), n_threads=1)
+    critic = StudentCritic(student["gguf"], tasks=("plausibility",), n_threads=1)
     out = critic.score(["tent + mat", "tent  + mat", "lotion + swaddle"], ["used_for_event"] * 3,
                        ["winter camping", "winter  camping", "winter camping"])["plausibility"]
     critic.close()
@@ -72,6 +87,6 @@ def test_the_same_candidate_text_gets_the_same_score_and_phrasings_differ(tmp_pa
 
 def test_one_critic_at_a_time(tmp_path):
     ws = make_workspace(tmp_path, critic=False)
-    config = FilterConfig.model_validate({**QUICK, "critic": {"path": str(tmp_path), "student": bundled.SMOLLM2}})
+    config = FilterConfig.model_validate({**RULES_ONLY, "critic": {"path": str(tmp_path), "student": bundled.SMOLLM2}})
     with pytest.raises(ConfigError, match="give one critic"):
         run_filter(ws, config, quiet=True)

@@ -43,7 +43,8 @@ def _behavior_id(kind, left, right):
 
 
 def make_workspace(root, critic: bool = True, products: str = PRODUCTS, pairs: str = PAIRS, search: str = SEARCH,
-                   candidate_spec: list = CANDIDATES) -> Workspace:
+                   candidate_spec: list = CANDIDATES, knowledge: bool = True) -> Workspace:
+    """``knowledge=False``: the ingest stage only (a real generator writes the candidates)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "products.csv").write_text(products)
     (root / "pairs.csv").write_text(pairs)
@@ -52,6 +53,8 @@ def make_workspace(root, critic: bool = True, products: str = PRODUCTS, pairs: s
     run_ingest(IngestConfig(sources=[TableSource(role="products", path=root / "products.csv"),
                                      TableSource(role="co_buy", path=root / "pairs.csv"),
                                      TableSource(role="search_log", path=root / "search.csv")]), ws)
+    if not knowledge:
+        return ws
     behaviors = {b["behavior_id"]: b for b in ws.read("ingest", "behaviors").to_pylist()}
     candidates, scores = [], []
     for i, (pair, relation, tail, plausibility, flags, dup) in enumerate(candidate_spec):

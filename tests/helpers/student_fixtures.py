@@ -1,4 +1,6 @@
-"""Shared by the distil tests: llama.cpp's converter, found (or fetched from PyPI once) per session."""
+"""The session's one trained student, shared by every test that needs a student (tests/distill, the
+filter's student critic, the lineage walk): registered as a plugin in tests/conftest.py, so it is
+trained once per session wherever it is first asked for."""
 
 from __future__ import annotations
 
@@ -18,34 +20,21 @@ def convert_script() -> Path:
 
 
 @pytest.fixture(scope="session")
-def teacher_ws(tmp_path_factory):
-    """ingest demo + generate with the bundled SmolLM2 (3 behaviours), built once."""
-    from helpers.student import teacher_workspace
-
-    return teacher_workspace(str(tmp_path_factory.getbasetemp() / "student"))
-
-
-@pytest.fixture(scope="session")
-def student_ws(tmp_path_factory):
-    """The teacher workspace with a distill stage holding a student GGUF and its lineage record."""
-    from helpers.student import stand_in_student
-
-    return stand_in_student(str(tmp_path_factory.getbasetemp() / "student"))
-
-
-@pytest.fixture(scope="session")
 def student(tmp_path_factory, convert_script):
     """The one trained student of the session, trained the hard way: a first `distill train` run is
     SIGKILLed right after its step-1 checkpoint, the second run resumes from it and finishes (2 steps on
-    the bundled SmolLM2-135M, rows of a small real workspace), then merges and writes the GGUF."""
+    the bundled SmolLM2-135M, rows of a small real workspace whose knowledge the bundled SmolLM2
+    generated: the teacher), then merges, writes the GGUF and its lineage record.
+
+    ``gguf``: the student file; ``ws``: its workspace (read it, do not change it: copy first)."""
     import json
 
-    from helpers.kg_workspace import make_workspace
     from helpers.kill import killed
+    from helpers.student import teacher_workspace
     from intentkg.distill.data import run_distill_data
-    from intentkg.distill.train import CHECKPOINTS, STAGE, TrainConfig, run_distill_train
+    from intentkg.distill.train import CHECKPOINTS, GGUF, STAGE, TrainConfig, run_distill_train
 
-    ws = make_workspace(tmp_path_factory.mktemp("student"))
+    ws = teacher_workspace(tmp_path_factory.mktemp("student"))
     run_distill_data(ws)
     code = f"""
         from intentkg.distill.train import TrainConfig, run_distill_train
@@ -56,7 +45,7 @@ def student(tmp_path_factory, convert_script):
     assert [p.name for p in saved] == ["checkpoint-1"], saved
     state = json.loads((saved[0] / "trainer_state.json").read_text())
     manifest = run_distill_train(ws, TrainConfig(**TINY, convert_script=str(convert_script)))
-    return {"ws": ws, "manifest": manifest, "killed_state": state}
+    return {"ws": ws, "manifest": manifest, "killed_state": state, "gguf": ws.stage_dir(STAGE) / GGUF}
 
 
 @pytest.fixture(scope="session")
