@@ -2,9 +2,9 @@
 teacher (the bundled SmolLM2), both through llama.cpp, on the held-out yes/no rows."""
 
 import json
-import shutil
 
 import pyarrow.parquet as pq
+from helpers.student import linked_copy
 
 from intentkg.report.registry import ReportContext
 from intentkg.workspace import Workspace
@@ -46,8 +46,7 @@ def test_the_report_section_escapes_model_output(evaluated, tmp_path):
     from intentkg.distill.evaluate_report import render
 
     root, document = evaluated
-    copy = tmp_path / "ws"
-    shutil.copytree(root, copy)
+    copy = linked_copy(root, tmp_path / "ws")
     doc = json.loads((copy / "distill-eval" / "results.json").read_text())
     doc["tasks"].append({"task": "generation", "metric": "critic_pass", "rows": 1, "student": 0.5, "teacher": 0.6,
                          "detail": {"student": {"examples": [{"prompt": "<b>p</b>",

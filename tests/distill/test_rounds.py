@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.student import EVAL, TINY
+from helpers.student import EVAL, RULES_ONLY, TINY
 
 from intentkg.distill.evaluate import EvalConfig
 from intentkg.distill.rounds import RESULT, STAGE, RoundsConfig, decide, run_distill_rounds
@@ -17,7 +17,6 @@ from intentkg.llm import bundled
 from intentkg.llm.model_files import file_hash
 from intentkg.workspace import Workspace
 
-RULES_ONLY = {"similarity": {"enabled": False}, "dedup": {"semantic": False}, "completeness": {"scorer": "none"}}
 GENERATE = {"relations": ["used_for_event"], "selection": {"limit": 3}, "sampling": {"max_tokens": 24},
             "backend": {"options": {"n_threads": 1, "n_ctx": 1024}}}
 
@@ -48,6 +47,34 @@ def test_over_several_rounds_the_first_non_improvement_stops_them():
 def test_without_a_round_0_measure_the_rounds_cannot_judge():
     with pytest.raises(IntentkgError, match="round 0 has no held-out measure"):
         decide([None, 0.3])
+
+
+def test_a_workspace_without_a_critic_is_refused_before_training(tmp_path):
+    from helpers.kg_workspace import make_workspace
+    from typer.testing import CliRunner
+
+    from intentkg.cli.main import cli
+
+    ws = make_workspace(tmp_path, critic=False)  # its filter ran with no critic
+    result = CliRunner().invoke(cli, ["distill", "train", "-w", str(ws.root), "--base", bundled.SMOLLM2,
+                                      "--max-steps", "1", "--rounds", "1"])
+    assert isinstance(result.exception, IntentkgError), result.output
+    message = str(result.exception)
+    assert "has no critic" in message and "intentkg train-critic" in message and "--critic-student" in message
+    assert "\n" not in message  # one line
+    assert ws.manifest("distill") is None  # refused before the first student was trained, not after
+
+
+def test_the_rounds_refuse_a_student_workspace_without_a_critic(student):
+    ws = student["ws"]  # the session student's teacher knowledge was filtered by the rules alone
+    before = ws.committed(STAGE)
+    with pytest.raises(IntentkgError, match="has no critic"):
+        run_distill_rounds(ws, RoundsConfig(rounds=1, train=TrainConfig(**TINY)))
+    assert ws.committed(STAGE) == before  # no round ran
+    critic = {**RULES_ONLY, "critic": {"student": str(bundled.smollm2_path())}}
+    from intentkg.distill.rounds import require_critic
+
+    require_critic(ws, critic)  # a critic given for the rounds is enough
 
 
 @pytest.fixture(scope="module")

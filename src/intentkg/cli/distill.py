@@ -89,6 +89,11 @@ def train(workspace: Path = WORKSPACE, force: bool = FORCE,
                          save_steps=save_steps, logging_steps=logging_steps, seed=seed, device=device,
                          threads=threads, gguf_type=gguf_type,
                          convert_script=str(convert_script) if convert_script else None)
+    if rounds:
+        from intentkg.distill.rounds import require_critic
+        from intentkg.workspace import Workspace
+
+        require_critic(Workspace(workspace), None)  # before training, not after it
     manifest = run_distill_train(workspace, config, force=force)
     losses = manifest.extra.get("training", {}).get("losses", [])
     last = f", last loss {losses[-1]['loss']:.3f}" if losses else ""

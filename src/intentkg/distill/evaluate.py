@@ -65,7 +65,8 @@ def teacher_model(ws: Workspace, given: str | None) -> str:
     return str(path if path.is_absolute() else ws.root / path)
 
 
-def _checker(ws: Workspace, behaviors: dict[str, dict]) -> tuple[Checker, float | None]:
+def _checker(ws: Workspace, behaviors: dict[str, dict], n_threads: int | None = None) -> tuple[Checker, float | None]:
+    """The workspace filter's rules and critic (its critic folder, or the student critic it ran with)."""
     from intentkg.filter.config import FilterConfig
     from intentkg.filter.critic import Critic
     from intentkg.filter.rules import RuleChecker
@@ -73,8 +74,16 @@ def _checker(ws: Workspace, behaviors: dict[str, dict]) -> tuple[Checker, float 
     config = FilterConfig.model_validate({k: v for k, v in ws.stage_config("filter").items()
                                           if k in FilterConfig.model_fields})
     point = operating_point.saved(ws)
-    critic = Critic(config.critic.path) if config.critic.path is not None and Path(config.critic.path).exists() \
-        else None
+    critic = None
+    if config.critic.path is not None and Path(config.critic.path).exists():
+        critic = Critic(config.critic.path)
+    elif config.critic.student is not None:
+        from intentkg.filter.student_critic import StudentCritic
+        from intentkg.generate.relations import workspace_relations
+
+        critic = StudentCritic(config.critic.student, tasks=("plausibility",),
+                               n_threads=config.critic.student_threads or n_threads,
+                               relations=workspace_relations(ws))
     return Checker(RuleChecker(config.rules), critic, point.min_plausibility, behaviors), point.min_plausibility
 
 
@@ -98,12 +107,13 @@ def evaluate(ws: Workspace, config: EvalConfig, student_path: Path, teacher: str
     judged = [t for t in config.tasks if t != "generation"]
     if "generation" in config.tasks and any(r["task"] == "generation" for r in rows):
         chosen = _sample([r for r in rows if r["task"] == "generation"], config.max_rows, config.seed)
-        checker, threshold = _checker(ws, behaviors)
+        checker, threshold = _checker(ws, behaviors, config.n_threads)
         student = LlamaCppBackend(model=str(student_path), n_threads=config.n_threads, parallel=1)
         try:
             mine = student_generation(student, chosen, checker)
         finally:
             student.close()
+            checker.close()
         theirs: dict[str, Any] = {"critic_pass": None}
         speed = {"student": mine.pop("speed")}
         if config.compare:

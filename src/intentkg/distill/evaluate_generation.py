@@ -68,10 +68,19 @@ def _rates(per_row: list[list[tuple[str, bool, bool]]], answers: int) -> dict[st
 
 
 class Checker:
-    """The workspace's rules and critic at its operating point, for tails of one behaviour."""
+    """The workspace's rules and critic at its operating point, for tails of one behaviour. The critic is
+    asked as the filter asks it: a classifier critic about the candidate's head, a student critic
+    (``asks_about_behaviours``) about the behaviour sentence it was trained on."""
 
     def __init__(self, rules, critic, threshold: float | None, behaviors: dict[str, dict]):
         self.rules, self.critic, self.threshold, self.behaviors = rules, critic, threshold, behaviors
+
+    @property
+    def checked_by(self) -> str:
+        """Which critic decided ``critic_pass`` (the results say it: without one it is the rules' verdict)."""
+        if self.critic is None or self.threshold is None:
+            return "rules only (the filter has no critic)"
+        return f"{self.critic.critic_id} at plausibility >= {self.threshold:g}"
 
     def check(self, row: dict, tails: list[str]) -> list[tuple[str, bool, bool]]:
         behavior = self.behaviors.get(row.get("behavior_id") or "", {})
@@ -80,10 +89,21 @@ class Checker:
         passed = [not self.rules.check_row(t, row["relation"], "ok", kind, left, right).flags for t in tails]
         critic = [True] * len(tails)
         if self.critic is not None and self.threshold is not None and tails:
-            head = f"{left} -> {right}" if kind == "search_buy" else f"{left} + {right}"
-            values = self.critic.score([head] * len(tails), [row["relation"]] * len(tails), tails)["plausibility"]
+            n, relations = len(tails), [row["relation"]] * len(tails)
+            if getattr(self.critic, "asks_about_behaviours", False):
+                from intentkg.critic.yes_no_prompt import behavior_text
+
+                sentence = behavior_text(kind, left or "", right or "")
+                values = self.critic.score([sentence] * n, relations, tails, kinds=[kind] * n)["plausibility"]
+            else:
+                head = f"{left} -> {right}" if kind == "search_buy" else f"{left} + {right}"
+                values = self.critic.score([head] * n, relations, tails)["plausibility"]
             critic = [float(v) >= self.threshold for v in values]
         return list(zip(tails, passed, critic))
+
+    def close(self) -> None:
+        if hasattr(self.critic, "close"):
+            self.critic.close()
 
 
 def student_generation(backend, rows: list[dict], checker: Checker) -> dict[str, Any]:
@@ -98,6 +118,7 @@ def student_generation(backend, rows: list[dict], checker: Checker) -> dict[str,
             overlaps.append(len(mine & taught) / len(mine))
     out = _rates(per_row, len(rows))
     out["overlap_with_teacher"] = round(sum(overlaps) / len(overlaps), 4) if overlaps else 0.0
+    out["critic"] = checker.checked_by
     out["speed"] = speed
     out["examples"] = [{"prompt": r["prompt"][-1]["content"], "answer": t} for r, t in list(zip(rows, texts))[:3]]
     return out

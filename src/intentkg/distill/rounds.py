@@ -5,7 +5,8 @@
 Round 0 is the workspace's own student (stage ``distill``, from ``intentkg distill train``), measured
 by ``intentkg distill eval`` (stage ``distill-eval``). Round k = 1..K runs in its own workspace,
 ``<ws>/distill-rounds/round-<k>/`` (:mod:`.round_workspace`): generate with round k-1's student,
-filter with the workspace's critic at its operating point, rebuild the instruction data with what
+filter with the workspace's critic at its operating point (a workspace whose filter has no critic is
+refused: :func:`require_critic`), rebuild the instruction data with what
 passed, ``distill train`` continued from round k-1's merged model (``steps`` optimizer steps), and
 ``distill eval`` of the student alone on the same held-out rows with the same settings as round 0.
 Every step is a stage of that workspace: recorded, and skipped when a killed run is started again.
@@ -45,6 +46,19 @@ class RoundsConfig(BaseModel):
                                                                        "settings for the student's generation")
     filter: dict[str, Any] | None = Field(None, description="filter settings of the rounds (None: the workspace's)")
     min_improvement: float = Field(0.0, ge=0, description="a round must beat the best earlier measure by more")
+
+
+def require_critic(ws: Workspace, filter_settings: dict[str, Any] | None) -> None:
+    """The rounds filter the student's knowledge with a critic (I2D2); without one, say what to do."""
+    from intentkg.distill.round_workspace import filter_config
+
+    critic = filter_config(ws, filter_settings).critic
+    if critic.path is None and critic.student is None:
+        raise IntentkgError(
+            f"distill train --rounds: the filter of workspace {ws.root} has no critic, so a round would train the "
+            f"student on its own knowledge checked by the rules alone: give it one (`intentkg train-critic -w "
+            f"{ws.root}` then `intentkg filter -w {ws.root} --critic {ws.root}/critic`, or `intentkg filter -w "
+            f"{ws.root} --critic-student FILE.gguf`) and run --rounds again")
 
 
 def measure_of(document: dict[str, Any]) -> float | None:
@@ -115,6 +129,7 @@ def run_distill_rounds(workspace: str | Path | Workspace, config: RoundsConfig, 
     if ws.committed(TRAIN_STAGE) is None or not first.is_file():
         raise IntentkgError(f"distill rounds: workspace {ws.root} has no trained student ({first}): run "
                             f"`intentkg distill train -w {ws.root} --base ...` first")
+    require_critic(ws, config.filter)
     settings = config.model_dump(mode="json")
     settings["train"].pop("convert_script", None)  # where the converter lives does not change a student
     with ws.run(STAGE, config=settings, inputs=["distill-data", first]) as run:
