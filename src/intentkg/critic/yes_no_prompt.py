@@ -34,23 +34,23 @@ class Phrasing:
     system: str = ""
 
 
-_YES_NO = "Answer yes or no."
+YES_NO = "Answer yes or no."  # the instruction every yes/no question ends with (distill's pair tasks too)
 # fields: behavior, relation, cue, tail. Phrasing 0 of each task is the student critic's question.
 PHRASINGS: dict[str, tuple[Phrasing, ...]] = {
     "plausibility": (
-        Phrasing("plaus_claim", "{behavior}\nClaim: \"{cue} {tail}.\"\nIs the claim plausible? " + _YES_NO),
+        Phrasing("plaus_claim", "{behavior}\nClaim: \"{cue} {tail}.\"\nIs the claim plausible? " + YES_NO),
         Phrasing("plaus_triple", "Behaviour: {behavior}\nRelation: {relation}\nTail: {tail}\n"
-                                 "Is this a correct explanation of the behaviour? " + _YES_NO),
+                                 "Is this a correct explanation of the behaviour? " + YES_NO),
         Phrasing("plaus_judge", "Judge this explanation of a purchase.\n{behavior} {cue} {tail}.\n"
-                                "Does it make sense? " + _YES_NO,
+                                "Does it make sense? " + YES_NO,
                  system="You check commonsense knowledge about shopping."),
     ),
     "typicality": (
         Phrasing("typ_claim", "{behavior}\nClaim: \"{cue} {tail}.\"\nIs this a typical reason, true for most "
-                              "customers who do this? " + _YES_NO),
+                              "customers who do this? " + YES_NO),
         Phrasing("typ_triple", "Behaviour: {behavior}\nRelation: {relation}\nTail: {tail}\n"
-                               "Is this typical (not just possible)? " + _YES_NO),
-        Phrasing("typ_judge", "{behavior} {cue} {tail}.\nWould most shoppers agree this is why? " + _YES_NO,
+                               "Is this typical (not just possible)? " + YES_NO),
+        Phrasing("typ_judge", "{behavior} {cue} {tail}.\nWould most shoppers agree this is why? " + YES_NO,
                  system="You check commonsense knowledge about shopping."),
     ),
 }

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 
 from intentkg.critic import yes_no_prompt
-from intentkg.critic.yes_no_prompt import (QA_CHAT, Phrasing, behavior_text, judgement_messages, messages,
+from intentkg.critic.yes_no_prompt import (QA_CHAT, YES_NO, Phrasing, behavior_text, judgement_messages, messages,
                                            qa_chat_template)
 from intentkg.generate.prompts import clean_text
 from intentkg.generate.relations import Relation, prompt_fields
@@ -29,7 +29,6 @@ from intentkg.generate.relations import Relation, prompt_fields
 TASKS = ("generation", "plausibility", "typicality", "search_relevance", "co_purchase")
 YES, NO = yes_no_prompt.ANSWERS
 
-_YES_NO = "Answer yes or no."
 PHRASINGS: dict[str, tuple[Phrasing, ...]] = {
     # fields: behavior, relation, description, question, cue
     "generation": (
@@ -43,17 +42,17 @@ PHRASINGS: dict[str, tuple[Phrasing, ...]] = {
     **yes_no_prompt.PHRASINGS,  # fields: behavior, relation, cue, tail
     # fields: query, product
     "search_relevance": (
-        Phrasing("rel_plain", "Query: {query}\nProduct: {product}\nIs the product relevant to the query? " + _YES_NO),
-        Phrasing("rel_shopper", "A shopper searched for \"{query}\". Would \"{product}\" be a good result? " + _YES_NO),
+        Phrasing("rel_plain", "Query: {query}\nProduct: {product}\nIs the product relevant to the query? " + YES_NO),
+        Phrasing("rel_shopper", "A shopper searched for \"{query}\". Would \"{product}\" be a good result? " + YES_NO),
         Phrasing("rel_match", "Does this product match the search?\nSearch: {query}\nProduct title: {product}\n"
-                              + _YES_NO, system="You judge search results of an online shop."),
+                              + YES_NO, system="You judge search results of an online shop."),
     ),
     # fields: first, second
     "co_purchase": (
-        Phrasing("co_plain", "Product A: {first}\nProduct B: {second}\nAre these often bought together? " + _YES_NO),
+        Phrasing("co_plain", "Product A: {first}\nProduct B: {second}\nAre these often bought together? " + YES_NO),
         Phrasing("co_basket", "A customer put \"{first}\" in the basket. Would they also buy \"{second}\"? "
-                              + _YES_NO),
-        Phrasing("co_pair", "Do these two products go together in one order?\n1. {first}\n2. {second}\n" + _YES_NO,
+                              + YES_NO),
+        Phrasing("co_pair", "Do these two products go together in one order?\n1. {first}\n2. {second}\n" + YES_NO,
                  system="You predict which products customers buy together."),
     ),
 }
