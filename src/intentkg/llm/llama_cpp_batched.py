@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from intentkg.llm.llama_cpp_pool import JobQueue
+from intentkg.llm.llama_cpp_jobs import JobQueue
 from intentkg.llm.protocol import Completion, SamplingParams
 
 LAST_N_PENALTY = 64  # llama-cpp-python's last_n_tokens_size

@@ -7,52 +7,18 @@ So the backend uses all the CPUs as ``workers`` decoders of ``n_threads`` thread
 with its own context, KV streams and ``parallel`` slots, sharing the loaded model, each driven by a
 Python thread (llama.cpp releases the GIL while it computes). No barrier spans two workers.
 
-Jobs are sorted by their prompt parts (so jobs that share a few-shot block, and the samples of
-one prompt, are neighbours) and cut into one contiguous run per worker. A worker takes jobs from
-the front of its own run, so the prefixes it evaluates are the ones its slots hold; when its run is
-empty it takes from the back of the longest other run. Which worker draws a job does not change
-its answer: each worker evaluates a prompt in the same parts, alone, with the same kernels
-(see :mod:`intentkg.llm.llama_cpp_batched`).
+Jobs are handed out by :class:`intentkg.llm.llama_cpp_jobs.JobQueue`. Which worker draws a job does
+not change its answer: each worker evaluates a prompt in the same parts, alone, with the same
+kernels (see :mod:`intentkg.llm.llama_cpp_batched`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
 from typing import Sequence
 
-
-class JobQueue:
-    """Indexes of ``jobs`` in prompt order, one run per worker (see the module docstring)."""
-
-    def __init__(self, jobs: Sequence, workers: int):
-        order = sorted(range(len(jobs)), key=lambda i: [tuple(p) for p in jobs[i].parts])
-        size = -(-len(order) // max(1, workers)) if order else 0
-        self.runs = [deque(order[w * size:(w + 1) * size]) for w in range(max(1, workers))]
-        self.jobs = jobs
-        self.stopped = False
-        self._lock = threading.Lock()
-
-    def take(self, worker: int) -> int | None:
-        with self._lock:
-            if self.stopped:
-                return None
-            if self.runs[worker]:
-                return self.runs[worker].popleft()
-            longest = max(self.runs, key=len)
-            return longest.pop() if longest else None
-
-    def take_same(self, worker: int, parts: list[list[int]]) -> int | None:
-        """The next job of this worker's run if its prompt is ``parts`` exactly (another sample of it)."""
-        with self._lock:
-            run = self.runs[worker]
-            if not self.stopped and run and self.jobs[run[0]].parts == parts:
-                return run.popleft()
-            return None
-
-    def stop(self) -> None:
-        with self._lock:
-            self.stopped = True
+from intentkg.llm.llama_cpp_batched import BatchedDecoder, load_model
+from intentkg.llm.llama_cpp_jobs import JobQueue
 
 
 class DecoderPool:
@@ -60,8 +26,6 @@ class DecoderPool:
 
     def __init__(self, path: str, workers: int, parallel: int, n_ctx: int, n_threads: int, n_batch: int = 512,
                  n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False):
-        from intentkg.llm.llama_cpp_batched import BatchedDecoder, load_model
-
         import llama_cpp as lc
 
         self.lc = lc
