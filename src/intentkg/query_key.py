@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from intentkg.pii import scrub
+from intentkg.pii.scrub import needs_analyzer
 from intentkg.pii.engine import model_setting
 
 __all__ = ["CleanQuery", "clean_query", "query_key"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the LRU below holds 65,536 of them
 class CleanQuery:
     text: str  # PII replaced by placeholders, whitespace collapsed, case kept
     key: str  # text lower-cased: the query's identity in the KG, the lookup, serving and the evaluation
@@ -40,8 +41,8 @@ class CleanQuery:
 
 @lru_cache(maxsize=1 << 16)
 def _clean(raw: str, scrub_pii: bool, model: str) -> CleanQuery:  # model: the cache must not outlive a change
-    if scrub_pii:
-        result = scrub(raw)
+    if scrub_pii and needs_analyzer(raw, model):
+        result = scrub(raw, model)
         text, found = result.text, tuple(sorted(result.found.items()))
     else:
         text, found = raw, ()

@@ -162,12 +162,26 @@ def test_the_response_cache_holds_at_most_its_bytes_least_recently_used_first():
     from intentkg.serve.response_cache import ENTRY_OVERHEAD, ResponseCache
 
     cache = ResponseCache(3 * (100 + 1 + 1 + ENTRY_OVERHEAD))
-    assert cache.get("v1", ("a", b"")) is None  # takes the version
+    assert cache.get("v1", ("a", "")) is None  # takes the version
     for name in "abcd":
-        cache.put("v1", (name, b"q"), b"x" * 100)
+        cache.put("v1", (name, "q"), "query", b"x" * 100)
         if name == "b":
-            assert cache.get("v1", ("a", b"q"))  # a is used again: b is the oldest now
-    assert len(cache) == 3 and cache.get("v1", ("b", b"q")) is None and cache.get("v1", ("a", b"q"))
-    cache.put("v0", ("e", b"q"), b"y")  # an answer from another version is not kept
-    assert cache.get("v1", ("e", b"q")) is None
-    assert cache.get("v2", ("a", b"q")) is None and len(cache) == 0
+            assert cache.get("v1", ("a", "q"))  # a is used again: b is the oldest now
+    assert len(cache) == 3 and cache.get("v1", ("b", "q")) is None
+    assert cache.get("v1", ("a", "q")) == ("query", b"x" * 100)
+    cache.put("v0", ("e", "q"), "query", b"y")  # an answer from another version is not kept
+    assert cache.get("v1", ("e", "q")) is None
+    assert cache.get("v2", ("a", "q")) is None and len(cache) == 0
+
+
+@pytest.mark.parametrize("query", [
+    "q=winter+camping%20gear", "q=caf%C3%A9&unit_id=u1", "q=%E2%82", "q=%E2%82a", "q=%zz%2", "q=a%2Bb+c", "q=&q=tent",
+    "q", "=x&&q=%26%3D", "q=%F0%9F%8F%95%ef%b8%8f", "q=%C3", "q=%80%80abc", "%71=tent"])
+def test_parameters_are_read_as_starlette_reads_them(query):
+    from urllib.parse import parse_qsl
+
+    from intentkg.serve.fast_path import _params
+
+    assert _params(query) == dict(parse_qsl(query, keep_blank_values=True))
+    latin = query.replace("tent", "t\u00e9nt")  # under ASGI a query string is decoded as Latin-1
+    assert _params(latin) == dict(parse_qsl(latin, keep_blank_values=True))

@@ -5,25 +5,15 @@ numbers) and ``[PERSON]`` (a self-named person; any person with a model, see
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from intentkg.pii.engine import OUR_ENTITIES, PRESIDIO_ENTITIES, analyzer, model_setting
-from intentkg.pii.vocabulary import DIRECTIONS, STREET_TYPES
+from intentkg.pii.precheck import may_hold_pii
 
 PLACEHOLDERS = {"EMAIL_ADDRESS": "EMAIL", "CREDIT_CARD": "CARD", "US_SSN": "SSN", "PHONE_NUMBER": "PHONE",
                 "IP_ADDRESS": "IP", "STREET_ADDRESS": "ADDRESS", "PO_BOX": "ADDRESS", "ACCOUNT_NUMBER": "NUMBER",
                 "PERSON": "PERSON"}
-# What every recogniser needs before it can match; a text with none of these is left alone without
-# running the analyzer (most product queries, digits or not), unless a model may find names anywhere:
-# an "@" (e-mail), "name" (a self-named person), 6+ digits in one run of digits and separators
-# (phone, card, SSN, account), a dotted quad or two colons (IP), "box" (PO box), a UPS tracking id,
-# or a number followed within a few words by a street type or a compass direction (address).
-_WORDS = "|".join(sorted(map(re.escape, STREET_TYPES | DIRECTIONS), key=len, reverse=True))
-_MAYBE = re.compile(
-    r"@|name|box|1z[0-9a-z]{16}|\d(?:[\s.\-()/+]*\d){5,}|\d+\.\d+\.\d+\.\d+|[0-9a-f]*:[0-9a-f]*:"
-    rf"|\d{{1,6}}[a-z]?\s+(?:\S+\s+){{0,5}}?(?:{_WORDS})\b", re.IGNORECASE)
 
 
 @dataclass
@@ -36,10 +26,17 @@ class ScrubResult:
         return sum(self.found.values())
 
 
-def scrub(text: str) -> ScrubResult:
-    """Return ``text`` with personal data replaced and a count of what was found, by kind."""
-    model = model_setting()
-    if not text or (not model and not _MAYBE.search(text)):
+def needs_analyzer(text: str, model: str) -> bool:
+    """Whether the analyzer must look at ``text``: a text with nothing any recogniser needs is left
+    alone (most product queries, digits or not), unless a model may find names anywhere."""
+    return bool(text) and (bool(model) or may_hold_pii(text))
+
+
+def scrub(text: str, model: str | None = None) -> ScrubResult:
+    """Return ``text`` with personal data replaced and a count of what was found, by kind.
+    ``model``: the model setting (:func:`intentkg.pii.engine.model_setting`, read when None)."""
+    model = model_setting() if model is None else model
+    if not needs_analyzer(text, model):
         return ScrubResult(text)
     from intentkg.pii.recognisers import tokens  # Presidio and spaCy load on the first text that may hold PII
     from intentkg.pii.rules import keep, resolve

@@ -25,8 +25,8 @@ decoded, Starlette reads the bytes as Latin-1).
 
 from __future__ import annotations
 
-import time
-from urllib.parse import unquote
+from time import perf_counter
+from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import HTTPException
 
@@ -43,6 +43,14 @@ RSGI_HEADERS = [("content-type", "application/json")]  # Granian adds content-le
 ASGI_TYPE = (b"content-type", b"application/json")
 
 
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text)``: for an ASCII text that is its one step (the bytes of the
+    %-escapes, decoded as UTF-8 with replacement), taken directly."""
+    if "%" not in text:
+        return text
+    return unquote_to_bytes(text).decode("utf-8", "replace") if text.isascii() else unquote(text)
+
+
 def _params(query: str) -> dict[str, str]:
     """``dict(parse_qsl(query, keep_blank_values=True))``, as Starlette reads it, in fewer steps."""
     params: dict[str, str] = {}
@@ -50,7 +58,7 @@ def _params(query: str) -> dict[str, str]:
         for part in query.split("&"):
             if part:
                 name, _, value = part.partition("=")
-                params[unquote(name.replace("+", " "))] = unquote(value.replace("+", " "))
+                params[_unquote(name.replace("+", " "))] = _unquote(value.replace("+", " "))
     return params
 
 
@@ -78,15 +86,15 @@ class FastPath:
     def state(self):
         return self.api.state
 
-    def _cached(self, endpoint: str, path: str, query: str) -> bytes | None:
-        """The body kept for the same request to this snapshot, counted as the hit it is; or None."""
-        if self.cache is None or endpoint == "pair":
+    def _cached(self, path: str, query: str) -> bytes | None:
+        """The body kept for the same request to this snapshot, counted as the hit it is; or None. Only
+        knowledge GETs the fast path answered are kept, so a kept body needs no other check."""
+        started = perf_counter()
+        entry = self.cache.get(self.answers.store.view().version, (path, query))
+        if entry is None:
             return None
-        started = time.perf_counter()
-        body = self.cache.get(self.answers.store.view().version, (path, query))
-        if body is not None:
-            self.answers.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, "hit")
-        return body
+        self.answers.metrics.cached_hit(entry[0], (perf_counter() - started) * 1000)
+        return entry[1]
 
     def _respond(self, endpoint: str, path: str, query: str, header: str | None,
                  host: str | None) -> tuple[int, bytes] | None:
@@ -118,20 +126,20 @@ class FastPath:
         else:
             body, reusable = self.answers.answer_product(path[len(PRODUCT):], params.get("unit_id"), header, host)
         if reusable is not None and self.cache is not None:
-            self.cache.put(reusable, (path, query), body)
+            self.cache.put(reusable, (path, query), endpoint, body)
         return body
 
     # RSGI (Granian)
     async def __rsgi__(self, scope, protocol) -> None:
-        if scope.proto == "http" and scope.method == "GET":
-            path = scope.path
-            endpoint = _endpoint(path)
-            query = scope.query_string
-            if endpoint is not None and query.isascii():
-                body = self._cached(endpoint, path, query)  # before anything is parsed or scrubbed
+        if scope.method == "GET" and scope.proto == "http":
+            path, query = scope.path, scope.query_string
+            if self.cache is not None:  # before anything is parsed or scrubbed
+                body = self._cached(path, query)
                 if body is not None:
                     protocol.response_bytes(200, RSGI_HEADERS, body)
                     return
+            endpoint = _endpoint(path)
+            if endpoint is not None and query.isascii():
                 answer = self._respond(endpoint, path, query,
                                        scope.headers.get(UNIT_HEADER) if self._with_header else None,
                                        scope.client.rpartition(":")[0].strip("[]") or None)
@@ -155,8 +163,8 @@ class FastPath:
             endpoint = _endpoint(path)
             if endpoint is not None:
                 query = scope["query_string"].decode("latin-1")
-                answer = self._cached(endpoint, path, query)
-                answer = (200, answer) if answer is not None else self._respond(
+                body = self._cached(path, query) if self.cache is not None else None
+                answer = (200, body) if body is not None else self._respond(
                     endpoint, path, query, _asgi_header(scope) if self._with_header else None, _asgi_host(scope))
                 if answer is not None:
                     status, body = answer

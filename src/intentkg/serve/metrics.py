@@ -1,7 +1,12 @@
 """Request metrics: hit rate by endpoint and a latency histogram, as JSON or Prometheus text.
 
 With several worker processes each counts its own; :meth:`Metrics.state` is the plain form a worker
-writes out and :meth:`Metrics.merged` sums such states (:mod:`intentkg.serve.worker_metrics`)."""
+writes out and :meth:`Metrics.merged` sums such states (:mod:`intentkg.serve.worker_metrics`).
+
+A hit answered from the response cache (the most frequent request, about a microsecond of Python) is
+counted by :meth:`Metrics.cached_hit` into a fixed row of integers per endpoint, without the lock or
+a counter update: only the event loop's thread (the fast path) writes those rows, and readers (the
+metrics pages, the worker file written from a thread) copy a row whole and add it to the totals."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from bisect import bisect_left
 from collections import Counter
 
 BUCKETS_MS = (0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000)
+CACHED_ENDPOINTS = ("query", "product")  # the endpoints whose hits the response cache answers
 
 
 class Metrics:
@@ -20,6 +26,8 @@ class Metrics:
         self.errors: Counter = Counter()
         self.buckets = [0] * (len(BUCKETS_MS) + 1)
         self.latency_sum_ms = 0.0
+        # endpoint -> [count per latency bucket ..., latency sum in ms]: see cached_hit
+        self._cached = {endpoint: [0] * (len(BUCKETS_MS) + 1) + [0.0] for endpoint in CACHED_ENDPOINTS}
 
     def observe(self, endpoint: str, ms: float, outcome: str | None = None, status: int = 200) -> None:
         with self._lock:
@@ -31,6 +39,27 @@ class Metrics:
             self.buckets[bisect_left(BUCKETS_MS, ms)] += 1
             self.latency_sum_ms += ms
 
+    def cached_hit(self, endpoint: str, ms: float) -> None:
+        """A hit answered from the response cache. Call it from the event loop's thread only (the one
+        writer of these rows): it takes no lock."""
+        row = self._cached[endpoint]
+        row[0 if ms <= BUCKETS_MS[0] else bisect_left(BUCKETS_MS, ms)] += 1
+        row[-1] += ms
+
+    def _totals(self) -> tuple[Counter, Counter, list[int], float]:
+        """(requests, outcomes, buckets, latency sum) with the response cache's hits added; hold the lock."""
+        requests, outcomes = Counter(self.requests), Counter(self.outcomes)
+        buckets, latency = list(self.buckets), self.latency_sum_ms
+        for endpoint, row in self._cached.items():
+            row = list(row)  # one copy: the loop's thread may count meanwhile
+            hits = sum(row[:-1])
+            if hits:
+                requests[endpoint] += hits
+                outcomes[(endpoint, "hit")] += hits
+                buckets = [a + b for a, b in zip(buckets, row)]
+                latency += row[-1]
+        return requests, outcomes, buckets, latency
+
     def error(self, endpoint: str, status: int) -> None:
         """A request refused or failed before it was answered (4xx/5xx)."""
         with self._lock:
@@ -40,10 +69,11 @@ class Metrics:
     def state(self) -> dict:
         """The raw counts, JSON-ready, for another process to sum with :meth:`merged`."""
         with self._lock:
-            return {"requests": dict(self.requests),
-                    "outcomes": [[e, o, v] for (e, o), v in self.outcomes.items()],
+            requests, outcomes, buckets, latency = self._totals()
+            return {"requests": dict(requests),
+                    "outcomes": [[e, o, v] for (e, o), v in outcomes.items()],
                     "errors": [[e, s, v] for (e, s), v in self.errors.items()],
-                    "buckets": list(self.buckets), "latency_sum_ms": self.latency_sum_ms}
+                    "buckets": buckets, "latency_sum_ms": latency}
 
     @classmethod
     def merged(cls, states: list[dict]) -> "Metrics":
@@ -58,26 +88,32 @@ class Metrics:
         return total
 
     def snapshot(self) -> dict:
+        return self._summary()[0]
+
+    def _summary(self) -> tuple[dict, float, list]:
+        """(the snapshot, the latency sum in ms, the errors), all from one reading."""
         with self._lock:
-            hits = sum(v for (e, o), v in self.outcomes.items() if o == "hit")
-            looked = sum(self.outcomes.values())
-            total = sum(self.buckets)
-            cumulative, histogram = 0, {}
-            for bound, count in zip([*map(str, BUCKETS_MS), "+Inf"], self.buckets):
-                cumulative += count
-                histogram[bound] = cumulative
-            return {
-                "requests": dict(self.requests),
-                "lookups": looked,
-                "hit_rate": hits / looked if looked else None,
-                "outcomes": {f"{e}:{o}": v for (e, o), v in self.outcomes.items()},
-                "errors": {f"{e}:{s}": v for (e, s), v in self.errors.items()},
-                "latency_ms_histogram": histogram,
-                "latency_ms_mean": self.latency_sum_ms / total if total else None,
-            }
+            requests, outcomes, buckets, latency = self._totals()
+            errors = list(self.errors.items())
+        hits = sum(v for (e, o), v in outcomes.items() if o == "hit")
+        looked = sum(outcomes.values())
+        total = sum(buckets)
+        cumulative, histogram = 0, {}
+        for bound, count in zip([*map(str, BUCKETS_MS), "+Inf"], buckets):
+            cumulative += count
+            histogram[bound] = cumulative
+        return {
+            "requests": dict(requests),
+            "lookups": looked,
+            "hit_rate": hits / looked if looked else None,
+            "outcomes": {f"{e}:{o}": v for (e, o), v in outcomes.items()},
+            "errors": {f"{e}:{s}": v for (e, s), v in errors},
+            "latency_ms_histogram": histogram,
+            "latency_ms_mean": latency / total if total else None,
+        }, latency, errors
 
     def prometheus(self, background: dict | None = None) -> str:
-        data = self.snapshot()
+        data, latency_sum, errors = self._summary()
         lines = ["# TYPE intentkg_requests_total counter"]
         lines += [f'intentkg_requests_total{{endpoint="{e}"}} {v}' for e, v in data["requests"].items()]
         lines.append("# TYPE intentkg_lookups_total counter")
@@ -85,13 +121,13 @@ class Metrics:
             endpoint, outcome = key.split(":")
             lines.append(f'intentkg_lookups_total{{endpoint="{endpoint}",outcome="{outcome}"}} {v}')
         lines.append("# TYPE intentkg_errors_total counter")
-        for (endpoint, status), v in sorted(self.errors.items()):
+        for (endpoint, status), v in sorted(errors):
             lines.append(f'intentkg_errors_total{{endpoint="{endpoint}",status="{status}"}} {v}')
         lines.append("# TYPE intentkg_request_latency_ms histogram")
         lines += [f'intentkg_request_latency_ms_bucket{{le="{b}"}} {v}' for b, v in
                   data["latency_ms_histogram"].items()]
-        lines.append(f"intentkg_request_latency_ms_sum {self.latency_sum_ms}")
-        lines.append(f"intentkg_request_latency_ms_count {sum(self.buckets)}")
+        lines.append(f"intentkg_request_latency_ms_sum {latency_sum}")
+        lines.append(f"intentkg_request_latency_ms_count {data['latency_ms_histogram']['+Inf']}")
         if background is not None:
             lines.append("# TYPE intentkg_background_errors_total counter")
             lines += [f'intentkg_background_errors_total{{step="{name}"}} {s["errors"]}'

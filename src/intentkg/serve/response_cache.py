@@ -5,7 +5,8 @@ Only what cannot differ between two identical requests is kept: hits (a miss que
 counts the client), outside an experiment (an answer depends on the unit's arm), and for a query
 only when the scrub found nothing in it (no raw query holding personal data is kept). A new
 snapshot version empties the cache; at most ``max_bytes`` of bodies and keys are held, the least
-recently used going first. The request is still counted in the metrics as the hit it is.
+recently used going first. The request is still counted in the metrics as the hit it is: an entry
+is (endpoint, body), so a hit is answered and counted without looking at the path again.
 """
 
 from __future__ import annotations
@@ -20,26 +21,27 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.version: str | None = None
         self.bytes = 0
-        self._bodies: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
+        self._bodies: OrderedDict[tuple[str, str], tuple[str, bytes]] = OrderedDict()
 
-    def get(self, version: str | None, key: tuple[str, bytes]) -> bytes | None:
+    def get(self, version: str | None, key: tuple[str, str]) -> tuple[str, bytes] | None:
+        """(endpoint, body) kept for ``key`` (path, raw query string) in snapshot ``version``, or None."""
         if version != self.version:
             self._bodies.clear()
             self.version, self.bytes = version, 0
             return None
-        body = self._bodies.get(key)
-        if body is not None:
+        entry = self._bodies.get(key)
+        if entry is not None:
             self._bodies.move_to_end(key)
-        return body
+        return entry
 
-    def put(self, version: str | None, key: tuple[str, bytes], body: bytes) -> None:
+    def put(self, version: str | None, key: tuple[str, str], endpoint: str, body: bytes) -> None:
         size = len(body) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
         if version != self.version or size > self.max_bytes or key in self._bodies:
             return
-        self._bodies[key] = body
+        self._bodies[key] = (endpoint, body)
         self.bytes += size
         while self.bytes > self.max_bytes:
-            (path, query), old = self._bodies.popitem(last=False)
+            (path, query), (_, old) = self._bodies.popitem(last=False)
             self.bytes -= len(old) + len(path) + len(query) + ENTRY_OVERHEAD
 
     def __len__(self) -> int:
