@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_serve.py                # rounds + ladder + open loop + 2 workers (~5 min)
     .venv/bin/python bench/bench_serve.py --soak 600     # plus a 10-minute soak with a refresh in the middle
+    .venv/bin/python bench/bench_serve.py --soak 600 --soak-only   # the soak alone (one API server)
     .venv/bin/python bench/bench_serve.py --redis        # the API on a local redis-server instead of SQLite
 
 Measured in one run, in alternating rounds (ABBA: every other round in reverse order; median and
@@ -285,6 +286,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5000, help="open-loop request rate")
     parser.add_argument("--soak", type=int, default=0, help="soak seconds at --soak-rate (0 = skip)")
     parser.add_argument("--soak-rate", type=float, default=200)
+    parser.add_argument("--soak-only", action="store_true", help="start only the API and run the soak")
     args = parser.parse_args()
     for tool, package in (("wrk", "wrk"), ("h2load", "nghttp2-client")):
         if not shutil.which(tool):
@@ -339,6 +341,10 @@ def main() -> None:
         "ours granian repeat": ("ours granian", scripts["repeat"]), "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
     }
     running: dict[str, tuple[subprocess.Popen, str]] = {}
+    if args.soak_only:
+        if not args.soak:
+            raise SystemExit("--soak-only needs --soak SECONDS")
+        servers, targets = {"ours granian": servers["ours granian"]}, {}
     try:
         sized: dict[str, str] = {}
         for name, (command, path) in servers.items():
@@ -353,6 +359,10 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url + path, process, log)
             running[name] = (process, url)
+        if args.soak_only:
+            soak(running["ours granian"][0].pid, running["ours granian"][1], writer, args.soak, args.soak_rate)
+            print(f"end: {_load()}")
+            return
         for label, (name, kind_script) in targets.items():  # warm up: the first requests load code and caches
             wrk(running[name][1], 16, 2, kind_script)
         rounds: dict[str, list[dict]] = {label: [] for label in targets}
