@@ -14,7 +14,9 @@ show what RSGI saves). Every request of the API is a hit on one of 200,000 keys,
 (every key as likely: most requests miss the 64 MB response cache and pay the PII scrub and the
 store GET), Zipf-distributed (the k-th key asked 1/k as often, as search queries are: most requests
 are answered from the response cache) or from 10,000 keys ("repeat": every request from the
-response cache). Closed loop: `wrk` (Debian package wrk) at 1, 4, 16 and 64 connections; its CPU
+response cache). Closed loop: `wrk` (Debian package wrk) at 1, 4, 16 and 64 connections, the
+constant apps driven by the same script of key paths as the API (the generator's work per request
+is the same on both sides of a ratio); its CPU
 use is printed beside the server's, to show that the generator is not the bottleneck, and the
 server's CPU microseconds per request (less sensitive to a busy machine than req/s). Open loop:
 `h2load` (Debian package nghttp2-client), 50 keep-alive connections each sending a request every
@@ -333,10 +335,14 @@ def main() -> None:
                                          "constant_asgi:rsgi_sized_app", "--port"], "/"),
         "ours uvicorn": (api + ["--server", "uvicorn", "--port"], ready),
     }
-    targets = {  # what each round measures: label -> (server, wrk script)
-        "uvicorn constant": ("uvicorn constant", None), "granian asgi constant": ("granian asgi constant", None),
-        "granian rsgi constant": ("granian rsgi constant", None),
-        "granian rsgi sized constant": ("granian rsgi sized constant", None),
+    # what each round measures: label -> (server, wrk script). The constant apps get the same script
+    # (the uniform key paths, which they ignore): wrk's per-request work (a Lua call, the longer
+    # request line) is then the same on both sides of every ratio; without a script wrk spends less
+    # CPU per request, CPU the server gets on a machine where generator and server share the cores
+    targets = {
+        "uvicorn constant": ("uvicorn constant", script), "granian asgi constant": ("granian asgi constant", script),
+        "granian rsgi constant": ("granian rsgi constant", script),
+        "granian rsgi sized constant": ("granian rsgi sized constant", script),
         "ours granian uniform": ("ours granian", scripts["uniform"]), "ours granian zipf": ("ours granian", scripts["zipf"]),
         "ours granian repeat": ("ours granian", scripts["repeat"]), "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
     }
@@ -377,7 +383,7 @@ def main() -> None:
         ladder = [wrk(ours_url, c, args.seconds, script, ours_pid.pid) for c in (1, 4, 64)]
         for result in ladder:
             print("ours granian uniform ladder:", json.dumps(result), flush=True)
-        open_loop = {name: h2load(running[name][1], ["/"], args.rate, 10, work)
+        open_loop = {name: h2load(running[name][1], key_paths("uniform", 20_000), args.rate, 10, work)
                      for name in ("uvicorn constant", "granian rsgi constant")}
         for kind in ("uniform", "zipf"):
             open_loop[f"ours granian {kind}"] = h2load(ours_url, key_paths(kind, 20_000), args.rate, 10, work)

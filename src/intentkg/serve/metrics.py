@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections import Counter
 
 BUCKETS_MS = (0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000)
+FIRST_BUCKET_MS = BUCKETS_MS[0]
 CACHED_ENDPOINTS = ("query", "product")  # the endpoints whose hits the response cache answers
 
 
@@ -43,7 +44,10 @@ class Metrics:
         """A hit answered from the response cache. Call it from the event loop's thread only (the one
         writer of these rows): it takes no lock."""
         row = self._cached[endpoint]
-        row[0 if ms <= BUCKETS_MS[0] else bisect_left(BUCKETS_MS, ms)] += 1
+        if ms <= FIRST_BUCKET_MS:  # nearly always: a cached answer takes microseconds
+            row[0] += 1
+        else:
+            row[bisect_left(BUCKETS_MS, ms)] += 1
         row[-1] += ms
 
     def _totals(self) -> tuple[Counter, Counter, list[int], float]:

@@ -96,7 +96,8 @@ class SQLiteStore:
 
     def view(self) -> "SnapshotView":
         """The live snapshot, pinned: every read from it sees the same version."""
-        self._refresh()
+        if time.monotonic() - self._checked >= self.check_every:  # here too: no call on most requests
+            self._refresh()
         return self._view
 
     def get(self, key: str) -> str | None:
