@@ -22,15 +22,16 @@ ex = pq.read_table(f"{data}/shopping_queries_dataset_examples.parquet", columns=
 queries, products = len(set(ex.column("query").to_pylist())), len(set(ex.column("product_id").to_pylist()))
 print(path_estimate(queries, ex.num_rows, products, types, len(catalogue_relations)), flush=True)
 PY
-step() {
-  echo "== $*"
-  /usr/bin/env time -f "== %e s wall, %U+%S CPU-s: $1 $2" "$@" 2>&1 | { grep -v '^Loading weights' || true; }
+step() {  # step NAME COMMAND...: runs COMMAND, timed under NAME
+  local name=$1; shift
+  echo "== $name: $*"
+  /usr/bin/env time -f "== %e s wall, %U+%S CPU-s: $name" "$@" 2>&1 | { grep -v '^Loading weights' || true; }
 }
 RELATION_ARGS=$(printf -- '--relation %s ' ${CATALOGUE_RELATIONS//,/ })
 T0=$SECONDS
 echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
-step $INTENTKG ingest esci "$DATA" -w "$WS" --all-products
-step $INTENTKG catalogue -w "$WS" --types "$TYPES" $RELATION_ARGS
-step $INTENTKG eval esci "$DATA" -w "$WS" --version all --no-kg $RELATION_ARGS --seeds "$SEEDS" \
+step ingest $INTENTKG ingest esci "$DATA" -w "$WS" --all-products
+step catalogue $INTENTKG catalogue -w "$WS" --types "$TYPES" $RELATION_ARGS
+step eval $INTENTKG eval esci "$DATA" -w "$WS" --version all --no-kg $RELATION_ARGS --seeds "$SEEDS" \
   --encoder fusion --head mlp --task esci --primary fusion,mlp,esci
 echo "== ESCI quickstart: $(( SECONDS - T0 )) s in all; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"

@@ -15,10 +15,10 @@ def test_quickstart_estimate_for_the_assessment_shape():
     # 300 prompts x 0.5 = 150 s, 6,600 titles x 0.02 = 132 s, 6,678 pairs x 0.016 = 107 s, 120 s fixed:
     # 509 CPU-s, ~8 min, within the 60-minute limit
     text = path_estimate(150, 6678, 6600, 300)
-    assert "-> 300 prompts (300 product types x 1 relations)" in text and "Expected ~8 CPU-min" in text
+    assert "-> 300 prompts (300 product types x 1 relation)" in text and "Expected ~8 CPU-min" in text
     assert "generation ~2" in text and "title embedding ~2" in text and "evaluation ~2" in text
     assert "100 product types" in path_estimate(10, 50, 100, 300)  # never more types than products
     # the previous path: behaviours and on-demand queries x 2 relations, the catalogue x 3
     text = path_estimate(150, 6678, 6600, 300, 3, behaviours=150, relations=2, on_demand=True)
-    assert "1500 prompts (300 product types x 3 + 150 behaviours x 2 + 150 queries x 2 relations)" in text
+    assert "1500 prompts (300 product types x 3 relations + 150 behaviours x 2 relations + 150 queries x 2 relations)" in text
     assert "Expected ~18 CPU-min" in text

@@ -40,19 +40,22 @@ def path_estimate(queries: int, pairs: int, products: int, types: int, catalogue
     in the quickstart, which asks only what measured useful)."""
     c = PATH_CPU_SECONDS
     kinds = min(types, products)
-    asked = [f"{kinds} product types x {catalogue_relations}"]
+    def times(n: int) -> str:
+        return f"x {n} relation{'s' if n != 1 else ''}"
+
+    asked = [f"{kinds} product types {times(catalogue_relations)}"]
     prompts = kinds * catalogue_relations
     if behaviours and relations:
         prompts += behaviours * relations
-        asked.append(f"{behaviours} behaviours x {relations}")
+        asked.append(f"{behaviours} behaviours {times(relations)}")
     if on_demand and relations:
         prompts += queries * relations
-        asked.append(f"{queries} queries x {relations}")
+        asked.append(f"{queries} queries {times(relations)}")
     parts = {"generation": prompts * c["prompt"], "title embedding": products * c["title"],
              "evaluation": pairs * c["pair"], "model loads, filter": c["fixed"]}
     total = sum(parts.values())
     detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
     return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
-            f"({' + '.join(asked)} relations). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in "
+            f"({' + '.join(asked)}). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in "
             f"minutes on 2 free cores (the stages run one thread each), several times more on a busy machine. "
             f"Answers and embeddings are cached: a re-run costs only what changed.")
