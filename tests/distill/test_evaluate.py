@@ -56,3 +56,13 @@ def test_the_report_section_escapes_model_output(evaluated, tmp_path):
     assert "<script>" not in html and "&lt;script&gt;" in html
     warnings = json.loads((copy / "distill" / "intentkg_lineage.json").read_text())["warnings"]
     assert warnings and all(esc(w) in html for w in warnings)  # the student's lineage warnings, shown
+
+
+def test_the_table_says_which_critic_checked_the_generation(capsys):
+    from intentkg.cli import distill_eval
+
+    document = {"tasks": [{"task": "generation", "metric": "critic_pass", "rows": 2, "student": 1.0, "teacher": 0.5,
+                           "student_worse": False,
+                           "detail": {"student": {"critic": "rules only (the filter has no critic)"}}}]}
+    distill_eval.print_scores(document, "t")
+    assert "generation's critic pass: checked by rules only (the filter has no critic)" in capsys.readouterr().out

@@ -31,6 +31,10 @@ def print_scores(document: dict, title: str) -> None:
         table.add_row(t["task"], t["metric"], str(t.get("rows")), _value(t.get("student")), _value(t.get("teacher")),
                       _value(t.get("critic")), worse)
     console.print(table)
+    generation = next((t for t in document["tasks"] if t["task"] == "generation"), None)
+    checked_by = ((generation or {}).get("detail") or {}).get("student", {}).get("critic")
+    if checked_by:
+        console.print(f"generation's critic pass: checked by {checked_by}", highlight=False)
     speed = document.get("tokens_per_second") or {}
     if speed.get("teacher"):
         console.print(f"generation tokens/s on the same prompts: student {_value(speed['student'].get('tokens_per_second'))}"
