@@ -255,3 +255,33 @@ def ablation(
                         stage=stage)
     rows = run_ablation(workspace, config, source_set, relation, force=force)
     typer.echo(markdown(rows))
+
+
+@app.command("versus")
+def versus_cmd(workspace: Path = typer.Argument(..., help="Workspace folder holding both evaluations."),
+               first: str = typer.Argument(..., help="Stage folder of the first evaluation (e.g. eval-base)."),
+               second: str = typer.Argument(..., help="Stage folder of the second (e.g. eval-refined)."),
+               encoder: str = typer.Option("fusion", help="Encoder whose predictions are compared."),
+               head: str = typer.Option("mlp", help="Head whose predictions are compared."),
+               task: str = typer.Option("esci", help="esci or substitute."),
+               setting: str = typer.Option("with", help="with, shuffled or filler."),
+               bootstrap: int = typer.Option(1000, help="Bootstrap replicates over queries."),
+               as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON.")) -> None:
+    """Two stored evaluations of the same pairs, paired over queries: second minus first (docs/eval.md)."""
+    from intentkg.eval.versus import versus
+
+    result = versus(workspace, first, second, encoder=encoder, head=head, task=task, setting=setting,
+                    n_boot=bootstrap)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    for metric in ("macro_f1", "micro_f1"):
+        d = result["difference"][metric]
+        console.print(f"{metric} ({setting}, {encoder} + {head}, {task}; {result['n_queries']} queries / "
+                      f"{result['n_pairs']} pairs): {first} {result['first_score'][metric]['mean']:.3f} -> {second} "
+                      f"{result['second_score'][metric]['mean']:.3f}, {d['abs']:+.3f} "
+                      f"(95% CI [{d['abs_ci'][0]:+.3f}, {d['abs_ci'][1]:+.3f}], share of replicates > 0: "
+                      f"{d['p_positive']:.2f})", highlight=False, soft_wrap=True)
+    if not result["same_without"]:
+        console.print("note: the two runs' predictions without knowledge differ (not the same encoder, heads "
+                      "or seeds?)", highlight=False)

@@ -69,31 +69,15 @@ def row(name: str, document: dict) -> dict:
 def replicates(ws: Workspace, stage: str, encoder: str, head: str, task: str, n_boot: int) -> dict:
     """The bootstrap differences (with − baseline) of a stored evaluation, from its predictions:
     the same paired replicates the stage drew (seed 0 over the same queries)."""
-    import numpy as np
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     from intentkg.eval.config import TASKS
     from intentkg.eval.metrics import compare
+    from intentkg.eval.versus import stored_runs
 
-    table = pq.read_table(ws.table_path(stage, "predictions"))
-    mask = pc.and_(pc.and_(pc.equal(table["encoder"], encoder), pc.equal(table["head"], head)),
-                   pc.equal(table["task"], task))
-    rows = table.filter(mask).sort_by([("setting", "ascending"), ("seed", "ascending"), ("example_id", "ascending")])
-    labels = TASKS[task]
-    index = {label: i for i, label in enumerate(labels)}
-    by: dict[str, dict[int, tuple]] = {}
-    for setting, seed, example, query, truth, predicted in zip(*(rows[c].to_pylist() for c in (
-            "setting", "seed", "example_id", "query_id", "label", "predicted"))):
-        by.setdefault(setting, {}).setdefault(seed, ([], [], [], []))
-        for part, value in zip(by[setting][seed], (example, query, index[truth], index[predicted])):
-            part.append(value)
-    first = next(iter(by["with"].values()))
-    y, groups = np.array(first[2]), np.array(first[1], dtype=object)
-    runs = {s: [np.array(v[3]) for _, v in sorted(seeds.items())] for s, seeds in by.items()}
+    _, y, groups, runs = stored_runs(ws, stage, encoder, head, task)
     out = {}
     for baseline in (b for b in BASELINES if b in runs):
-        scored = compare(y, groups, runs[baseline], runs["with"], labels, n_boot=n_boot, seed=0, keep_replicates=True)
+        scored = compare(y, groups, runs[baseline], runs["with"], TASKS[task], n_boot=n_boot, seed=0,
+                         keep_replicates=True)
         out[baseline] = scored["_replicates"]
     return out
 
