@@ -108,6 +108,9 @@ def main() -> None:
     parser.add_argument("--no-critic", action="store_true")
     parser.add_argument("--filter-only", action="store_true",
                         help="generate each size once locally (untimed), then time only the filter on copies")
+    parser.add_argument("--warm-up", action="store_true",
+                        help="with --filter-only: one filter run per engine at the small size first, timed apart "
+                             "(the Ray workers load their models then: start-up, not throughput)")
     args = parser.parse_args()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local cluster on 127.0.0.1
     os.environ.setdefault("INTENTKG_NO_PROGRESS", "1")
@@ -128,6 +131,12 @@ def main() -> None:
         critic = None if args.no_critic else _critic(base)
         generated = {size: _generated(base / f"generated-{size}", size, relations, args.max_tokens)
                      for size in sizes} if args.filter_only else {}
+        if args.warm_up and args.filter_only:
+            for name in engines:
+                out = _one(base / f"warm-{name}", engines[name], sizes[0], relations, args.max_tokens, critic,
+                           generated[sizes[0]])
+                print(f"warm-up {name:5s} {sizes[0]:3d} behaviours: filter {out['filter']:6.1f} s (start-up, "
+                      f"not in the lines below)  load {os.getloadavg()[0]:.1f}", flush=True)
         for r in range(args.rounds):
             order = ["local", "ray"] if r % 2 == 0 else ["ray", "local"]
             for name in order:
