@@ -1,8 +1,8 @@
 """The serving loop as a user runs it, end to end with real parts: the app `intentkg serve run` builds
 (:func:`intentkg.serve.server.build_app`) on a real uvicorn server on 127.0.0.1, `intentkg serve
 precompute`, a miss that is queued, `intentkg serve refresh --model <student.gguf>` generating knowledge
-for it through llama.cpp with a student file (the bundled SmolLM2 under another file hash, its lineage
-declared) and the real filter stage, then the same request as a hit, and the refresh's manifest naming
+for it through llama.cpp with the session's trained student (SmolLM2 + LoRA from `distill train`, its
+lineage recorded by the training) and the real filter stage, then the same request as a hit, and the refresh's manifest naming
 the student and its lineage.
 
 Everything runs in this process (the CLI through typer's runner, the server in a thread): the same
@@ -21,12 +21,11 @@ import httpx
 import pytest
 from helpers.kg_workspace import make_workspace
 from helpers.on_demand import on_demand_yaml
-from helpers.student import stand_in_gguf
 from typer.testing import CliRunner
 
 from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
-from intentkg.llm import bundled, model_lineage
+from intentkg.llm import bundled
 from intentkg.llm.model_files import file_hash
 from intentkg.serve.server import ServeSettings, build_app
 
@@ -69,12 +68,13 @@ def _written(root) -> set[str]:
 
 
 @pytest.mark.slow
-def test_precompute_run_miss_refresh_with_the_student_hit(tmp_path):
+def test_precompute_run_miss_refresh_with_the_student_hit(student, tmp_path):
+    """The session's trained student (helpers/student_fixtures.py) fills the serving cache's tail."""
     ws = make_workspace(tmp_path)
     run_build(ws, BuildConfig(hierarchy=False))
     _cli("serve", "precompute", "-w", ws.root)
-    student = stand_in_gguf(bundled.smollm2_path(), tmp_path / "student.gguf")
-    record = model_lineage.declare(student, "student", "test: the bundled SmolLM2 as a student file")
+    record = student["gguf"].parent / "intentkg_lineage.json"  # written by distill train
+    student = student["gguf"]
     with ServerThread(build_app(ServeSettings(str(ws.root)))) as server:
         url = f"{server.url}/v1/knowledge/query"
         assert httpx.get(url, params={"q": "winter camping gear"}).json()["outcome"] == "hit"
@@ -102,7 +102,7 @@ def test_precompute_run_miss_refresh_with_the_student_hit(tmp_path):
     assert manifest.config["model"] == str(student)
     assert any(i.sha256 == digest for i in manifest.inputs), manifest.inputs
     (generator,) = manifest.extra["on_demand"]["generators"]
-    assert generator["model_hash"] == digest and generator["origin"] == "declared"
+    assert generator["model_hash"] == digest and generator["origin"] == "distilled"
     assert generator["lineage"] == str(record)
     # the on-demand generate run loaded the student, not the config's Gemma
     scratch = ws.manifest("serve").extra["on_demand"]
