@@ -23,13 +23,13 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
     return f"{prompts} prompts, {when} with the bundled model on a free CPU core (more on a busy machine)"
 
 
-# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev end to end (2 Dec 2026,
-# scripts/esci_quickstart.sh, one torch / llama.cpp thread per stage; docs/eval.md "Measured"): a prompt
-# generated and filtered (behaviours 159 CPU-s / 300, on-demand 258 / 598, catalogue 278 / 600 for the
-# generation alone), a catalogue title embedded once (the evaluation reads the workspace's cache:
-# ~110 CPU-s for 6,082), a pair through the fusion evaluation (97 CPU-s for 6,112 with 3 head seeds;
-# the heads' share grows with the seeds), and the fixed part (model loads, filter: rounded up).
-PATH_CPU_SECONDS = {"prompt": 0.5, "title": 0.02, "pair": 0.016, "fixed": 120.0}
+# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev (2 Dec 2026, third run,
+# scripts/esci_quickstart.sh at load 16-24, one torch / llama.cpp thread per stage; docs/eval.md
+# "Measured"): a prompt generated and filtered (the catalogue's 300 used_with prompts: 234 CPU-s of
+# generation + the filter), a catalogue title embedded and clustered once (the evaluation reads the
+# workspace's cache), a pair through the fusion evaluation with 10 head seeds (~165 CPU-s of pair features
+# + ~90 of heads for 6,112 pairs), and the fixed part (model loads, filter: rounded up).
+PATH_CPU_SECONDS = {"prompt": 0.8, "title": 0.02, "pair": 0.04, "fixed": 120.0}
 
 
 def path_estimate(queries: int, pairs: int, products: int, types: int, catalogue_relations: int = 1,
