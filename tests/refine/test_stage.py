@@ -109,3 +109,19 @@ def test_refine_eval_prints_before_and_after(refined_ws):
     counts = Workspace(refined_ws).manifest("refine").counts
     assert "before / after" in result.output
     assert f"{counts['before']['reward']:.3f}" in result.output and f"{counts['after']['reward']:.3f}" in result.output
+
+
+def test_every_evaluated_checkpoint_is_saved_and_the_kept_one_is_among_them(refined_ws):
+    import torch
+    from safetensors.torch import load_file
+
+    out = refined_ws / "refine"
+    guard = Workspace(refined_ws).manifest("refine").extra["guard"]
+    steps = [p["step"] for p in guard["curve"]]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [f"step-{s}" for s in steps]
+    kept = load_file(out / "adapter" / "adapter_model.safetensors")
+    best = load_file(out / "checkpoints" / f"step-{guard['best']['step']}" / "adapter_model.safetensors")
+    assert set(best) == set(kept) and all(torch.equal(best[k], kept[k]) for k in kept)
+    # step 0 is the untrained adapter (LoRA's B at zero): exporting it gives the base model itself
+    zero = load_file(out / "checkpoints" / "step-0" / "adapter_model.safetensors")
+    assert all(v.abs().sum() == 0 for k, v in zero.items() if "lora_B" in k)

@@ -15,12 +15,16 @@ the guard records one point of the curve:
   (the reward's generic-tail window moves with the policy, so these can move too).
 
 When :func:`~intentkg.refine.stop_rule.hacking_at` fires, training stops. The adapter weights of
-the best point by ``heldout_critic`` are kept and restored at the end.
+the best point by ``heldout_critic`` are kept and restored at the end. With ``checkpoints`` (a folder),
+every evaluated point's adapter is also saved there as ``step-<N>/`` (peft, safetensors, ~1 MB for
+the default LoRA), so a checkpoint the guard did not keep (the last one, say) can still be merged
+and exported (``intentkg distill export --adapter``) and evaluated.
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 from transformers import TrainerCallback
@@ -99,7 +103,8 @@ class Generator:
 class Guard(TrainerCallback):
     def __init__(self, reward: Reward, heldout_prompts: list, heldout_behaviours: list[Behaviour],
                  heldout_critic, heldout_labels: list[dict], generator: Generator, every: int, patience: int,
-                 tolerance: float = 0.0, say=None):
+                 tolerance: float = 0.0, say=None, checkpoints=None):
+        self.checkpoints = checkpoints  # a folder: each evaluated point's adapter as step-<N>/
         self.say = say or (lambda text: None)  # one line per evaluation (the CLI prints it)
         self.reward, self.prompts, self.behaviours = reward, heldout_prompts, heldout_behaviours
         self.critic, self.labels, self.generate = heldout_critic, heldout_labels, generator
@@ -145,6 +150,8 @@ class Guard(TrainerCallback):
         self.curve.append(point)
         self.say(f"guard @ step {step}: reward {point['reward']}, held-out critic {point['heldout_critic']}, "
                  f"agreement {point['agreement']}, passes the filter {point['filter_pass_share']}")
+        if self.checkpoints is not None:
+            model.save_pretrained(str(Path(self.checkpoints) / f"step-{step}"), safe_serialization=True)
         if best_point(self.curve) == len(self.curve) - 1:
             self.best = {"index": len(self.curve) - 1, "step": step, "state": lora_state(model)}
         fired = hacking_at(self.curve, self.patience, self.tolerance)
@@ -162,6 +169,12 @@ class Guard(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if state.global_step % self.every == 0 and self._record(model, state.global_step):
             control.should_training_stop = True
+        return control
+
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        """The last step too, when ``every`` does not divide it and no stop ended the run: "last" is measured."""
+        if self.curve and self.curve[-1]["step"] != state.global_step and self.stopped_at is None:
+            self._record(model, state.global_step)
         return control
 
     def restore_best(self, model) -> dict | None:

@@ -82,7 +82,7 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
             guard = Guard(reward, [r["prompt"] for r in heldout.rows], [heldout.behaviours[r["prompt_id"]]
                                                                           for r in heldout.rows],
                           heldout_critic, split.heldout, generator, config.guard.every, config.guard.patience,
-                          config.guard.tolerance, say)
+                          config.guard.tolerance, say, checkpoints=run.output("checkpoints"))
             callbacks.append(guard)
         funcs, weights = trl_reward_funcs(reward, train.behaviours.__getitem__)
         scratch = tempfile.TemporaryDirectory(prefix="intentkg-grpo-")  # TRL's output_dir: nothing kept there
@@ -97,6 +97,7 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
             artifacts = write_outputs(run, config, trainer.model, base.tokenizer)
         if guard is not None:
             run.write("heldout_samples", _samples_table(guard.samples))
+            run.register("checkpoints")
             critic_hash = heldout_critic.save(run.output("heldout_critic"))
             run.register("heldout_critic")
             run.add_model("heldout_critic", f"heldout-critic@{critic_hash[:12]}",
