@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["skip_policy", "helpers.student_fixtures"]
+pytest_plugins = ["skip_policy", "helpers.student_fixtures", "helpers.llama_server"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -151,48 +147,7 @@ def test_configuration_errors():
 
 
 # ------------------------------------------------------------- a real server -----------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
-    pytest.importorskip("sse_starlette", reason="llama-cpp-python's server needs sse-starlette (intentkg[llm])")
-    pytest.importorskip("starlette_context", reason="llama-cpp-python's server needs starlette-context")
-    pytest.importorskip("pydantic_settings", reason="llama-cpp-python's server needs pydantic-settings")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "intentkg.llm.llama_server", "--model", "gemma3-270m", "--model_alias", "gemma",
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", "--n_threads", "1", "--verbose", "False"],
-            stdout=out, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama-cpp-python server exited with {proc.returncode}: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama-cpp-python server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
+# (the `llama_server` fixture: tests/helpers/llama_server.py)
 @pytest.mark.slow
 def test_real_llama_cpp_server_answers(llama_server):
     backend = OpenAICompatibleBackend(model="gemma", base_url=llama_server, chat=False, concurrency=2, timeout=300)
