@@ -19,7 +19,9 @@ CALLS = 3  # three behaviours, one relation, one sample each
 def _config(server: str, engine) -> GenerateConfig:
     return GenerateConfig.model_validate({
         "selection": {"limit": CALLS}, "relations": ["used_for_function"], "batch_size": 1,
-        "sampling": {"max_tokens": 16, "temperature": 0.0, "seed": 3},
+        # no logprobs: llama-cpp-python's server takes ~7 s more a call for them (9.4 s against 2.2 s)
+        "sampling": {"max_tokens": 16, "temperature": 0.0, "seed": 3, "logprobs": False},
+        "few_shot": {"per_prompt": 1, "rotate": False},  # one shared example: the server reuses its KV cache
         "backend": {"name": "openai", "model": "gemma",
                     "options": {"base_url": server, "chat": False, "concurrency": 1, "timeout": 120}},
         "engine": engine})
@@ -48,7 +50,7 @@ def test_ray_tasks_calling_a_server_write_the_local_candidates_and_repeat_no_cal
     assert on_ray.counts["engine"] == "ray" and on_ray.counts["failed_calls"] == 0
     expected, got = Workspace(local).read("generate", "candidates"), Workspace(ray).read("generate", "candidates")
     assert got.num_rows == expected.num_rows >= CALLS
-    assert got.equals(expected)  # same rows, same order, same values (raw text, logprobs)
+    assert got.equals(expected)  # same rows, same order, same values
 
     again = run_generate(_config(llama_server, {"name": "ray", "workers": 1}), ray, force=True)
     assert again.counts["backend_calls"] == 0 and again.counts["cache_hits"] == CALLS
