@@ -59,7 +59,10 @@ def test_gemma3_from_its_gguf_answers_as_llama_cpp_does():
     with torch.inference_mode():
         out = base.model.generate(**ids, max_new_tokens=4, do_sample=False)
     expected = base.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-    backend = LlamaCppBackend(model=bundled.GEMMA, parallel=1, n_threads=1)
+    # llama.cpp's plain kernels (those the batched decoder uses): its repacked CPU buffers, on where the CPU
+    # supports them, compute the quantised matmuls another way, and on this near tie (" a" vs " camping")
+    # an AMD EPYC host without AVX-512 then took the other first token than the float32 model
+    backend = LlamaCppBackend(model=bundled.GEMMA, parallel=1, n_threads=1, extra_buffers=False)
     try:
         result = backend.generate([Request(key="k", params=SamplingParams(temperature=0.0, max_tokens=4,
                                                                           logprobs=False), prompt=prompt)])[0]
