@@ -104,15 +104,19 @@ def _run(step: str, ws: Path, out: str = "", src: str | None = None) -> dict:
 
 
 def _same_rows(a: Path, b: Path) -> int:
-    """Rows that differ between the two passes' outputs (0: identical), joined by row id."""
+    """Rows that differ between the two passes' outputs (0: identical), joined by candidate id.
+
+    Not by ``row``: since issue 15.4 a row is the candidate's rank by content, before it was its position
+    in the candidates file, so a baseline from before that numbers the same candidates differently."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{a}')").fetchall()]
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{a}')").fetchall()
+             if r[0] not in ("row", "candidate_id")]
     differs = " OR ".join(f'x."{n}" IS DISTINCT FROM y."{n}"' for n in names)
     counts = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {differs}) FROM read_parquet('{a}') x "
-                         f"FULL JOIN read_parquet('{b}') y USING (row)").fetchall()[0]
+                         f"FULL JOIN read_parquet('{b}') y USING (candidate_id)").fetchall()[0]
     return int(counts[1]) + abs(int(counts[0]) - con.execute(f"SELECT count(*) FROM read_parquet('{a}')").fetchall()[0][0])
 
 
