@@ -40,3 +40,14 @@ def test_a_malformed_primary_is_one_clear_error(monkeypatch, tmp_path):
     result, config = _config_seen(monkeypatch, tmp_path, "--primary", "fusion,mlp")
     assert result.exit_code != 0 and config is None  # stopped before the evaluation ran
     assert isinstance(result.exception, ConfigError) and "ENCODER,HEAD,TASK" in str(result.exception)
+
+
+def test_the_split_seed_reaches_the_config_and_a_negative_one_is_refused(monkeypatch, tmp_path):
+    """Old code: --split-seed -3 reached numpy and ended in a ValueError traceback."""
+    result, config = _config_seen(monkeypatch, tmp_path, "--split-seed", "4")
+    assert result.exit_code == 0, result.output
+    assert config.data.split_seed == 4
+    result, config = _config_seen(monkeypatch, tmp_path, "--split-seed", "-3")
+    assert result.exit_code == 2 and config is None
+    text = "".join(c for c in result.output if c.isalnum() or c in "-'")  # rich wraps the box's lines
+    assert "Invalidvaluefor'--split-seed'" in text and "greaterthanorequalto0" in text

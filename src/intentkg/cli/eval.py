@@ -117,7 +117,7 @@ def esci(
     test_split: str = typer.Option("test", help="Split value the heads are scored on."),
     folds: int = typer.Option(0, help=">1: cross-fit over K query-grouped folds instead of the split column."),
     max_queries: Optional[int] = typer.Option(None, help="Sub-sample at most this many queries per split."),
-    split_seed: Optional[int] = typer.Option(None, help="Draw the test queries again with this seed (as many as "
+    split_seed: Optional[int] = typer.Option(None, min=0, help="Draw the test queries again with this seed (as many as "
                                                          "the file's test split has): robustness over splits."),
     encoder: list[str] = typer.Option(["bi", "cross"], help="bi, cross and/or fusion (repeatable; docs/eval.md)."),
     fusion_vectors: bool = typer.Option(False, "--fusion-vectors",
