@@ -12,7 +12,10 @@
   saved as it is, so it is rebuilt from its config (``from_config`` with that entry dropped), its
   weights copied in, and the result saved once as a plain safetensors folder in the user cache
   (``<cache>/trainable/<sha256 of the GGUF>``). Later loads read that folder (seconds, not the
-  ~20-60 s de-quantisation). ``base.folder`` is the safetensors folder either way.
+  ~20-60 s de-quantisation). ``base.folder`` is the safetensors folder either way. transformers parses
+  the GGUF's metadata afresh for the tokenizer's config, the model's config and the weights (gguf-py's
+  reader: ~10-30 s each for Gemma 3's 262k-token vocabulary); the conversion parses it once
+  (:func:`_one_gguf_parse`).
 
 ``model_id`` and ``model_hash`` name the base as the user gave it: the alias / path / id and the
 sha256 of the GGUF file (or of the folder's weights and configs), as the generation backends record
@@ -21,6 +24,8 @@ them. The device is CUDA when present, else CPU (``device=`` overrides).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +87,28 @@ def resolve_base(model: str) -> tuple[Path, str, str]:
     return folder.path, "hf", folder.hash()
 
 
+@contextmanager
+def _one_gguf_parse() -> Iterator[None]:
+    """Within: gguf-py's ``GGUFReader`` is built once per (file, mode) and handed back again (it maps the
+    file read-only; transformers only reads it), so the three loads of one conversion parse the GGUF once."""
+    import gguf as gguf_py
+
+    original = gguf_py.GGUFReader
+    readers: dict[tuple[str, str], Any] = {}
+
+    def reader(path, mode="r"):
+        key = (str(Path(path).resolve()), mode)
+        if key not in readers:
+            readers[key] = original(path, mode)
+        return readers[key]
+
+    gguf_py.GGUFReader = reader
+    try:
+        yield
+    finally:
+        gguf_py.GGUFReader = original
+
+
 def gguf_to_folder(gguf: Path, digest: str | None = None) -> Path:
     """A safetensors folder (config, weights, tokenizer) holding ``gguf`` de-quantised; cached by hash."""
     digest = digest or file_hash(gguf)
@@ -91,8 +118,9 @@ def gguf_to_folder(gguf: Path, digest: str | None = None) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    with _one_gguf_parse():
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # the de-quantised weights are plain tensors now
