@@ -1,12 +1,17 @@
-"""Real servers for serving tests: uvicorn on 127.0.0.1 in a thread, and Debian's redis-server."""
+"""Real servers for serving tests: uvicorn on 127.0.0.1 in a thread, Granian as `serve run` starts
+it, and Debian's redis-server."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_granian(port: int, settings, log_path: Path) -> subprocess.Popen:
+    """Granian on 127.0.0.1:``port`` as `serve run` starts it (RSGI, the app factory, one worker; the CLI
+    itself is run by tests/serve/test_workers.py), with ``settings`` (a ServeSettings), logging to ``log_path``."""
+    from intentkg.serve.server import ENV, TARGET
+
+    with open(log_path, "wb") as log:  # a file, not a pipe nobody reads
+        return subprocess.Popen([sys.executable, "-m", "granian", "--interface", "rsgi", "--factory", "--http", "1",
+                                 "--no-ws", "--log-level", "warning", "--port", str(port), TARGET],
+                                env=dict(os.environ, **{ENV: json.dumps(asdict(settings))}), stdout=log,
+                                stderr=subprocess.STDOUT)
 
 
 class ServerThread:

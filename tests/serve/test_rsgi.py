@@ -6,20 +6,15 @@ lifespan's background loop runs (misses reach the queue) and stops cleanly."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
-from dataclasses import asdict
 
 import httpx
 
 from intentkg.serve.app import create_app
 from intentkg.serve.keys import encode
-from intentkg.serve.server import ENV, TARGET, ServeSettings
+from intentkg.serve.server import ServeSettings
 from intentkg.serve.sqlite_store import SQLiteMissQueue, SQLiteSnapshotWriter, SQLiteStore
 
-from .conftest import free_port
+from .conftest import free_port, start_granian
 from .test_fast_path import EDGE, FACTS, HOT, _get_all
 from .test_workers import _alive, _until
 
@@ -52,13 +47,8 @@ def test_the_rsgi_server_answers_as_fastapi_over_asgi(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "server.log"
-    log = open(log_path, "wb")  # a file, not a pipe nobody reads
     settings = ServeSettings(str(tmp_path), per_client_per_minute=1000, metrics_dir=str(tmp_path / "metrics"))
-    # Granian as `serve run` starts it (tests/serve/test_workers.py runs that), without the CLI's imports
-    server = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "rsgi", "--factory", "--http", "1",
-                               "--no-ws", "--log-level", "warning", "--port", str(port), TARGET],
-                              env=dict(os.environ, **{ENV: json.dumps(asdict(settings))}), stdout=log,
-                              stderr=subprocess.STDOUT)
+    server = start_granian(port, settings, log_path)
     try:
         assert _until(lambda: _alive(url) or server.poll() is not None, 90) and server.poll() is None, \
             log_path.read_text(errors="replace")[-3000:]
@@ -78,5 +68,4 @@ def test_the_rsgi_server_answers_as_fastapi_over_asgi(tmp_path):
     finally:
         server.terminate()
         code = server.wait(timeout=20)
-        log.close()
     assert code == 0 and "Traceback" not in log_path.read_text(errors="replace")

@@ -6,6 +6,13 @@ call these methods, so the two cannot answer differently.
 
 A bad parameter raises :class:`fastapi.HTTPException` *before* anything is read, queued, logged or
 counted: the fast path hands such a request to FastAPI, which raises it again and counts it once.
+
+A query that is itself a plain key of the live snapshot (:mod:`intentkg.serve.plain_keys`: a fixed
+point of the scrub, checked when the snapshot was written by this process's scrub) is looked up
+as it is: the scrub would give that key and find nothing, so the answer is the same. Every other
+query is scrubbed before anything is looked up, queued or logged. Hits are counted without the
+metrics' lock (:meth:`Metrics.hit`): call these methods from the event loop's thread, as both
+servers do (one Python thread runs the app under Granian's RSGI or ASGI and under uvicorn).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from intentkg.serve.keys import (MAX_QUERY_CHARS, decode, left_out_product_key, 
                                  query_cache_key, query_cache_key_and_pii)
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.miss_admission import MissAdmission
+from intentkg.serve.plain_keys import QUERY_PREFIX
 from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
 
 PRODUCT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
@@ -92,8 +100,13 @@ class KnowledgeAnswers:
         a hit outside an experiment, for a query in which the scrub found nothing."""
         started = time.perf_counter()
         q, unit = check_query(q), self._arm(unit_id, header)
+        view = self.store.view()
+        if view.plain:
+            value = view.get_plain(QUERY_PREFIX + q)
+            if value is not None:  # q is a plain key: the scrub would give it and find nothing in it
+                return self._answer("query", QUERY_PREFIX + q, started, unit, host, view, value)
         key, personal = query_cache_key_and_pii(q)
-        body, reusable = self._answer("query", key, started, unit, host)
+        body, reusable = self._answer("query", key, started, unit, host, view)
         return body, (None if personal else reusable)
 
     def answer_product(self, product_id: str, unit_id: str | None, header: str | None,
@@ -102,9 +115,15 @@ class KnowledgeAnswers:
         product_id, unit = check_product(product_id), self._arm(unit_id, header)
         return self._answer("product", product_key(product_id), started, unit, host)
 
-    def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None) -> tuple[bytes, str | None]:
-        view = self.store.view()
-        value, outcome, extra = self._lookup(view, key, host)
+    def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None,
+                view: SnapshotReader | None = None, value: str | None = None) -> tuple[bytes, str | None]:
+        """``value``: the entry of ``key`` already read from ``view`` (a hit), else looked up here."""
+        if view is None:
+            view = self.store.view()
+        if value is None:
+            value, outcome, extra = self._lookup(view, key, host)
+        else:
+            outcome, extra = "hit", {}
         shown = outcome
         if unit is not None:
             self.experiment.record(unit, endpoint, key, outcome)
@@ -117,7 +136,10 @@ class KnowledgeAnswers:
                 + (_string(view.version) if view.version is not None else "null"))
         if self.experiment is not None:
             body += ', "arm": ' + (_string(unit[1].arm) if unit is not None else "null")
-        self.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
+        if outcome == "hit":
+            self.metrics.hit(endpoint, (time.perf_counter() - started) * 1000)
+        else:
+            self.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
         reusable = view.version if outcome == "hit" and self.experiment is None else None
         return (body + ',"entry":' + (value or "null") + "}").encode(), reusable
 

@@ -3,10 +3,11 @@
 With several worker processes each counts its own; :meth:`Metrics.state` is the plain form a worker
 writes out and :meth:`Metrics.merged` sums such states (:mod:`intentkg.serve.worker_metrics`).
 
-A hit answered from the response cache (the most frequent request, about a microsecond of Python) is
-counted by :meth:`Metrics.cached_hit` into a fixed row of integers per endpoint, without the lock or
-a counter update: only the event loop's thread (the fast path) writes those rows, and readers (the
-metrics pages, the worker file written from a thread) copy a row whole and add it to the totals."""
+A hit on a query or a product (the most frequent request; from the response cache about a
+microsecond of Python) is counted by :meth:`Metrics.hit` into a fixed row of integers per endpoint,
+without the lock or a counter update: only the event loop's thread (the fast path and the FastAPI
+routes, which are async) writes those rows, and readers (the metrics pages, the worker file written
+from a thread) copy a row whole and add it to the totals."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from collections import Counter
 
 BUCKETS_MS = (0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000)
 FIRST_BUCKET_MS = BUCKETS_MS[0]
-CACHED_ENDPOINTS = ("query", "product")  # the endpoints whose hits the response cache answers
+HIT_ENDPOINTS = ("query", "product")  # the endpoints whose hits are counted by Metrics.hit
 
 
 class Metrics:
@@ -27,8 +28,8 @@ class Metrics:
         self.errors: Counter = Counter()
         self.buckets = [0] * (len(BUCKETS_MS) + 1)
         self.latency_sum_ms = 0.0
-        # endpoint -> [count per latency bucket ..., latency sum in ms]: see cached_hit
-        self._cached = {endpoint: [0] * (len(BUCKETS_MS) + 1) + [0.0] for endpoint in CACHED_ENDPOINTS}
+        # endpoint -> [count per latency bucket ..., latency sum in ms]: see hit
+        self._hits = {endpoint: [0] * (len(BUCKETS_MS) + 1) + [0.0] for endpoint in HIT_ENDPOINTS}
 
     def observe(self, endpoint: str, ms: float, outcome: str | None = None, status: int = 200) -> None:
         with self._lock:
@@ -40,10 +41,10 @@ class Metrics:
             self.buckets[bisect_left(BUCKETS_MS, ms)] += 1
             self.latency_sum_ms += ms
 
-    def cached_hit(self, endpoint: str, ms: float) -> None:
-        """A hit answered from the response cache. Call it from the event loop's thread only (the one
-        writer of these rows): it takes no lock."""
-        row = self._cached[endpoint]
+    def hit(self, endpoint: str, ms: float) -> None:
+        """A hit on ``endpoint`` ("query" or "product"), answered in ``ms``. Call it from the event
+        loop's thread only (the one writer of these rows): it takes no lock."""
+        row = self._hits[endpoint]
         if ms <= FIRST_BUCKET_MS:  # nearly always: a cached answer takes microseconds
             row[0] += 1
         else:
@@ -51,10 +52,10 @@ class Metrics:
         row[-1] += ms
 
     def _totals(self) -> tuple[Counter, Counter, list[int], float]:
-        """(requests, outcomes, buckets, latency sum) with the response cache's hits added; hold the lock."""
+        """(requests, outcomes, buckets, latency sum) with the hit rows added; hold the lock."""
         requests, outcomes = Counter(self.requests), Counter(self.outcomes)
         buckets, latency = list(self.buckets), self.latency_sum_ms
-        for endpoint, row in self._cached.items():
+        for endpoint, row in self._hits.items():
             row = list(row)  # one copy: the loop's thread may count meanwhile
             hits = sum(row[:-1])
             if hits:

@@ -48,8 +48,13 @@ class RedisStore:
 
 
 class RedisSnapshotView:
+    plain = False  # plain query keys (serve/plain_keys.py) are not recorded here: every query is scrubbed
+
     def __init__(self, redis, prefix: str, version: str | None):
         self.redis, self.prefix, self.version = redis, prefix, version
+
+    def get_plain(self, key: str) -> None:
+        return None
 
     def get(self, key: str) -> str | None:
         return None if self.version is None else self.redis.get(f"{self.prefix}:{self.version}:{key}")

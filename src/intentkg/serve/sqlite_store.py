@@ -2,13 +2,19 @@
 
     serve/
       CURRENT                      "20261129T165300-3f2a"  (replaced atomically with os.replace)
-      snapshots/<version>.sqlite   key -> JSON value
+      snapshots/<version>.sqlite   kv: key -> JSON value, plain; meta: scrub -> the scrub identity
       queue.sqlite                 misses waiting for the refresh job (WAL)
 
 Readers open snapshots read-only and immutable (no locks at all) and look at CURRENT at most every
 ``check_every`` seconds; a swap takes effect on the next check. Old snapshots are deleted after
 the two newest, giving in-flight readers time to finish. When CURRENT names a snapshot that cannot
 be opened, readers keep answering from the last good one and say why in ``problem``.
+
+Each key's ``plain`` says whether it is a plain query key (:mod:`intentkg.serve.plain_keys`: a raw
+query equal to its text may be looked up unscrubbed), checked when the snapshot is written by the
+scrub that ``meta`` names; a reader whose scrub is another (or a snapshot written before) uses no
+key as plain. Pages are 64 KiB: a GET of a random key among 200,000 touches fewer pages (4.7 µs
+against 6.0 µs with 4 KiB pages, in process).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from intentkg import atomic_file
+from intentkg.serve.health import log
+from intentkg.serve.plain_keys import is_plain_query_key, scrub_identity
 
 KEEP_SNAPSHOTS = 3
 MAX_QUEUED_KEYS = 100_000  # misses waiting for the refresh; new keys beyond are refused and counted
@@ -31,6 +39,9 @@ MAX_HELD_KEYS = 100_000  # distinct misses held in memory between flushes (while
 ANONYMOUS = "-"
 RETIRE_AFTER = 30.0  # seconds a replaced snapshot stays open for requests that pinned it
 MMAP_BYTES = 1 << 40  # map the whole snapshot (address space only; pages load as they are read)
+PAGE_BYTES = 1 << 16
+GET_SQL = "SELECT value FROM kv WHERE key = ?"
+GET_PLAIN_SQL = "SELECT value FROM kv WHERE key = ? AND plain"
 
 
 def new_version() -> str:
@@ -75,13 +86,14 @@ class SQLiteStore:
                 # makes no read() calls (half the time of one on 200,000 keys)
                 conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
                 conn.execute("SELECT 1 FROM kv LIMIT 1").fetchall()
+                plain = _checked_by_this_scrub(conn, version)
             except (OSError, sqlite3.Error) as exc:
                 # keep answering from the last good snapshot; try again on the next check
                 self.problem = (f"CURRENT names snapshot {version}, which cannot be opened ({exc}); "
                                 f"serving {self._view.version or 'nothing'}")
                 return
             old = self._view.conn
-            self._view, self.problem = SnapshotView(conn, version), None  # one reference swap
+            self._view, self.problem = SnapshotView(conn, version, plain), None  # one reference swap
             if old is not None:  # a request may still read it: closed after retire_after seconds
                 self._retired.append((now, old))
 
@@ -114,16 +126,38 @@ class SQLiteStore:
         self._close_retired(float("inf"))
 
 
-class SnapshotView:
-    """One snapshot of the SQLite store (an immutable file: nothing changes under a reader)."""
+def _checked_by_this_scrub(conn: sqlite3.Connection, version: str) -> bool:
+    """Whether the snapshot's plain keys were checked by the scrub this process runs."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE name = 'scrub'").fetchone()
+    except sqlite3.OperationalError:  # written before plain keys were recorded: every query is scrubbed
+        return False
+    try:
+        return row is not None and row[0] == scrub_identity()
+    except Exception:  # noqa: BLE001 - serving goes on, scrubbing every query
+        log.exception("snapshot %s: the scrub identity could not be read; no key is used as plain", version)
+        return False
 
-    def __init__(self, conn: sqlite3.Connection | None, version: str | None):
-        self.conn, self.version = conn, version
+
+class SnapshotView:
+    """One snapshot of the SQLite store (an immutable file: nothing changes under a reader).
+    ``plain``: whether :meth:`get_plain` may find anything (the snapshot's plain keys were checked by
+    this process's scrub)."""
+
+    def __init__(self, conn: sqlite3.Connection | None, version: str | None, plain: bool = False):
+        self.conn, self.version, self.plain = conn, version, plain and conn is not None
 
     def get(self, key: str) -> str | None:
         if self.conn is None:
             return None
-        row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        row = self.conn.execute(GET_SQL, (key,)).fetchone()
+        return row[0] if row else None
+
+    def get_plain(self, key: str) -> str | None:
+        """The value of ``key`` when it is a plain query key of this snapshot, else None."""
+        if not self.plain:
+            return None
+        row = self.conn.execute(GET_PLAIN_SQL, (key,)).fetchone()
         return row[0] if row else None
 
 
@@ -137,16 +171,20 @@ class SQLiteSnapshotWriter:
         snapshots.mkdir(parents=True, exist_ok=True)
         with atomic_file.replacing(snapshots / f"{version}.sqlite", fsync=True) as tmp:
             conn = sqlite3.connect(tmp)
+            conn.execute(f"PRAGMA page_size={PAGE_BYTES}")
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
-            batch: list[tuple[str, str]] = []
-            for item in items:
-                batch.append(item)
+            conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, plain INTEGER NOT NULL) "
+                         "WITHOUT ROWID")
+            conn.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            conn.execute("INSERT INTO meta VALUES ('scrub', ?)", (scrub_identity(),))
+            batch: list[tuple[str, str, int]] = []
+            for key, value in items:
+                batch.append((key, value, int(is_plain_query_key(key))))
                 if len(batch) >= 10_000:
-                    conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", batch)
+                    conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", batch)
                     batch.clear()
-            conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", batch)
+            conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", batch)
             conn.commit()
             conn.close()
         atomic_file.write_text(self.folder / "CURRENT", version, fsync=True)  # the atomic swap

@@ -12,11 +12,17 @@ from typing import Protocol
 
 
 class SnapshotReader(Protocol):
-    """One pinned snapshot: every read sees the same version."""
+    """One pinned snapshot: every read sees the same version. ``plain``: whether ``get_plain`` may
+    find anything (:mod:`intentkg.serve.plain_keys`; a store that does not record plain keys says False)."""
 
     version: str | None
+    plain: bool
 
     def get(self, key: str) -> str | None: ...
+
+    def get_plain(self, key: str) -> str | None:
+        """The value of ``key`` if it is a plain query key checked by this process's scrub, else None."""
+        ...
 
 
 class KnowledgeStore(Protocol):
