@@ -116,13 +116,19 @@ def query_only_template(name: str, folder: Path) -> Path:
     return variant_template(name, folder, QUERY_ONLY_BEHAVIOR, "query_only")
 
 
-def _ingest(scratch: Workspace, queries: list[str]) -> None:
+def query_behaviors(queries: Sequence[str]) -> pa.Table:
+    """One search_buy behaviour per query key, with no product: what on-demand generation prompts for
+    (``refine`` with ``prompts: queries`` trains on the same rows)."""
     rows = [{"behavior_id": behavior_id(q), "kind": "search_buy", "left": q, "right": "", "left_text": q,
              "right_text": "", "support": 1, "pii_redactions": 0, "source": "on_demand",
              "source_file": "on_demand", "source_row": i + 1} for i, q in enumerate(queries)]
+    return conform(pa.Table.from_pylist(rows), "behaviors")
+
+
+def _ingest(scratch: Workspace, queries: list[str]) -> None:
     with scratch.run("ingest", config={"on_demand_queries": queries}) as run:
         if not run.skipped:
-            run.write("behaviors", conform(pa.Table.from_pylist(rows), "behaviors"))
+            run.write("behaviors", query_behaviors(queries))
             run.ensure("products")
 
 

@@ -4,6 +4,7 @@ Loaded from YAML (``intentkg refine -w ws --config refine.yaml``); every key is 
 
     model: smollm2-135m-instruct     # the policy: a bundled GGUF alias, a GGUF path, an HF folder or name
     relations: [used_for_function]   # default: the relations the generate stage used
+    prompts: behaviors               # or queries: one query-only prompt per search query (on-demand's)
     behaviors: 64                    # held-in behaviours prompted (x relations = training prompts)
     reward:
       weights: {parses: 0.5, rules: 1.0, plausibility: 1.0, typicality: 0.5, judge: 0.0}
@@ -22,6 +23,7 @@ Loaded from YAML (``intentkg refine -w ws --config refine.yaml``); every key is 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,6 +93,10 @@ class RefineConfig(_Strict):
     model: str = Field("smollm2-135m-instruct", description="bundled alias, GGUF file, HF folder or name")
     template: str = Field("auto", description="the generate stage's template: auto, qa_chat, qa_fewshot or a path")
     relations: list[str] | None = Field(None, description="None: the relations the generate stage used")
+    prompts: Literal["behaviors", "queries"] = Field(
+        "behaviors", description="behaviors: the generate stage's behaviour prompts; queries: one query-only prompt "
+                                 "per distinct search query, as on-demand knowledge asks it (`eval esci --on-demand`, "
+                                 "serving's second tier)")
     behaviors: int = Field(64, ge=1, description="held-in behaviours prompted")
     seed: int = 0
     reward: RewardSettings = RewardSettings()

@@ -5,6 +5,11 @@ the same template, the same worked answers per behaviour, the same cue), so a re
 refined for the prompts it will serve. Behaviours are split by :func:`intentkg.refine.split.is_heldout`
 on their head text: held-in ones become the training prompts, held-out ones are only generated for
 by the guard.
+
+With ``queries=True`` (config ``prompts: queries``) the behaviours are one query-only behaviour per
+distinct search query of the workspace (:func:`intentkg.knowledge.on_demand.query_behaviors`) and the
+template is on-demand's query-only variant: the prompts ``eval esci --on-demand`` and serving's
+on-demand tier send, so the policy is refined for the knowledge that path uses.
 """
 
 from __future__ import annotations
@@ -38,9 +43,24 @@ def generate_settings(ws) -> dict:
     return ws.stage_config("generate") or {}
 
 
+def query_only(behaviors: pa.Table, where) -> pa.Table:
+    """The distinct search queries of ``behaviors`` as on-demand's query-only behaviours (keys, sorted)."""
+    from intentkg.knowledge.on_demand import query_behaviors
+    from intentkg.query_key import query_key
+
+    queries = sorted({query_key(q) for q, k in zip(behaviors.column("left_text").to_pylist(),
+                                                   behaviors.column("kind").to_pylist()) if k == "search_buy"} - {""})
+    if not queries:
+        raise IntentkgError(f"workspace {where}: prompts: queries needs search_buy behaviours; its "
+                            f"{behaviors.num_rows} behaviours have no search query")
+    return query_behaviors(queries)
+
+
 def build_prompts(ws, model: ModelInfo, template_name: str, relations: list[str] | None, limit: int,
-                  heldout_share: float, heldout: bool, seed: int = 0) -> PromptSet:
+                  heldout_share: float, heldout: bool, seed: int = 0, queries: bool = False) -> PromptSet:
     behaviors = ws.read("ingest", "behaviors")
+    if queries:
+        behaviors = query_only(behaviors, ws.root)
     heads = [head_text(k, a, b) for k, a, b in zip(behaviors.column("kind").to_pylist(),
                                                       behaviors.column("left_text").to_pylist(),
                                                       behaviors.column("right_text").to_pylist())]
@@ -59,6 +79,10 @@ def build_prompts(ws, model: ModelInfo, template_name: str, relations: list[str]
     schema = load_schema(config.relations_file, config.extra_relations or None)
     selected_relations = schema.select(names or ["used_for_function"])
     name = template_name if template_name != "auto" else ("qa_chat" if model.chat else "qa_fewshot")
+    if queries:
+        from intentkg.knowledge.on_demand import query_only_template
+
+        name = str(query_only_template(name, ws.root / ".cache" / "refine"))
     template = load_template(name)
     calls = plan_calls(select_behaviors(chosen, config.selection), selected_relations, template, model, config)
     text = {b: (lt, rt) for b, lt, rt in zip(chosen.column("behavior_id").to_pylist(),

@@ -65,9 +65,11 @@ def train_session(ws, run, config: RefineConfig, critic_folder: Path | None, lab
             if config.reward.weight("judge"):
                 judge, judge_backend = _judge(ws, config, run)
         train = build_prompts(ws, info, config.template, config.relations, config.behaviors,
-                              config.guard.heldout_share, heldout=False, seed=config.seed)
+                              config.guard.heldout_share, heldout=False, seed=config.seed,
+                              queries=config.prompts == "queries")
         heldout = build_prompts(ws, info, config.template, config.relations, config.guard.behaviors,
-                                config.guard.heldout_share, heldout=True, seed=config.seed)
+                                config.guard.heldout_share, heldout=True, seed=config.seed,
+                              queries=config.prompts == "queries")
         say(f"{len(train)} training prompts, {len(heldout)} held-out prompts; policy {base.model_id}")
         reward = Reward(config.reward, filter_config, point, critic, embedder, judge,
                         max_tokens=config.train.max_completion_length)
