@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_serve.py --soak 600     # plus a 10-minute soak with a refresh in the middle
     .venv/bin/python bench/bench_serve.py --soak 600 --soak-only   # the soak alone (one API server)
     .venv/bin/python bench/bench_serve.py --redis        # the API on a local redis-server instead of SQLite
+    .venv/bin/python bench/bench_serve.py --against /tmp/old/src   # + another checkout's API, old against new
 
 Measured in one run, in alternating rounds (ABBA: every other round in reverse order; median and
 min-max over rounds; the load average is printed before and after): cached hits of the API
@@ -242,7 +243,7 @@ async def fixed_rate(url: str, rate: float, seconds: float, on_half=None, worker
 
 def _start(command: list[str], log: Path, cwd: Path | None = None, env: dict | None = None) -> subprocess.Popen:
     handle = open(log, "wb")  # a file, not a pipe nobody reads: a full pipe blocks the server
-    return subprocess.Popen(command, cwd=cwd, env=dict(os.environ, PYTHONPATH=str(ROOT / "src"), **(env or {})),
+    return subprocess.Popen(command, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
                             stdout=handle, stderr=subprocess.STDOUT)
 
 
@@ -289,6 +290,8 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=0, help="soak seconds at --soak-rate (0 = skip)")
     parser.add_argument("--soak-rate", type=float, default=200)
     parser.add_argument("--soak-only", action="store_true", help="start only the API and run the soak")
+    parser.add_argument("--against", metavar="SRC", help="another checkout's src folder: its API (Granian, one worker) "
+                        "is measured in the same rounds on the same snapshot, old against new")
     args = parser.parse_args()
     for tool, package in (("wrk", "wrk"), ("h2load", "nghttp2-client")):
         if not shutil.which(tool):
@@ -335,6 +338,10 @@ def main() -> None:
                                          "constant_asgi:rsgi_sized_app", "--port"], "/"),
         "ours uvicorn": (api + ["--server", "uvicorn", "--port"], ready),
     }
+    server_env: dict[str, dict[str, str]] = {}
+    if args.against:
+        servers["against granian"] = (api + ["--server", "granian", "--port"], ready)
+        server_env["against granian"] = {"PYTHONPATH": str(Path(args.against).resolve())}
     # what each round measures: label -> (server, wrk script). The constant apps get the same script
     # (the uniform key paths, which they ignore): wrk's per-request work (a Lua call, the longer
     # request line) is then the same on both sides of every ratio; without a script wrk spends less
@@ -346,6 +353,8 @@ def main() -> None:
         "ours granian uniform": ("ours granian", scripts["uniform"]), "ours granian zipf": ("ours granian", scripts["zipf"]),
         "ours granian repeat": ("ours granian", scripts["repeat"]), "ours uvicorn uniform": ("ours uvicorn", scripts["uniform"]),
     }
+    if args.against:
+        targets |= {f"against granian {kind}": ("against granian", scripts[kind]) for kind in KINDS}
     running: dict[str, tuple[subprocess.Popen, str]] = {}
     if args.soak_only:
         if not args.soak:
@@ -361,7 +370,7 @@ def main() -> None:
 
                 sized["CONSTANT_BODY_BYTES"] = str(len(httpx.get(running["ours granian"][1] + ready).content))
                 print(f"sized constant: {sized['CONSTANT_BODY_BYTES']} bytes a body", flush=True)
-            process = _start(command + [str(port)], log, env=sized)
+            process = _start(command + [str(port)], log, env=sized | server_env.get(name, {}))
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url + path, process, log)
             running[name] = (process, url)
@@ -456,6 +465,13 @@ def main() -> None:
             if f"ours granian {kind}" in open_loop:
                 print(_goal(f"{kind} keys: p99 ms at {args.rate:,} req/s open loop",
                             [open_loop[f"ours granian {kind}"]["p99_ms"]], 2.0, higher=False))
+        if args.against:
+            for kind in KINDS:
+                ours, old = rounds[f"ours granian {kind}"], rounds[f"against granian {kind}"]
+                print(f"{kind} keys: server CPU per request, {args.against} / this checkout (old / new, same rounds): "
+                      + _stats([_cpu_per_request(a) / _cpu_per_request(b) for a, b in zip(old, ours)])
+                      + f"; {args.against} {_stats([_cpu_per_request(a) for a in old])} µs, this checkout "
+                      f"{_stats([_cpu_per_request(b) for b in ours])} µs")
         print(f"errors (non-2xx, failed) over every run: {errors}")
         if args.soak:
             soak(running["ours granian"][0].pid, ours_url, writer, args.soak, args.soak_rate)
