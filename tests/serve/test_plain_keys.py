@@ -172,3 +172,20 @@ def test_a_real_granian_server_with_plain_keys_answers_as_one_scrubbing_every_qu
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_in_an_experiment_the_exposures_name_the_scrubbed_keys_with_or_without_plain_keys(folders, tmp_path):
+    from intentkg.serve.arms import Arms
+    from intentkg.serve.experiment import ServingExperiment
+    from intentkg.serve.exposure_log import ExposureLog
+
+    logs = [ExposureLog(tmp_path / name) for name in ("plain-log", "scrubbed-log")]
+    apps = [create_app(SQLiteStore(f), SQLiteMissQueue(f), experiment=ServingExperiment(Arms("plain-1", 0.5), log))
+            for f, log in zip(folders, logs)]
+    requests = [("/v1/knowledge/query", {"q": q, "unit_id": f"user-{i}"}, {}) for i, q in enumerate(QUERIES)]
+    answers = [asyncio.run(_get_all(app, requests)) for app in apps]
+    assert answers[0] == answers[1]
+    rows = [[{k: v for k, v in row.items() if k != "ts"} for row in log._rows] for log in logs]
+    assert rows[0] == rows[1] and len(rows[0]) == len(QUERIES)
+    assert {row["key"] for row in rows[0]} >= {"q:winter camping gear", "q:call [phone] about a tent"}
+    assert not any(c in row["key"] for row in rows[0] for c in "0123456789@")  # no raw personal data
