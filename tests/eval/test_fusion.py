@@ -6,7 +6,7 @@ import pytest
 
 from intentkg.eval.config import EvalConfig, KnowledgeConfig
 from intentkg.eval.esci_data import EsciDataConfig
-from intentkg.eval.fusion import bare, fusion_settings, knowledge_block
+from intentkg.eval.fusion import bare, fact_block, fusion_settings, knowledge_block
 from intentkg.eval.stage import run_esci_eval
 
 
@@ -42,6 +42,42 @@ def test_block_encodes_each_knowledge_text_once_and_matches_kinds(minilm):
     assert block[3].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]  # no knowledge: zero cosines, flags off
     assert block[:3, 3:].tolist() == [[1.0, 1.0]] * 3
     assert knowledge_block(embed, queries, products, qk, pk, vectors=True).shape == (4, 5 + 2 * 384)
+
+
+def test_fact_block_matches_the_query_with_one_fact_not_their_mean(minilm):
+    """The query names one of the product's complements: its best fact scores far above the cosine with
+    the product's whole knowledge text (the block's cos(q, pk)), which the other facts dilute."""
+    embed = Counting(minilm)
+    queries = ["paint brushes", "paint brushes", "paint brushes"]
+    products = ["Acrylic Paint Set 24 Colors", "Acrylic Paint Set 24 Colors", "Garden Hose 50 ft"]
+    pk = ["product: used with a canvas, used with paint brushes, used with an easel, used with a palette knife",
+          "product: used with a phone charger, used with a laptop bag", ""]
+    qk = ["", "", "query intent: is a art supplies"]
+    block = knowledge_block(embed, queries, products, qk, pk, facts=True)
+    assert block.shape == (3, 9)
+    best, mean = block[:, 5], block[:, 6]
+    assert best[0] > 0.99 and mean[0] < best[0] - 0.2  # "paint brushes" is one of four facts
+    assert best[0] > block[0, 1] + 0.2  # the whole text's cosine (query . product knowledge) dilutes it
+    assert best[1] < best[0] - 0.3  # unrelated complements
+    assert block[2, 5:7].tolist() == [0.0, 0.0]  # no product facts
+    assert block[2, 7] != 0 and block[:2, 7:].tolist() == [[0.0, 0.0]] * 2  # the title against the query's facts
+    q, p = minilm.encode(queries[:1]), minilm.encode(products[:1])
+    one = fact_block(embed, q, p, qk[:1], pk[:1])
+    assert one[0, 0] == pytest.approx(block[0, 5], abs=1e-5)
+
+
+def test_facts_give_every_setting_the_query_title_cosine(minilm):
+    class K:
+        def __init__(self, q, p):
+            self.query_text, self.product_text = q, p
+
+    pair = np.zeros((2, 3), dtype=np.float32)
+    queries, products = ["trail running shoes", "trail running shoes"], ["Men's Trail Runner Sneaker", "Knife Block"]
+    out = fusion_settings(Counting(minilm), pair, queries, products, {"with": K(["", ""], ["product: is a shoes", ""])},
+                          facts=True)
+    cos = out["without"][:, 3]
+    assert cos[0] > cos[1] + 0.2 and np.array_equal(out["with"][:, 3], cos)  # knowledge-free: the same in both
+    assert not out["without"][:, 4:].any() and out["with"].shape == (2, 4 + 9)
 
 
 def test_bare_drops_labels_and_relation_phrases():

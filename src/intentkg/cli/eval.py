@@ -122,6 +122,9 @@ def esci(
     encoder: list[str] = typer.Option(["bi", "cross"], help="bi, cross and/or fusion (repeatable; docs/eval.md)."),
     fusion_vectors: bool = typer.Option(False, "--fusion-vectors",
                                         help="fusion: also append the knowledge embeddings, not only their cosines."),
+    fusion_facts: bool = typer.Option(False, "--fusion-facts",
+                                      help="fusion: also the query against each product fact alone, and the "
+                                           "query-title cosine in every setting (docs/eval.md)."),
     head: list[str] = typer.Option(["logreg", "mlp"], help="logreg and/or mlp (repeatable)."),
     task: list[str] = typer.Option(["esci", "substitute"], help="esci (4-class) and/or substitute (repeatable)."),
     seeds: int = typer.Option(3, help="Head seeds."),
@@ -183,7 +186,7 @@ def esci(
                                       on_demand_model=on_demand_model),
             encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)), tasks=list(dict.fromkeys(task)),
             seeds=seeds, n_boot=bootstrap, device=device, threads=threads, stage=stage, controls=controls,
-            fusion_vectors=fusion_vectors, **_primary(primary),
+            fusion_vectors=fusion_vectors, fusion_facts=fusion_facts, **_primary(primary),
             finetune=FinetuneConfig(enabled=finetune, epochs=finetune_epochs),
             engine=with_engine_name(EngineSettings(), engine or "local"))
     except Exception as exc:
@@ -228,6 +231,9 @@ def ablation(
     encoder: list[str] = typer.Option(["cross"], help="bi, cross and/or fusion (repeatable; the first is primary)."),
     fusion_vectors: bool = typer.Option(False, "--fusion-vectors",
                                         help="fusion: also append the knowledge embeddings, not only their cosines."),
+    fusion_facts: bool = typer.Option(False, "--fusion-facts",
+                                      help="fusion: also the query against each product fact alone, and the "
+                                           "query-title cosine in every setting (docs/eval.md)."),
     stage: str = typer.Option("eval-esci", help="Prefix of the rows' workspace folders (<stage>-<row>)."),
     head: list[str] = typer.Option(["mlp"], help="logreg and/or mlp (repeatable)."),
     task: list[str] = typer.Option(["esci"], help="esci and/or substitute (repeatable)."),
@@ -252,7 +258,7 @@ def ablation(
                         encoders=list(dict.fromkeys(encoder)), heads=list(dict.fromkeys(head)),
                         tasks=list(dict.fromkeys(task)), seeds=seeds, n_boot=bootstrap,
                         primary=(encoder[0], head[0], task[0], "macro_f1"), fusion_vectors=fusion_vectors,
-                        stage=stage)
+                        fusion_facts=fusion_facts, stage=stage)
     rows = run_ablation(workspace, config, source_set, relation, force=force)
     typer.echo(markdown(rows))
 

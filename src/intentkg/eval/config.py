@@ -66,6 +66,9 @@ class EvalConfig(_Strict):
                                      "knowledge encoded once per distinct text (eval/fusion.py, much cheaper)")
     fusion_vectors: bool = Field(False, description="fusion: also append the two knowledge embeddings (else only "
                                                     "their cosines and presence flags)")
+    fusion_facts: bool = Field(False, description="fusion: also the query against each product fact alone (best and "
+                                                   "mean cosine), the title against each query fact, and the "
+                                                   "query-title cosine in every setting (eval/fusion.py)")
     heads: list[Literal["logreg", "mlp"]] = ["logreg", "mlp"]
     tasks: list[Literal["esci", "substitute"]] = ["esci", "substitute"]
     seeds: int = Field(3, ge=1, description="head seeds (logistic regression is deterministic)")

@@ -168,7 +168,8 @@ def _compute(ws: Workspace, run, data: EsciData, config: EvalConfig,
                 pair = cross.features(cross_texts(data, knowledge, "without"))  # type: ignore[union-attr]
             queries, products = bi_texts(data, knowledge, "without")
             fused = fusion_settings(lambda texts: bi.embed(texts, "fusion: knowledge texts"),  # type: ignore[union-attr]
-                                    pair, queries, products, {"with": knowledge, **controls}, config.fusion_vectors)
+                                    pair, queries, products, {"with": knowledge, **controls}, config.fusion_vectors,
+                                    config.fusion_facts)
             features.update({("fusion", name): f for name, f in fused.items()})
     for pool in pools:
         pool.close()
