@@ -75,3 +75,34 @@ def test_title_embeddings_come_from_the_workspace_cache(tmp_path):
 
     again = EmbeddingCache(cache_root(ws.root), key).encode(titles, must_not_run)
     assert first.shape == (2, 384) and (again == first).all()
+
+
+def test_min_agreement_keeps_the_tails_several_samples_agree_on(tmp_path):
+    """Four samples a prompt (temperature 0.8): with ``min_agreement=2`` a type keeps only the tails that
+    at least two of its kept samples wrote, counted here from the scratch candidates themselves."""
+    import yaml
+
+    from intentkg.kg.canonical import canonical
+    from intentkg.knowledge.catalogue import behavior_id, group_types
+
+    ws = make_workspace(tmp_path / "ws")
+    spec = yaml.safe_load(CONFIG)
+    spec["generate"]["sampling"] = {"temperature": 0.8, "n": 4, "max_tokens": 32, "seed": 0}
+    config_file = tmp_path / "gen.yaml"
+    config_file.write_text(yaml.safe_dump(spec))
+    config = CatalogueConfig(relations=["used_for_function"], on_demand_config=str(config_file))
+    every = run_catalogue(ws, config, backend=gemma())
+    assert every["samples_per_prompt"] == 4 and every["tails_below_agreement"] == 0
+    all_facts = catalogue_facts(ws)
+    agreeing = run_catalogue(ws, config.model_copy(update={"min_agreement": 2}), backend=gemma())
+    facts = catalogue_facts(ws) or {}
+    assert agreeing["tails_below_agreement"] > 0 and agreeing["facts"] < every["facts"]
+    candidates = pq.read_table(ws.root / SCRATCH / "generate" / "candidates.parquet").to_pylist()
+    types = group_types(ws.read("ingest", "products"), config)
+    type_of = dict(zip(ws.read("ingest", "products").column("product_id").to_pylist(), types["type_of"]))
+    for product_id, found in facts.items():
+        assert {f.intention for f in found} <= {f.intention for f in all_facts[product_id]}
+        for fact in found:
+            samples = sum(1 for c in candidates if c["behavior_id"] == behavior_id(type_of[product_id])
+                          and c["tail"] and canonical(c["tail"]) == canonical(fact.intention))
+            assert samples >= 2, (product_id, fact.intention, samples)

@@ -18,6 +18,8 @@ def catalogue(
     relation: list[str] = typer.Option(["used_for_function", "used_for_audience"], "--relation",
                                        help="Relation asked about each type (repeatable)."),
     description_chars: int = typer.Option(0, help="Description characters added to the prompt text."),
+    min_agreement: int = typer.Option(1, min=1, help="Keep a type's tail only when this many of its samples agree "
+                                                     "(give several samples a prompt with the config's sampling.n)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c",
                                           help="YAML with generate:/filter: sections (default: the workspace's own)."),
     force: bool = FORCE,
@@ -26,7 +28,8 @@ def catalogue(
     from intentkg.knowledge.catalogue import CatalogueConfig, run_catalogue
 
     cfg = CatalogueConfig(types=types or None, relations=list(dict.fromkeys(relation)),
-                          description_chars=description_chars, on_demand_config=str(config) if config else None)
+                          description_chars=description_chars, min_agreement=min_agreement,
+                          on_demand_config=str(config) if config else None)
     from intentkg.workspace import Workspace
 
     ws = Workspace(workspace)

@@ -17,7 +17,8 @@ product. The cost grows with *types*, not products:
 3. the filter stage with the workspace's filter configuration and operating point;
 4. each kept tail becomes a :class:`~intentkg.knowledge.facts.Fact` (source ``product_catalogue``)
    for every product of the type, score = ``plausibility * (1 + ln samples agreeing)`` times the
-   product's cosine to the representative (1 for a named type).
+   product's cosine to the representative (1 for a named type); with several samples per prompt
+   (the generate config's ``sampling.n``) ``min_agreement`` keeps only the tails that many samples agree on.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class CatalogueConfig(BaseModel):
     relations: list[str] = Field(["used_for_function", "used_for_audience"],
                                  description="relations asked about each type")
     description_chars: int = Field(0, ge=0, description="description characters added to the prompt text")
+    min_agreement: int = Field(1, ge=1, description="keep a type's tail only when at least this many of its "
+                                                    "samples agree (with the generate config's sampling.n > 1)")
     embedder: str = "all-MiniLM-L6-v2"
     seed: int = 0
     on_demand_config: str | None = Field(None, description="YAML with generate:/filter: sections (as for "
@@ -163,7 +166,8 @@ def run_catalogue(workspace: str | Path | Workspace, config: CatalogueConfig | N
             manifest = generate_and_filter(scratch, generate, filter_config, product_only_template,
                                            lambda: _ingest(scratch, types["text"]), backend)
         run.add_model("generator", manifest.models[0].model_id if manifest.models else generate.backend.model)
-        by_type, _ = kept_tails(scratch, filter_config.thresholds, {behavior_id(t): t for t in types["text"]})
+        by_type, tails = kept_tails(scratch, filter_config.thresholds, {behavior_id(t): t for t in types["text"]},
+                                    config.min_agreement)
         ids = [str(p) for p in products.column("product_id").to_pylist()]
         rows = [{"product_id": pid, "relation": rel, "intention": tail, "intention_id": iid,
                  "score": score * sim, "type_id": t, "type_text": types["text"][t]}
@@ -173,7 +177,8 @@ def run_catalogue(workspace: str | Path | Workspace, config: CatalogueConfig | N
         run.counts.update({"products": len(ids), "types": len(types["text"]), "clustered_products": types["clustered"],
                            "types_with_facts": sum(1 for t in types["text"] if by_type.get(t)),
                            "products_with_facts": len({r["product_id"] for r in rows}), "facts": len(rows),
-                           "prompts": len(types["text"]) * len(config.relations)})
+                           "prompts": len(types["text"]) * len(config.relations),
+                           "samples_per_prompt": generate.sampling.n, "tails_below_agreement": tails["below_agreement"]})
         return dict(run.counts)
 
 

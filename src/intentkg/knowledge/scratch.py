@@ -5,7 +5,9 @@ stages on a scratch workspace (:func:`generate_and_filter`), through a copy of t
 template whose search behaviour names only one side (:func:`variant_template`); :func:`kept_tails`
 turns what survived into one scored fact per (head, relation, canonical intention): score = ``plausibility * (1 + ln samples agreeing)`` (mean
 plausibility of the agreeing samples; duplicates folded into a kept row count as agreeing), text =
-the first of the agreeing tails in sort order, id = the KG's intention node id for it.
+the first of the agreeing tails in sort order, id = the KG's intention node id for it. With several
+samples per prompt (``sampling.n``), ``min_agreement`` keeps only the tails that at least that many
+of a head's samples agree on (issue 12, item 4: agreement as support).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ class KeptTail(NamedTuple):
     score: float
 
 
-def kept_tails(scratch: Workspace, thresholds, head_of: dict[str, str]) -> tuple[dict[str, list[KeptTail]], dict]:
-    """``head_of``: behaviour id -> head key. Returns (kept tails per head key, counts)."""
+def kept_tails(scratch: Workspace, thresholds, head_of: dict[str, str],
+               min_agreement: int = 1) -> tuple[dict[str, list[KeptTail]], dict]:
+    """``head_of``: behaviour id -> head key. Returns (kept tails per head key, counts); a tail fewer than
+    ``min_agreement`` kept samples of its head agree on is dropped (counted in ``below_agreement``)."""
     from intentkg.filter.view import verdicts
 
     candidates = scratch.read("generate", "candidates").select(["candidate_id", "behavior_id", "relation", "tail"])
@@ -49,11 +53,15 @@ def kept_tails(scratch: Workspace, thresholds, head_of: dict[str, str]) -> tuple
             grouped[(head_of[row["behavior_id"]], row["relation"], key)].append(
                 (s.get("plausibility"), 1 + int(s.get("dup_count") or 0), row["tail"]))
     out: dict[str, list[KeptTail]] = defaultdict(list)
+    below = 0
     for (head, relation, key), found in sorted(grouped.items()):
+        if sum(n for _, n, _ in found) < min_agreement:
+            below += 1
+            continue
         plaus = [p for p, _, _ in found if p is not None]
         score = edge_score(sum(plaus) / len(plaus) if plaus else None, sum(n for _, n, _ in found))
         out[head].append(KeptTail(relation, sorted(t for _, _, t in found)[0], node_id("intention", key), score))
-    return dict(out), {"candidates": candidates.num_rows, "kept": len(kept)}
+    return dict(out), {"candidates": candidates.num_rows, "kept": len(kept), "below_agreement": below}
 
 
 def variant_template(name: str, folder: Path, search_buy: str, suffix: str) -> Path:
