@@ -12,6 +12,11 @@ pytest_plugins = ["skip_policy", "helpers.student_fixtures", "helpers.llama_serv
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("INTENTKG_NO_PROGRESS", "1")
+# OpenMP threads (torch's libgomp, llama.cpp's) spin while they wait: with a llama.cpp server, a Ray worker
+# or another job on the other core of a 2-core machine, two spinning torch threads ran a SmolLM2 training
+# step ~8x slower than one. Passive waiting gives the core back. Set here, before any test module imports
+# torch (the runtime reads it once, when it loads); child processes inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import os
-
 import pytest
 from helpers.filter_workspace import filtered_workspace
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # llama.cpp threads must not spin on a shared CPU
 
 
 @pytest.fixture(scope="session")
