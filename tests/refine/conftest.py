@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import os
-
 import pytest
 from helpers.filter_workspace import trained_critic_base, trained_critic_workspace
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @pytest.fixture(scope="session")
