@@ -106,3 +106,18 @@ def test_min_agreement_keeps_the_tails_several_samples_agree_on(tmp_path):
             samples = sum(1 for c in candidates if c["behavior_id"] == behavior_id(type_of[product_id])
                           and c["tail"] and canonical(c["tail"]) == canonical(fact.intention))
             assert samples >= 2, (product_id, fact.intention, samples)
+
+
+def test_min_agreement_above_the_samples_a_prompt_is_refused_before_any_call(tmp_path):
+    """One sample a prompt cannot have two agreeing: refused with what to change, no stage written."""
+    import pytest
+
+    from intentkg.errors import IntentkgError
+
+    ws = make_workspace(tmp_path / "ws")
+    config_file = tmp_path / "gen.yaml"
+    config_file.write_text(CONFIG)
+    config = CatalogueConfig(relations=["used_for_function"], on_demand_config=str(config_file), min_agreement=2)
+    with pytest.raises(IntentkgError, match=r"min_agreement 2 .* raise sampling.n to at least 2"):
+        run_catalogue(ws, config, backend=object())  # never called
+    assert ws.manifest("catalogue") is None and not (ws.root / SCRATCH).exists()

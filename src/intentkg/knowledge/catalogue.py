@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from intentkg.errors import IntentkgError
 from intentkg.kg.canonical import canonical
 from intentkg.knowledge.facts import Fact, best_first
 from intentkg.knowledge.scratch import generate_and_filter, kept_tails, variant_template
@@ -154,13 +155,18 @@ def run_catalogue(workspace: str | Path | Workspace, config: CatalogueConfig | N
     inputs: list[str | Path] = ["ingest", *(s for s in ("generate", "filter") if ws.manifest(s) is not None)]
     if config.on_demand_config:
         inputs.append(Path(config.on_demand_config))
+    generate = _generate_config(ws, config.on_demand_config).model_copy(update={"relations": config.relations})
+    if config.min_agreement > generate.sampling.n:
+        raise IntentkgError(f"catalogue: min_agreement {config.min_agreement} is more than the "
+                            f"{generate.sampling.n} sample(s) a prompt that generate.sampling.n gives "
+                            f"({config.on_demand_config or 'the workspace config'}): raise sampling.n to at least "
+                            f"{config.min_agreement} or lower --min-agreement")
     with ws.run(STAGE, config=config.model_dump(mode="json"), inputs=inputs, force=force) as run:
         if run.skipped:
             return dict(run.previous.counts) if run.previous else {}
         with run.time("types"):
             types = group_types(products, config, embed or title_embedder(ws, config))
         scratch = Workspace(ws.root / SCRATCH)
-        generate = _generate_config(ws, config.on_demand_config).model_copy(update={"relations": config.relations})
         filter_config = _filter_config(ws, config.on_demand_config)
         with run.time("generate_and_filter"):
             manifest = generate_and_filter(scratch, generate, filter_config, product_only_template,
