@@ -74,6 +74,33 @@ def test_sqlite_flush_waits_for_a_concurrent_flush(tmp_path):
         queue.done(keys)
 
 
+def test_sqlite_misses_a_flush_is_writing_are_still_held(tmp_path):
+    """Old code took a flush's misses out of held() before they were committed: while a (failing or
+    waiting) flush ran in the server's background thread, /health said 0 misses in memory where 5 were."""
+    import sqlite3
+    import threading
+    import time
+
+    queue = SQLiteMissQueue(tmp_path)
+    for i in range(5):
+        queue.add(f"q:key {i}")
+    other = sqlite3.connect(queue.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the queue: the flush waits (up to 30 s)
+    flush = threading.Thread(target=queue.flush)
+    flush.start()
+    try:
+        deadline = time.monotonic() + 20
+        while queue._pending:  # until the flush has taken the misses and waits for the lock
+            assert time.monotonic() < deadline, "the flush did not start"
+            time.sleep(0.01)
+        assert flush.is_alive() and queue.held() == 5
+    finally:
+        other.execute("COMMIT")
+        flush.join(60)
+    assert not flush.is_alive() and queue.held() == 0
+    assert sorted(k for k, _ in queue.pending()) == [f"q:key {i}" for i in range(5)]
+
+
 def test_a_replaced_sqlite_snapshot_is_closed_once_idle_and_not_before(tmp_path):
     """Old code never closed a replaced snapshot's connection: each refresh kept one more open (and,
     read through a memory map, one more snapshot in the server's memory)."""

@@ -222,7 +222,8 @@ class SQLiteMissQueue:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_keys, self.expire_after = max_keys, expire_after
         self._pending: dict[str, tuple[int, set[str]]] = {}
-        self._lock = threading.Lock()  # guards _pending (the request path only takes this one)
+        self._flushing: dict[str, tuple[int, set[str]]] = {}  # taken by a flush, not yet committed
+        self._lock = threading.Lock()  # guards _pending and _flushing (the request path only takes this one)
         self._flush_lock = threading.Lock()  # a flush returns only once everything added before it is committed
         self.refused_full = 0
         self._connect().close()
@@ -252,13 +253,16 @@ class SQLiteMissQueue:
             self._pending[key] = (hits + 1, clients)
 
     def held(self) -> int:
-        """Misses counted in memory and not yet flushed."""
-        return len(self._pending)
+        """Misses counted in memory and not yet committed, those a flush is writing now included (a
+        failing flush used to take them out of the count while it tried: /health read 0 of 5)."""
+        with self._lock:
+            return len(self._pending) + sum(1 for key in self._flushing if key not in self._pending)
 
     def flush(self) -> None:
         with self._flush_lock:
             with self._lock:
                 pending, self._pending = self._pending, {}
+                self._flushing = pending
             if not pending:
                 return
             try:
@@ -268,7 +272,10 @@ class SQLiteMissQueue:
                     for key, (hits, clients) in pending.items():
                         old_hits, old_clients = self._pending.get(key, (0, set()))
                         self._pending[key] = (old_hits + hits, old_clients | clients)
+                    self._flushing = {}
                 raise
+            with self._lock:
+                self._flushing = {}
 
     def _write(self, pending: dict[str, tuple[int, set[str]]]) -> None:
         now = time.time()
