@@ -48,7 +48,7 @@ class ServerThread:
 
     def __enter__(self):
         self.thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not self.server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
@@ -72,7 +72,7 @@ def redis_url(tmp_path_factory):
     url = f"redis://127.0.0.1:{port}/0"
     from intentkg.serve.redis_store import wait_for
 
-    wait_for(url)
+    wait_for(url, seconds=60)  # a fresh redis-server on a busy machine
     yield url
     process.terminate()
     process.wait(timeout=10)

@@ -27,7 +27,9 @@ from intentkg.kg.build import run_build
 from intentkg.kg.config import BuildConfig
 from intentkg.llm import bundled
 from intentkg.llm.model_files import file_hash
+from intentkg.serve.runtime import serve_folder
 from intentkg.serve.server import ServeSettings, build_app
+from intentkg.serve.sqlite_store import SQLiteMissQueue
 
 from .conftest import ServerThread
 
@@ -80,13 +82,17 @@ def test_precompute_run_miss_refresh_with_the_student_hit(student, tmp_path):
         assert httpx.get(url, params={"q": "winter camping gear"}).json()["outcome"] == "hit"
         miss = httpx.get(url, params={"q": "yoga mat for hot yoga classes"}).json()
         assert miss["outcome"] == "miss" and miss["queued"]
-        time.sleep(1.5)  # the server flushes its miss queue every second
+        # the server flushes its miss queue about every second: wait until the miss is on disk (a fixed
+        # 1.5 s sleep bounds nothing on a slow machine, and the refresh would then find nothing queued)
+        queue = SQLiteMissQueue(serve_folder(ws.root))
+        assert _until(queue.pending, lambda p: ("q:yoga mat for hot yoga classes", 1) in p, 60) == \
+            [("q:yoga mat for hot yoga classes", 1)]
         config = tmp_path / "on_demand.yaml"
         config.write_text(ON_DEMAND)
         out = _cli("serve", "refresh", "-w", ws.root, "--config", config, "--model", student)
         assert "1 queued misses" in out
         hit = _until(lambda: httpx.get(url, params={"q": "yoga mat for hot yoga classes"}).json(),
-                     lambda r: r["outcome"] == "hit", 10)  # picked up within the store's check interval
+                     lambda r: r["outcome"] == "hit", 60)  # picked up within the store's check interval
         assert hit["outcome"] == "hit" and hit["entry"]["source"] == "tier2"
         assert hit["entry"]["intentions"], "the student produced nothing that survived the filters"
         assert all(i["source"] == "query_on_demand" for i in hit["entry"]["intentions"])

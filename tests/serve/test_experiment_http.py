@@ -107,25 +107,28 @@ def test_serve_run_with_an_experiment_writes_the_exposure_log(workspace, tmp_pat
 
     port = free_port()
     env = dict(os.environ, INTENTKG_NO_PROGRESS="1")
+    log_path = tmp_path / "server.log"
+    log = open(log_path, "wb")  # a file, not pipes nobody reads while it runs
     process = subprocess.Popen([sys.executable, "-m", "intentkg.cli.main", "serve", "run", "-w", str(workspace.root),
                                 "--port", str(port), "--experiment", "cli-test", "--knowledge-share", "0.3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                               stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError(process.communicate(timeout=5))
+                    raise AssertionError(log_path.read_text(errors="replace")[-3000:])
                 time.sleep(0.2)
         arms = {httpx.get(f"http://127.0.0.1:{port}/v1/knowledge/query",
                           params={"q": "winter camping gear", "unit_id": f"s{i}"}).json()["arm"] for i in range(40)}
         assert arms == {"control", "treatment"}
     finally:
         process.send_signal(signal.SIGINT)  # graceful: the lifespan flushes the log at shutdown
-        process.wait(timeout=30)
+        process.wait(timeout=60)
+        log.close()
     log = read_exposures(exposure_folder(workspace.root))
     assert log.num_rows == 40 and set(log.column("knowledge_share").to_pylist()) == {0.3}
     assert log.column("arm").to_pylist() == [Arms("cli-test", 0.3).assign(f"s{i}").arm for i in range(40)]

@@ -24,7 +24,7 @@ def _items(generation: str):
                                            "source": "query"}], generation)
 
 
-def _wait(condition, seconds: float = 10.0):
+def _wait(condition, seconds: float = 60.0):  # generous: returns as soon as it holds
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"

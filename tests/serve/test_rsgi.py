@@ -64,7 +64,7 @@ def test_the_rsgi_server_answers_as_fastapi_over_asgi(tmp_path):
         repeated = [httpx.get(url + "/v1/knowledge/query", params={"q": "Winter Camping  gear"}) for _ in range(3)]
         assert len({r.content for r in repeated}) == 1 and repeated[0].json()["outcome"] == "hit"
         queue = SQLiteMissQueue(serve)  # the lifespan's background loop flushes misses every second
-        assert _until(lambda: ("q:garden hose", 1) in queue.pending(), 10), queue.pending()
+        assert _until(lambda: ("q:garden hose", 1) in queue.pending(), 60), queue.pending()
     finally:
         server.terminate()
         code = server.wait(timeout=20)

@@ -55,7 +55,7 @@ def test_pair_endpoint_serves_the_evaluation_text_for_demo_pairs(tmp_path):
     store, writer, queue = open_store(ws.root)
     precompute(writer, tier1_items(ws, config=LookupConfig(leave_out_query=True)))
     store.check_every = 0
-    with ServerThread(create_app(store, queue, flush_every=0.05)) as server, httpx.Client() as client:
+    with ServerThread(create_app(store, queue, flush_every=0.05)) as server, httpx.Client(timeout=60) as client:
         served_plain = _served(client, server.url, plain, leave_out=False)
         served_left_out = _served(client, server.url, left_out, leave_out=True)
 
@@ -102,7 +102,7 @@ def test_served_product_sides_hold_the_catalogue_knowledge_the_evaluation_measur
     store, writer, queue = open_store(ws.root)
     precompute(writer, tier1_items(ws, config=LookupConfig(leave_out_query=True)))
     store.check_every = 0
-    with ServerThread(create_app(store, queue, flush_every=0.05)) as server, httpx.Client() as client:
+    with ServerThread(create_app(store, queue, flush_every=0.05)) as server, httpx.Client(timeout=60) as client:
         served = _served(client, server.url, measured, leave_out=True)
     with_catalogue = [r for r in measured if r["product_id"] in tails]
     assert len(with_catalogue) >= 40  # the hand-written tails reached the measured text of these pairs
