@@ -97,7 +97,7 @@ def test_warns_when_served_beyond_loopback_over_plain_http(tmp_path):
                                "--host", "0.0.0.0", "--port", str(port)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a fresh interpreter importing the CLI, on a slow machine
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:

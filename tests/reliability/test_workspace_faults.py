@@ -53,7 +53,7 @@ def test_a_second_build_at_the_same_time_is_refused_and_the_first_completes(tmp_
         from intentkg.workspace import Workspace
         with Workspace({str(ws.root)!r}).run("kg", config={{}}) as run:
             print("holding", flush=True)
-            time.sleep(60)
+            time.sleep(600)  # killed below; long enough for the checks on any machine
         """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
