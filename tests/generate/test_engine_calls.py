@@ -62,6 +62,17 @@ def _wait_for_answers(ws: Path, timeout: float = 240) -> Path:
     raise AssertionError("no worker committed an answer in time")
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # an exited process its parent has not reaped yet runs no more code
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def _keys(ws: Path) -> set[str]:
     with RequestCache(ws / ".cache" / "llm") as cache:
         return {row[0] for row in cache._con.execute("SELECT key FROM requests")}
@@ -89,6 +100,15 @@ def test_a_killed_driver_leaves_its_answers_to_the_next_run(ray_cluster, tmp_pat
         driver.send_signal(signal.SIGKILL)
         _, err = driver.communicate(timeout=60)
     assert driver.returncode == -signal.SIGKILL, err[-3000:]
+    # Ray ends a dead driver's workers on its own time: until they are gone one may still be answering,
+    # and a call it and the re-run's worker both make would count twice (the re-run must find them gone)
+    shards = shard_paths(ws / ".cache" / "llm")
+    workers = {int(path.stem.split("-")[-2]) for path in shards}  # <run>-<host>-<pid>-<nonce>
+    deadline = time.monotonic() + 120
+    while workers and time.monotonic() < deadline:
+        workers = {pid for pid in workers if _running(pid)}
+        time.sleep(0.1)
+    assert not workers, f"the killed driver's Ray workers {sorted(workers)} still run after 120 s"
     assert Workspace(ws).manifest("generate").status == "interrupted"
     manifest = run_generate(_config({"name": "ray", "workers": 1}), ws)
     assert manifest.counts["cache_hits"] >= 1  # what the killed run's worker finished was reused
