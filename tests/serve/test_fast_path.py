@@ -128,7 +128,7 @@ class CountingStore(SQLiteStore):
         pinned, outer = super().view(), self
 
         class Counting:
-            version, plain = pinned.version, pinned.plain
+            version, plain, bodies = pinned.version, pinned.plain, pinned.bodies
 
             def get(self, key):
                 outer.gets += 1
@@ -137,6 +137,10 @@ class CountingStore(SQLiteStore):
             def get_plain(self, key):
                 outer.gets += 1
                 return pinned.get_plain(key)
+
+            def hit_body(self, key):
+                outer.gets += 1
+                return pinned.hit_body(key)
 
         return Counting()
 

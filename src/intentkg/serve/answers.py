@@ -18,23 +18,21 @@ servers do (one Python thread runs the app under Granian's RSGI or ASGI and unde
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
-from json.encoder import encode_basestring as _string  # a JSON string, as json.dumps(ensure_ascii=False) writes it
 from typing import Any
 
 from fastapi import HTTPException
 
+from intentkg.serve.body import answer_body
 from intentkg.serve.experiment import ServingExperiment
-from intentkg.serve.keys import (MAX_QUERY_CHARS, decode, left_out_product_key, left_out_query_key, product_key,
-                                 query_cache_key, query_cache_key_and_pii)
+from intentkg.serve.keys import (MAX_QUERY_CHARS, PRODUCT_ID, decode, left_out_product_key, left_out_query_key,
+                                 product_key, query_cache_key, query_cache_key_and_pii)
 from intentkg.serve.metrics import Metrics
 from intentkg.serve.miss_admission import MissAdmission
 from intentkg.serve.plain_keys import QUERY_PREFIX
 from intentkg.serve.store import KnowledgeStore, MissQueue, SnapshotReader
 
-PRODUCT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 PairText = Callable[[dict | None, dict | None], str]
 
 
@@ -101,10 +99,17 @@ class KnowledgeAnswers:
         started = time.perf_counter()
         q, unit = check_query(q), self._arm(unit_id, header)
         view = self.store.view()
-        if view.plain:
-            value = view.get_plain(QUERY_PREFIX + q)
-            if value is not None:  # q is a plain key: the scrub would give it and find nothing in it
-                return self._answer("query", QUERY_PREFIX + q, started, unit, host, view, value)
+        if view.plain:  # q may be a plain key: the scrub would give it and find nothing in it
+            if view.bodies and self.experiment is None:  # the hit's body precomputed in the snapshot
+                body = view.hit_body(QUERY_PREFIX + q)
+                if body is not None:
+                    self.metrics.hit("query", (time.perf_counter() - started) * 1000)
+                    return body, view.version
+                # not a plain key (the bodies hold every plain key check_query accepts): scrub it
+            else:
+                value = view.get_plain(QUERY_PREFIX + q)
+                if value is not None:
+                    return self._answer("query", QUERY_PREFIX + q, started, unit, host, view, value)
         key, personal = query_cache_key_and_pii(q)
         body, reusable = self._answer("query", key, started, unit, host, view)
         return body, (None if personal else reusable)
@@ -113,6 +118,14 @@ class KnowledgeAnswers:
                        host: str | None) -> tuple[bytes, str | None]:
         started = time.perf_counter()
         product_id, unit = check_product(product_id), self._arm(unit_id, header)
+        if self.experiment is None:
+            view = self.store.view()
+            if view.bodies:  # a valid id has no spaces: its key is "p:" + id
+                body = view.hit_body("p:" + product_id)
+                if body is not None:
+                    self.metrics.hit("product", (time.perf_counter() - started) * 1000)
+                    return body, view.version
+            return self._answer("product", product_key(product_id), started, unit, host, view)
         return self._answer("product", product_key(product_id), started, unit, host)
 
     def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None,
@@ -129,19 +142,15 @@ class KnowledgeAnswers:
             self.experiment.record(unit, endpoint, key, outcome)
             if not unit[1].knowledge:  # control: looked up and logged, but not shown
                 value, shown = None, "withheld"
-        # the body json.dumps(head) gives, written out (a hit pays for no encoder), with the cached
-        # entry, already JSON, spliced in instead of decoded and re-encoded
-        body = ('{"key": ' + _string(key) + ', "outcome": "' + shown + '", "queued": '
-                + ("true" if extra.get("queued") else "false") + ', "version": '
-                + (_string(view.version) if view.version is not None else "null"))
-        if self.experiment is not None:
-            body += ', "arm": ' + (_string(unit[1].arm) if unit is not None else "null")
+        body = answer_body(key, shown, bool(extra.get("queued")), view.version,
+                           None if self.experiment is None else ((unit[1].arm if unit is not None else None),),
+                           value)
         if outcome == "hit":
             self.metrics.hit(endpoint, (time.perf_counter() - started) * 1000)
         else:
             self.metrics.observe(endpoint, (time.perf_counter() - started) * 1000, outcome)
         reusable = view.version if outcome == "hit" and self.experiment is None else None
-        return (body + ',"entry":' + (value or "null") + "}").encode(), reusable
+        return body, reusable
 
     def pair(self, q: str, product_id: str, unit_id: str | None, header: str | None,
              host: str | None, leave_out_query: bool = False) -> dict[str, Any]:

@@ -8,11 +8,13 @@ products those behaviours change; :mod:`intentkg.knowledge.leave_out`)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from intentkg.query_key import clean_query, query_key
 
 MAX_QUERY_CHARS = 500
+PRODUCT_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")  # what a product id in a request may be
 
 
 def query_cache_key(query: str) -> str:

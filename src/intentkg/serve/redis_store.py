@@ -49,11 +49,15 @@ class RedisStore:
 
 class RedisSnapshotView:
     plain = False  # plain query keys (serve/plain_keys.py) are not recorded here: every query is scrubbed
+    bodies = False  # nor hit bodies (serve/hit_bodies.py): every body is built from the entry
 
     def __init__(self, redis, prefix: str, version: str | None):
         self.redis, self.prefix, self.version = redis, prefix, version
 
     def get_plain(self, key: str) -> None:
+        return None
+
+    def hit_body(self, key: str) -> None:
         return None
 
     def get(self, key: str) -> str | None:

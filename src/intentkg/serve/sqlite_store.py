@@ -29,6 +29,7 @@ from pathlib import Path
 
 from intentkg import atomic_file
 from intentkg.serve.health import log
+from intentkg.serve.hit_bodies import HitBodies, bodies_path, write_bodies
 from intentkg.serve.plain_keys import is_plain_query_key, scrub_identity
 
 KEEP_SNAPSHOTS = 3
@@ -44,6 +45,10 @@ GET_SQL = "SELECT value FROM kv WHERE key = ?"
 GET_PLAIN_SQL = "SELECT value FROM kv WHERE key = ? AND plain"
 
 
+def _no_body(key: str) -> None:
+    return None
+
+
 def new_version() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
@@ -54,7 +59,7 @@ class SQLiteStore:
         self.check_every, self.retire_after = check_every, retire_after
         self._lock = threading.Lock()
         self._view = SnapshotView(None, None)
-        self._retired: list[tuple[float, sqlite3.Connection]] = []  # replaced snapshots, closed once idle
+        self._retired: list[tuple[float, SnapshotView]] = []  # replaced snapshots, closed once idle
         self._checked = 0.0
         self.problem: str | None = None  # why the live snapshot is not the one CURRENT names, if it is not
         self._refresh(force=True)
@@ -92,19 +97,19 @@ class SQLiteStore:
                 self.problem = (f"CURRENT names snapshot {version}, which cannot be opened ({exc}); "
                                 f"serving {self._view.version or 'nothing'}")
                 return
-            old = self._view.conn
-            self._view, self.problem = SnapshotView(conn, version, plain), None  # one reference swap
-            if old is not None:  # a request may still read it: closed after retire_after seconds
+            old = self._view
+            self._view, self.problem = SnapshotView(conn, version, plain, _open_bodies(path, version)), None
+            if old.conn is not None:  # a request may still read it: closed after retire_after seconds
                 self._retired.append((now, old))
 
     def _close_retired(self, now: float) -> None:
         """Close the connections (and memory maps) of snapshots replaced ``retire_after`` seconds ago:
         without this every swap kept one more open, and the server's memory grew by a snapshot each time."""
         with self._lock:
-            done = [conn for since, conn in self._retired if now - since >= self.retire_after]
-            self._retired = [(since, conn) for since, conn in self._retired if now - since < self.retire_after]
-        for conn in done:
-            conn.close()
+            done = [view for since, view in self._retired if now - since >= self.retire_after]
+            self._retired = [(since, view) for since, view in self._retired if now - since < self.retire_after]
+        for view in done:
+            view.close()
 
     def view(self) -> "SnapshotView":
         """The live snapshot, pinned: every read from it sees the same version."""
@@ -119,10 +124,8 @@ class SQLiteStore:
         return self.view().version
 
     def close(self) -> None:
-        conn = self._view.conn
-        self._view = SnapshotView(None, None)
-        if conn is not None:
-            conn.close()
+        view, self._view = self._view, SnapshotView(None, None)
+        view.close()
         self._close_retired(float("inf"))
 
 
@@ -139,13 +142,36 @@ def _checked_by_this_scrub(conn: sqlite3.Connection, version: str) -> bool:
         return False
 
 
+def _open_bodies(path: Path, version: str) -> HitBodies | None:
+    """The snapshot's hit bodies, or None (a snapshot written before them: served from SQLite alone)."""
+    bodies = bodies_path(path)
+    if not bodies.exists():
+        return None
+    try:
+        return HitBodies(bodies, version)
+    except (OSError, ValueError):  # serving goes on from SQLite, which holds every entry
+        log.exception("snapshot %s: its hit bodies cannot be read; answering from SQLite", version)
+        return None
+
+
 class SnapshotView:
     """One snapshot of the SQLite store (an immutable file: nothing changes under a reader).
     ``plain``: whether :meth:`get_plain` may find anything (the snapshot's plain keys were checked by
-    this process's scrub)."""
+    this process's scrub). ``bodies``: whether :meth:`hit_body` may (the snapshot has its hit bodies,
+    :mod:`intentkg.serve.hit_bodies`); its query bodies are used only when ``plain``."""
 
-    def __init__(self, conn: sqlite3.Connection | None, version: str | None, plain: bool = False):
+    def __init__(self, conn: sqlite3.Connection | None, version: str | None, plain: bool = False,
+                 bodies: HitBodies | None = None):
         self.conn, self.version, self.plain = conn, version, plain and conn is not None
+        self._bodies = bodies if conn is not None else None
+        self.bodies = self._bodies is not None
+        self.hit_body = bodies.get if self._bodies is not None else _no_body  # one attribute read, no wrapper call
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        if self._bodies is not None:
+            self._bodies.close()
 
     def get(self, key: str) -> str | None:
         if self.conn is None:
@@ -186,6 +212,9 @@ class SQLiteSnapshotWriter:
                     batch.clear()
             conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", batch)
             conn.commit()
+            # derived from the finished file (INSERT OR REPLACE kept the last of a repeated key)
+            with atomic_file.replacing(bodies_path(snapshots / f"{version}.sqlite"), fsync=True) as bodies:
+                write_bodies(conn, bodies, version)
             conn.close()
         atomic_file.write_text(self.folder / "CURRENT", version, fsync=True)  # the atomic swap
         self._prune(snapshots)
@@ -195,6 +224,7 @@ class SQLiteSnapshotWriter:
         files = sorted(snapshots.glob("*.sqlite"), key=lambda p: p.stat().st_mtime)
         for old in files[:-KEEP_SNAPSHOTS]:
             old.unlink(missing_ok=True)
+            bodies_path(old).unlink(missing_ok=True)
 
     def items(self) -> Iterable[tuple[str, str]]:
         try:

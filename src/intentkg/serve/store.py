@@ -13,15 +13,22 @@ from typing import Protocol
 
 class SnapshotReader(Protocol):
     """One pinned snapshot: every read sees the same version. ``plain``: whether ``get_plain`` may
-    find anything (:mod:`intentkg.serve.plain_keys`; a store that does not record plain keys says False)."""
+    find anything (:mod:`intentkg.serve.plain_keys`; a store that does not record plain keys says False);
+    ``bodies``: the same for ``hit_body``."""
 
     version: str | None
     plain: bool
+    bodies: bool  # whether hit_body may find anything
 
     def get(self, key: str) -> str | None: ...
 
     def get_plain(self, key: str) -> str | None:
         """The value of ``key`` if it is a plain query key checked by this process's scrub, else None."""
+        ...
+
+    def hit_body(self, key: str) -> bytes | None:
+        """The precomputed body of a hit on ``key`` outside an experiment (:mod:`intentkg.serve.hit_bodies`:
+        a plain query key, used only when ``plain``, or a product key), else None."""
         ...
 
 
