@@ -178,7 +178,8 @@ def test_the_response_cache_holds_at_most_its_bytes_least_recently_used_first():
         if name == "b":
             assert cache.get("v1", ("a", "q"))  # a is used again: b is the oldest now
     assert len(cache) == 3 and cache.get("v1", ("b", "q")) is None
-    assert cache.get("v1", ("a", "q")) == ("query", b"x" * 100)
+    assert cache.get("v1", ("a", "q")) == ("query", b"x" * 100, 100 + 1 + 1 + ENTRY_OVERHEAD)
+    assert cache.bytes == 3 * (100 + 1 + 1 + ENTRY_OVERHEAD)
     cache.put("v0", ("e", "q"), "query", b"y")  # an answer from another version is not kept
     assert cache.get("v1", ("e", "q")) is None
     assert cache.get("v2", ("a", "q")) is None and len(cache) == 0
@@ -197,3 +198,63 @@ def test_parameters_are_read_as_starlette_reads_them(query):
     assert _params(query) == dict(parse_qsl(query, keep_blank_values=True))
     latin = query.replace("tent", "t\u00e9nt")  # under ASGI a query string is decoded as Latin-1
     assert _params(latin) == dict(parse_qsl(latin, keep_blank_values=True))
+
+
+class _Scope:
+    """What Granian hands ``__rsgi__`` for a GET (the attributes the fast path reads)."""
+
+    def __init__(self, target: str):
+        self.method, self.proto, self.headers, self.client = "GET", "http", {}, "127.0.0.1:40000"
+        self.path, _, self.query_string = target.partition("?")
+
+
+class _Protocol:
+    def response_bytes(self, status, headers, body):
+        self.answer = (status, dict(headers)["content-type"], body)
+
+
+def _rsgi(app, targets):
+    """Drive ``app.__rsgi__`` (no event loop: the fast path never awaits for these)."""
+    out = []
+    for target in targets:
+        protocol = _Protocol()
+        with pytest.raises(StopIteration):
+            app.__rsgi__(_Scope(target), protocol).send(None)
+        out.append(protocol.answer)
+    return out
+
+
+def test_the_q_only_lane_answers_counts_and_keeps_what_the_general_path_does(tmp_path):
+    """``q=<plain key>`` is answered from the hit bodies before the general parsing: the same bytes,
+    counts, response cache and miss queue as with the lane off, for spellings of one query, capitals,
+    personal data, misses and query strings with more than ``q``."""
+    from intentkg.query_key import _clean
+
+    keys = ["q:winter camping gear", "q:a+b c", "q:100% cotton", "q:café tent", "q:tent", "q:call [phone] about a tent"]
+    SQLiteSnapshotWriter(tmp_path / "s").write_snapshot([(k, encode("query", k, FACTS, "tier1 " + k)) for k in keys])
+    targets = ["/v1/knowledge/query?" + q for q in (
+        "q=winter+camping+gear", "q=winter%20camping%20gear", "q=winter camping gear", "q=Winter+Camping+Gear",
+        "q=winter++camping+gear", "q=a%2Bb+c", "q=a+b+c", "q=100%25+cotton", "q=caf%C3%A9+tent", "q=caf%E9+tent",
+        "q=tent", "q=tent&unit_id=u1", "q=x&q=tent", "unit_id=u1&q=tent", "q=tent=", "q=tent%00",
+        "q=call+555-867-5309+about+a+tent", "q=call+%5Bphone%5D+about+a+tent", "q=garden+hose", "q=tent",
+        "q=winter+camping+gear")]
+    runs = []
+    for lane in (True, False):
+        app = create_app(SQLiteStore(tmp_path / "s"), SQLiteMissQueue(tmp_path / f"queue-{lane}"))
+        app._plain_lane = lane
+        general, calls = app.answers.answer_query, []
+        app.answers.answer_query = lambda *a: calls.append(a[0]) or general(*a)  # what the general path answered
+        before = _clean.cache_info()
+        answers = _rsgi(app, targets)
+        after = _clean.cache_info()
+        app.answers.queue.flush()
+        metrics = app.state.metrics.snapshot()
+        runs.append((answers, len(calls), after.hits + after.misses - before.hits - before.misses,
+                     {k: metrics[k] for k in ("requests", "outcomes", "errors")}, list(app.cache._bodies.items()),
+                     SQLiteMissQueue(tmp_path / f"queue-{lane}").pending()))
+    assert runs[0][0] == runs[1][0] and runs[0][2:] == runs[1][2:]
+    outcomes = [json.loads(body)["outcome"] for _, _, body in runs[0][0]]
+    # misses: "a b c", "caf\ufffd tent" (not UTF-8), "tent=", "tent\x00" (not queued: NUL), "garden hose"
+    assert outcomes.count("miss") == 5 and len(runs[0][5]) == 4 and runs[0][2] > 0
+    # two from the response cache; the lane answered the 8 q-only plain hits the general path did not see
+    assert (runs[0][1], runs[1][1]) == (11, 19)

@@ -167,7 +167,11 @@ def test_a_real_granian_server_answers_from_the_bodies_as_from_sqlite(folders, t
             log_path.read_text(errors="replace")[-3000:]
         rng = random.Random(5)
         requests = _requests() + [("/v1/knowledge/query", {"q": f"query {i // 1000}k{i % 1000}"}, {})
-                                  for i in rng.sample(range(3_000), 200)]
+                                  for i in rng.sample(range(3_000), 200)] + [
+            (f"/v1/knowledge/query?{raw}", None, {}) for raw in (  # q-only spellings (the RSGI lane) and others
+                "q=query%201k1", "q=query+1k2", "q=Query+1k3", "q=", "q=+", "q=query+1k4&q=query+1k5",
+                "q=query+1k6&unit_id=u", "q=caf%C3%A9+tent", "q=" + "tent+" * 99 + "tent", "q=" + "tent+" * 100 + "tent",
+                "q=%71uery+1k7", "q=query%2B1k8")]
         with httpx.Client(base_url=url) as client:
             real = [client.get(path, params=params) for path, params, _ in requests]
         reference = create_app(SQLiteStore(folders[1]), SQLiteMissQueue(folders[1]))

@@ -114,6 +114,21 @@ class KnowledgeAnswers:
         body, reusable = self._answer("query", key, started, unit, host, view)
         return body, (None if personal else reusable)
 
+    def plain_query_hit(self, q: str) -> tuple[bytes, str | None] | None:
+        """(body, snapshot version) of a hit on ``q`` from the snapshot's hit bodies, counted; None
+        (nothing read but the probe, nothing counted) when they hold no body for ``q``. Only outside an
+        experiment. The bodies hold every plain key ``check_query`` accepts and nothing else, so a body
+        found is what :meth:`answer_query` answers for ``q``, and None leaves it to that method."""
+        started = time.perf_counter()
+        view = self.store.view()
+        if not (view.plain and view.bodies):
+            return None
+        body = view.hit_body(QUERY_PREFIX + q)
+        if body is None:
+            return None
+        self.metrics.hit("query", (time.perf_counter() - started) * 1000)
+        return body, view.version
+
     def answer_product(self, product_id: str, unit_id: str | None, header: str | None,
                        host: str | None) -> tuple[bytes, str | None]:
         started = time.perf_counter()

@@ -12,6 +12,11 @@ other paths and methods, a missing parameter (422), a bad one (400: the answers 
 is read or counted, and FastAPI raises it again and counts it once), /docs, /redoc, /openapi.json,
 /metrics, /health and the lifespan events that run the background loop.
 
+Outside an experiment, a query string that is only ``q=<value>`` (the usual search request) is first
+looked up among the snapshot's hit bodies (:meth:`KnowledgeAnswers.plain_query_hit`): a plain key is
+answered from there without the general parameter parsing, the checks and the call chain (they
+would pass and answer those bytes); anything else takes the general path.
+
 A hit outside an experiment is kept as its response bytes for the live snapshot
 (:mod:`intentkg.serve.response_cache`, ``response_cache_bytes``, 64 MB a worker by default,
 ``serve run --response-cache-mb``), keyed by the path and the raw query string and looked up before
@@ -84,6 +89,7 @@ class FastPath:
         self.api, self.answers = api, answers
         self._store, self._metrics = answers.store, answers.metrics  # one attribute read each on a hit
         self._with_header = answers.experiment is not None  # the header matters only in an experiment
+        self._plain_lane = answers.experiment is None  # q=<plain key>: from the hit bodies (see the module)
         self.cache = (ResponseCache(response_cache_bytes)
                       if response_cache_bytes > 0 and answers.experiment is None else None)
         self._lifespan: Lifespan | None = None
@@ -149,6 +155,14 @@ class FastPath:
                     return
             endpoint = _endpoint(path)
             if endpoint is not None and query.isascii():
+                if endpoint == "query" and self._plain_lane and query.startswith("q=") and "&" not in query:
+                    value = query[2:].replace("+", " ")  # as _params reads the one parameter
+                    hit = self.answers.plain_query_hit(_unquote(value) if "%" in value else value)
+                    if hit is not None:
+                        if cache is not None:
+                            cache.put(hit[1], (path, query), "query", hit[0])
+                        protocol.response_bytes(200, RSGI_HEADERS, hit[0])
+                        return
                 answer = self._respond(endpoint, path, query,
                                        scope.headers.get(UNIT_HEADER) if self._with_header else None,
                                        scope.client.rpartition(":")[0].strip("[]") or None)

@@ -6,7 +6,8 @@ counts the client), outside an experiment (an answer depends on the unit's arm),
 only when the scrub found nothing in it (no raw query holding personal data is kept). A new
 snapshot version empties the cache; at most ``max_bytes`` of bodies and keys are held, the least
 recently used going first. The request is still counted in the metrics as the hit it is: an entry
-is (endpoint, body), so a hit is answered and counted without looking at the path again.
+is (endpoint, body, its size), so a hit is answered and counted without looking at the path again,
+and the entry a put pushes out is subtracted without measuring it again.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.version: str | None = None
         self.bytes = 0
-        self._bodies: OrderedDict[tuple[str, str], tuple[str, bytes]] = OrderedDict()
+        self._bodies: OrderedDict[tuple[str, str], tuple[str, bytes, int]] = OrderedDict()
 
-    def get(self, version: str | None, key: tuple[str, str]) -> tuple[str, bytes] | None:
-        """(endpoint, body) kept for ``key`` (path, raw query string) in snapshot ``version``, or None."""
+    def get(self, version: str | None, key: tuple[str, str]) -> tuple[str, bytes, int] | None:
+        """(endpoint, body, size) kept for ``key`` (path, raw query string) in snapshot ``version``, or None."""
         if version != self.version:
             self._bodies.clear()
             self.version, self.bytes = version, 0
@@ -38,11 +39,10 @@ class ResponseCache:
         size = len(body) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
         if version != self.version or size > self.max_bytes or key in self._bodies:
             return
-        self._bodies[key] = (endpoint, body)
+        self._bodies[key] = (endpoint, body, size)
         self.bytes += size
         while self.bytes > self.max_bytes:
-            (path, query), (_, old) = self._bodies.popitem(last=False)
-            self.bytes -= len(old) + len(path) + len(query) + ENTRY_OVERHEAD
+            self.bytes -= self._bodies.popitem(last=False)[1][2]
 
     def __len__(self) -> int:
         return len(self._bodies)
