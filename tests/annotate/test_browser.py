@@ -32,7 +32,7 @@ def browser():
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
+    driver.set_page_load_timeout(120)
     try:
         yield driver
     finally:
@@ -47,7 +47,7 @@ def _keys(driver, text: str) -> None:
         ActionChains(driver).send_keys(key).perform()
 
 
-def _wait_for(driver, condition, timeout: float = 30):
+def _wait_for(driver, condition, timeout: float = 60):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(condition)

@@ -21,7 +21,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 
 def _dom(page: Path, fragment: str, profile: Path) -> str:
     result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3000",
-                             "--dump-dom", page.as_uri() + fragment], capture_output=True, text=True, timeout=90)
+                             "--dump-dom", page.as_uri() + fragment], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 

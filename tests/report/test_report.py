@@ -92,7 +92,7 @@ def test_sections_are_pluggable_and_a_broken_one_does_not_break_the_page(filtere
 def test_renders_in_headless_chromium_without_network(report, tmp_path):
     result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
                              "--proxy-server=127.0.0.1:9", report.as_uri()],
-                            capture_output=True, text=True, timeout=90)
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     dom = result.stdout
     assert "Candidates surviving each step" in dom and "<svg" in dom and "Rejection reasons" in dom

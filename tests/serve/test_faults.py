@@ -140,7 +140,7 @@ def test_docs_render_offline_in_chromium(tmp_path):
             [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
              "--virtual-time-budget=5000", "--dump-dom", f"{server.url}/docs"],
-            capture_output=True, text=True, timeout=90)
+            capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         assert "intentkg knowledge API" in result.stdout and "/v1/knowledge/pair" in result.stdout
         assert httpx.get(f"{server.url}/redoc").status_code == 200
