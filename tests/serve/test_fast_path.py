@@ -180,6 +180,8 @@ def test_the_response_cache_holds_at_most_its_bytes_least_recently_used_first():
     assert len(cache) == 3 and cache.get("v1", ("b", "q")) is None
     assert cache.get("v1", ("a", "q")) == ("query", b"x" * 100, 100 + 1 + 1 + ENTRY_OVERHEAD)
     assert cache.bytes == 3 * (100 + 1 + 1 + ENTRY_OVERHEAD)
+    cache.put("v1", ("f", "q"), "query", b"x" * 100, evict=False)  # full: one that need not push another out is not kept
+    assert cache.get("v1", ("f", "q")) is None and len(cache) == 3 and cache.get("v1", ("c", "q"))
     cache.put("v0", ("e", "q"), "query", b"y")  # an answer from another version is not kept
     assert cache.get("v1", ("e", "q")) is None
     assert cache.get("v2", ("a", "q")) is None and len(cache) == 0
@@ -258,3 +260,24 @@ def test_the_q_only_lane_answers_counts_and_keeps_what_the_general_path_does(tmp
     assert outcomes.count("miss") == 5 and len(runs[0][5]) == 4 and runs[0][2] > 0
     # two from the response cache; the lane answered the 8 q-only plain hits the general path did not see
     assert (runs[0][1], runs[1][1]) == (11, 19)
+
+
+def test_an_answer_from_the_hit_bodies_is_kept_only_while_the_cache_has_room(tmp_path):
+    """Hit bodies answer a key again about as cheaply as the cache: they never push another answer out
+    (uniform keys over a snapshot larger than the cache evicted one answer for another on every request)."""
+    from intentkg.serve.response_cache import ENTRY_OVERHEAD
+
+    keys = [f"q:tent {i}" for i in range(6)] + ["p:M1", "p:M2"]
+    SQLiteSnapshotWriter(tmp_path / "s").write_snapshot([(k, encode("query", k, FACTS, "x")) for k in keys])
+    app = create_app(SQLiteStore(tmp_path / "s"), SQLiteMissQueue(tmp_path / "queue"))
+    targets = ["/v1/knowledge/query?q=tent+0", "/v1/knowledge/query?q=tent+1", "/v1/knowledge/product/M1"]
+    sizes = [len(body) + len(target.partition("?")[0]) + len(target.partition("?")[2]) + ENTRY_OVERHEAD
+             for target, (_, _, body) in zip(targets, _rsgi(app, targets))]
+    app.cache = type(app.cache)(sum(sizes))  # room for exactly these three
+    first = _rsgi(app, targets)
+    later = _rsgi(app, ["/v1/knowledge/query?q=tent+2", "/v1/knowledge/query?unit_id=&q=tent+3",
+                        "/v1/knowledge/product/M2", "/v1/knowledge/query?q=Tent+4"])
+    assert [json.loads(body)["outcome"] for _, _, body in first + later] == ["hit"] * 7
+    # the three kept first stay; the capitalised query (scrubbed, read from SQLite) pushes the oldest out
+    assert [key for key in app.cache._bodies] == [(t.partition("?")[0], t.partition("?")[2]) for t in targets[1:]] \
+        + [("/v1/knowledge/query", "q=Tent+4")]

@@ -93,9 +93,10 @@ class KnowledgeAnswers:
         return self.answer_product(product_id, unit_id, header, host)[0]
 
     def answer_query(self, q: str, unit_id: str | None, header: str | None,
-                     host: str | None) -> tuple[bytes, str | None]:
-        """(body, the snapshot version when the body may be reused for the same request, else None):
-        a hit outside an experiment, for a query in which the scrub found nothing."""
+                     host: str | None) -> tuple[bytes, str | None, bool]:
+        """(body, the snapshot version when the body may be reused for the same request, else None:
+        a hit outside an experiment, for a query in which the scrub found nothing; whether the body
+        came from the snapshot's hit bodies, which answer it again about as cheaply as keeping it)."""
         started = time.perf_counter()
         q, unit = check_query(q), self._arm(unit_id, header)
         view = self.store.view()
@@ -104,15 +105,15 @@ class KnowledgeAnswers:
                 body = view.hit_body(QUERY_PREFIX + q)
                 if body is not None:
                     self.metrics.hit("query", (time.perf_counter() - started) * 1000)
-                    return body, view.version
+                    return body, view.version, True
                 # not a plain key (the bodies hold every plain key check_query accepts): scrub it
             else:
                 value = view.get_plain(QUERY_PREFIX + q)
                 if value is not None:
-                    return self._answer("query", QUERY_PREFIX + q, started, unit, host, view, value)
+                    return *self._answer("query", QUERY_PREFIX + q, started, unit, host, view, value), False
         key, personal = query_cache_key_and_pii(q)
         body, reusable = self._answer("query", key, started, unit, host, view)
-        return body, (None if personal else reusable)
+        return body, (None if personal else reusable), False
 
     def plain_query_hit(self, q: str) -> tuple[bytes, str | None] | None:
         """(body, snapshot version) of a hit on ``q`` from the snapshot's hit bodies, counted; None
@@ -130,7 +131,8 @@ class KnowledgeAnswers:
         return body, view.version
 
     def answer_product(self, product_id: str, unit_id: str | None, header: str | None,
-                       host: str | None) -> tuple[bytes, str | None]:
+                       host: str | None) -> tuple[bytes, str | None, bool]:
+        """As :meth:`answer_query`."""
         started = time.perf_counter()
         product_id, unit = check_product(product_id), self._arm(unit_id, header)
         if self.experiment is None:
@@ -139,9 +141,9 @@ class KnowledgeAnswers:
                 body = view.hit_body("p:" + product_id)
                 if body is not None:
                     self.metrics.hit("product", (time.perf_counter() - started) * 1000)
-                    return body, view.version
-            return self._answer("product", product_key(product_id), started, unit, host, view)
-        return self._answer("product", product_key(product_id), started, unit, host)
+                    return body, view.version, True
+            return *self._answer("product", product_key(product_id), started, unit, host, view), False
+        return *self._answer("product", product_key(product_id), started, unit, host), False
 
     def _answer(self, endpoint: str, key: str, started: float, unit, host: str | None,
                 view: SnapshotReader | None = None, value: str | None = None) -> tuple[bytes, str | None]:

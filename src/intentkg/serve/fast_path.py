@@ -20,7 +20,10 @@ would pass and answer those bytes); anything else takes the general path.
 A hit outside an experiment is kept as its response bytes for the live snapshot
 (:mod:`intentkg.serve.response_cache`, ``response_cache_bytes``, 64 MB a worker by default,
 ``serve run --response-cache-mb``), keyed by the path and the raw query string and looked up before
-anything is parsed or scrubbed: the same request again is answered from there, and counted.
+anything is parsed or scrubbed: the same request again is answered from there, and counted. An
+answer read from the snapshot's hit bodies is kept only while the cache has room, never in place of
+another: reading it again costs about what keeping it saves, and with keys spread over a snapshot
+larger than the cache, pushing one answer out for another on every request cost more than it saved.
 
 Parameters are parsed as Starlette parses them (what ``parse_qsl`` gives for the Latin-1 query
 string, the last value of a repeated name; the first ``X-Intentkg-Unit`` header), so both paths read
@@ -134,11 +137,12 @@ class FastPath:
             q = params.get("q")
             if q is None:
                 return None
-            body, reusable = self.answers.answer_query(q, params.get("unit_id"), header, host)
+            body, reusable, from_bodies = self.answers.answer_query(q, params.get("unit_id"), header, host)
         else:
-            body, reusable = self.answers.answer_product(path[len(PRODUCT):], params.get("unit_id"), header, host)
+            body, reusable, from_bodies = self.answers.answer_product(path[len(PRODUCT):], params.get("unit_id"),
+                                                                      header, host)
         if reusable is not None and self.cache is not None:
-            self.cache.put(reusable, (path, query), endpoint, body)
+            self.cache.put(reusable, (path, query), endpoint, body, evict=not from_bodies)
         return body
 
     # RSGI (Granian)
@@ -160,7 +164,7 @@ class FastPath:
                     hit = self.answers.plain_query_hit(_unquote(value) if "%" in value else value)
                     if hit is not None:
                         if cache is not None:
-                            cache.put(hit[1], (path, query), "query", hit[0])
+                            cache.put(hit[1], (path, query), "query", hit[0], evict=False)
                         protocol.response_bytes(200, RSGI_HEADERS, hit[0])
                         return
                 answer = self._respond(endpoint, path, query,

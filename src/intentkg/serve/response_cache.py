@@ -35,9 +35,11 @@ class ResponseCache:
             self._bodies.move_to_end(key)
         return entry
 
-    def put(self, version: str | None, key: tuple[str, str], endpoint: str, body: bytes) -> None:
+    def put(self, version: str | None, key: tuple[str, str], endpoint: str, body: bytes, evict: bool = True) -> None:
+        """Keep ``body``; ``evict=False``: only if it fits without pushing another answer out."""
         size = len(body) + len(key[0]) + len(key[1]) + ENTRY_OVERHEAD
-        if version != self.version or size > self.max_bytes or key in self._bodies:
+        if version != self.version or size > (self.max_bytes if evict else self.max_bytes - self.bytes) \
+                or key in self._bodies:
             return
         self._bodies[key] = (endpoint, body, size)
         self.bytes += size
