@@ -61,3 +61,18 @@ def test_a_gguf_model_for_another_backend_says_it_switches_to_llama_cpp(tmp_path
     with pytest.warns(UserWarning, match=r"GGUF file: it runs through llama\.cpp, not the configured openai .*base_url"):
         switched = with_model(backend, str(student))
     assert (switched.name, switched.model, switched.options) == ("llama_cpp", str(student.resolve()), {})
+
+
+def test_the_quickstarts_query_side_config_asks_one_relation_of_the_bundled_smollm2(tmp_path):
+    """scripts/on_demand_query.yaml (esci_quickstart.sh ON_DEMAND=1) as the on-demand path reads it, with the
+    script's --on-demand-model: the relation docs/eval.md measured, the chat template the model needs."""
+    from pathlib import Path
+
+    from intentkg.knowledge.on_demand import _generate_config
+    from intentkg.workspace import Workspace
+
+    config = Path(__file__).resolve().parents[2] / "scripts" / "on_demand_query.yaml"
+    generate = _generate_config(Workspace(tmp_path / "ws"), config, "smollm2-135m-instruct")
+    assert generate.relations == ["used_for_function"]
+    assert (generate.backend.name, generate.backend.model) == ("llama_cpp", "smollm2-135m-instruct")
+    assert generate.template == "auto"  # qa_chat for a chat model: the template the measured answers came from

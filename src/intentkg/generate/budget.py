@@ -30,14 +30,23 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
 # workspace's cache), a pair through the fusion evaluation with 10 head seeds (~165 CPU-s of pair features
 # + ~90 of heads for 6,112 pairs), and the fixed part (model loads, filter: rounded up).
 PATH_CPU_SECONDS = {"prompt": 0.8, "title": 0.02, "pair": 0.04, "fixed": 120.0}
+# each 10 head seeds beyond 10: ~90 CPU-s of heads for esci-dev's 6,112 pairs (the 30-seed fusion run
+# of 3 Dec 2026: 133 CPU-s from the embedding cache against ~50 with 10 seeds)
+PAIR_CPU_SECONDS_PER_10_SEEDS = 0.015
+# CPU-seconds of one on-demand query prompt with the bundled SmolLM2-135M-Instruct (Q4_1), the
+# quickstart's query side: 299 esci-dev queries x used_for_function took 497 CPU-s / 480 s wall of
+# generation (3 Dec 2026, load 2-4; the chat template's prompts are ~210 tokens), rounded up.
+QUERY_PROMPT_CPU_SECONDS = 1.7
 
 
 def path_estimate(queries: int, pairs: int, products: int, types: int, catalogue_relations: int = 1,
-                  behaviours: int = 0, relations: int = 0, on_demand: bool = False) -> str:
+                  behaviours: int = 0, relations: int = 0, on_demand: bool = False,
+                  query_relations: int | None = None, seeds: int = 10) -> str:
     """The quickstart's expected time, said before it starts: prompts and CPU-minutes per part.
     The catalogue asks ``catalogue_relations`` per product type; ``behaviours`` x ``relations`` are the
-    behaviour KG's prompts and, ``on_demand``, ``queries`` x ``relations`` the query side's (both off
-    in the quickstart, which asks only what measured useful)."""
+    behaviour KG's prompts and, ``on_demand``, ``queries`` x ``query_relations`` (default ``relations``)
+    the query side's, at :data:`QUERY_PROMPT_CPU_SECONDS` a prompt (the bundled SmolLM2); ``seeds``:
+    the evaluation's head seeds."""
     c = PATH_CPU_SECONDS
     kinds = min(types, products)
     def times(n: int) -> str:
@@ -48,11 +57,17 @@ def path_estimate(queries: int, pairs: int, products: int, types: int, catalogue
     if behaviours and relations:
         prompts += behaviours * relations
         asked.append(f"{behaviours} behaviours {times(relations)}")
-    if on_demand and relations:
-        prompts += queries * relations
-        asked.append(f"{queries} queries {times(relations)}")
-    parts = {"generation": prompts * c["prompt"], "title embedding": products * c["title"],
-             "evaluation": pairs * c["pair"], "model loads, filter": c["fixed"]}
+    on_demand_prompts = 0
+    if on_demand:
+        per_query = relations if query_relations is None else query_relations
+        on_demand_prompts = queries * per_query
+        if on_demand_prompts:
+            asked.append(f"{queries} queries {times(per_query)}")
+    generation = prompts * c["prompt"] + on_demand_prompts * QUERY_PROMPT_CPU_SECONDS
+    prompts += on_demand_prompts
+    parts = {"generation": generation, "title embedding": products * c["title"],
+             "evaluation": pairs * (c["pair"] + max(seeds - 10, 0) / 10 * PAIR_CPU_SECONDS_PER_10_SEEDS),
+             "model loads, filter": c["fixed"]}
     total = sum(parts.values())
     detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
     return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
