@@ -32,3 +32,21 @@ def test_determinism_and_edge_cases():
     assert np.isclose(weights[:3].sum(), weights[3])
     with pytest.raises(ValueError):
         make_head("svm")
+
+
+def test_mlp_vote_predicts_the_class_of_the_highest_mean_probability_over_its_members():
+    x, y = _blobs(seed=4)
+    members = []
+    for seed in range(3):  # the members, trained here as plain MLPs of seeds 0, 1, 2
+        head = make_head("mlp", seed)
+        head.fit(x[:200], y[:200], mlpclassifier__sample_weight=balanced_weights(y[:200]))
+        members.append(head.predict_proba(x[200:]))
+    expected = np.argmax(np.mean(members, axis=0), axis=1)
+    voted = fit_predict("mlp_vote", x[:200], y[:200], x[200:], seed=9, members=3)
+    assert voted.tolist() == expected.tolist()
+    assert deterministic("mlp_vote")  # the loop's seed is ignored: one fit serves every seed
+    assert fit_predict("mlp_vote", x[:200], y[:200], x[200:], seed=0, members=3).tolist() == voted.tolist()
+    single = fit_predict("mlp_vote", x[:200], y[:200], x[200:], members=1)
+    assert single.tolist() == fit_predict("mlp", x[:200], y[:200], x[200:], seed=0).tolist()
+    with pytest.raises(ValueError):
+        fit_predict("mlp_vote", x[:200], y[:200], x[200:], members=0)

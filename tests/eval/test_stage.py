@@ -150,3 +150,22 @@ def test_on_demand_knowledge_for_unseen_queries(eval_ws, esci_dir, tmp_path):
     for r in generated:  # the injected query side holds one of the tails Gemma wrote for that query
         text = " ".join(r["query_knowledge"].lower().split())
         assert any(tail in text for tail in written[r["query"]]), (r["query"], r["query_knowledge"])
+
+
+def test_mlp_vote_is_one_head_of_seeds_members_fitted_once_per_setting(eval_ws, esci_dir):
+    config = EvalConfig(data=EsciDataConfig(path=esci_dir), encoders=["bi"], heads=["mlp", "mlp_vote"],
+                        tasks=["esci"], seeds=3, n_boot=100, primary=("bi", "mlp_vote", "esci", "macro_f1"),
+                        knowledge=KnowledgeConfig(min_similarity=0.3), stage="eval-vote")
+    doc = run_esci_eval(eval_ws, config)
+    assert {r["head"] for r in doc["results"]} == {"mlp", "mlp_vote"}
+    assert (doc["headline"]["head"], doc["headline"]["task"]) == ("mlp_vote", "esci")
+    rows = pq.read_table(eval_ws.stage_dir("eval-vote") / "predictions.parquet").to_pylist()
+    voted = {}
+    for row in rows:
+        if row["head"] == "mlp_vote":
+            voted.setdefault((row["setting"], row["seed"]), []).append((row["example_id"], row["predicted"]))
+    assert {seed for _, seed in voted} == {0, 1, 2}  # one row per seed, as the other heads write
+    for setting in {s for s, _ in voted}:  # and the same prediction in each: the vote is fitted once
+        assert voted[(setting, 0)] == voted[(setting, 1)] == voted[(setting, 2)]
+    with_knowledge = {r["head"]: r["with"] for r in doc["results"]}
+    assert with_knowledge["mlp_vote"]["macro_f1"]["seed_std"] == 0.0

@@ -125,7 +125,8 @@ def esci(
     fusion_facts: bool = typer.Option(False, "--fusion-facts",
                                       help="fusion: also the query against each product fact alone, and the "
                                            "query-title cosine in every setting (docs/eval.md)."),
-    head: list[str] = typer.Option(["logreg", "mlp"], help="logreg and/or mlp (repeatable)."),
+    head: list[str] = typer.Option(["logreg", "mlp"], help="logreg, mlp and/or mlp_vote (one head of --seeds MLPs "
+                                                         "voting by mean probability; repeatable)."),
     task: list[str] = typer.Option(["esci", "substitute"], help="esci (4-class) and/or substitute (repeatable)."),
     seeds: int = typer.Option(3, help="Head seeds."),
     bootstrap: int = typer.Option(1000, help="Bootstrap replicates over queries."),

@@ -69,9 +69,10 @@ class EvalConfig(_Strict):
     fusion_facts: bool = Field(False, description="fusion: also the query against each product fact alone (best and "
                                                    "mean cosine), the title against each query fact, and the "
                                                    "query-title cosine in every setting (eval/fusion.py)")
-    heads: list[Literal["logreg", "mlp"]] = ["logreg", "mlp"]
+    heads: list[Literal["logreg", "mlp", "mlp_vote"]] = Field(
+        ["logreg", "mlp"], description="mlp_vote: one head of `seeds` MLPs predicting by their mean probability")
     tasks: list[Literal["esci", "substitute"]] = ["esci", "substitute"]
-    seeds: int = Field(3, ge=1, description="head seeds (logistic regression is deterministic)")
+    seeds: int = Field(3, ge=1, description="head seeds (logistic regression is deterministic; mlp_vote: its members)")
     n_boot: int = Field(1000, ge=50, description="bootstrap replicates over queries")
     bi_model: str = "all-MiniLM-L6-v2"
     cross_model: str = "all-MiniLM-L6-v2"

@@ -1,7 +1,8 @@
 """Train heads on frozen features, predict held-out pairs, score both settings and the lift.
 
 For each encoder x task x head: fit on the training rows and predict the evaluated rows, once per
-seed and setting (identical features apart from the knowledge text), then :func:`compare` scores
+seed and setting (identical features apart from the knowledge text; ``mlp_vote`` once per setting,
+its ``seeds`` MLPs voting), then :func:`compare` scores
 them with paired bootstrap intervals over queries. With ``folds > 1`` every query is predicted by
 a head trained on the other folds.
 """
@@ -14,7 +15,7 @@ import pyarrow as pa
 from intentkg.eval.config import SETTINGS, TASKS, EvalConfig
 from intentkg.eval.controls import CONTROLS
 from intentkg.eval.esci_data import EsciData
-from intentkg.eval.heads import deterministic, fit_predict
+from intentkg.eval.heads import deterministic, fit_predict, fits_per_call
 from intentkg.eval.metrics import compare
 from intentkg.progress import bar
 
@@ -49,10 +50,10 @@ def splits(data: EsciData, config: EvalConfig) -> list[tuple[np.ndarray, np.ndar
     return [(train, test)]
 
 
-def _predict(features: np.ndarray, y: np.ndarray, parts, head: str, seed: int) -> np.ndarray:
+def _predict(features: np.ndarray, y: np.ndarray, parts, head: str, seed: int, members: int) -> np.ndarray:
     out = []
     for train, test in parts:
-        out.append(fit_predict(head, features[train], y[train], features[test], seed=seed))
+        out.append(fit_predict(head, features[train], y[train], features[test], seed=seed, members=members))
     return np.concatenate(out)
 
 
@@ -65,7 +66,8 @@ def run_heads(features: dict[tuple[str, str], np.ndarray], data: EsciData, confi
     encoders = [e for e in config.encoders if (e, "without") in features]
     settings = [s for s in (*SETTINGS, *CONTROLS) if all((e, s) in features for e in encoders)]
     jobs = [(e, t, h) for e in encoders for t in config.tasks for h in config.heads]
-    fits = sum(1 if deterministic(h) else config.seeds for _, _, h in jobs) * len(settings) * len(parts)
+    fits = sum(fits_per_call(h, config.seeds) if deterministic(h) else config.seeds for _, _, h in jobs) \
+        * len(settings) * len(parts)
     results, tables = [], []
     with bar("training heads", total=fits, unit="fits") as progress:
         for encoder, task, head in jobs:
@@ -76,8 +78,9 @@ def run_heads(features: dict[tuple[str, str], np.ndarray], data: EsciData, confi
                     if deterministic(head) and seed > 0:
                         predictions[setting].append(predictions[setting][0])
                         continue
-                    predictions[setting].append(_predict(features[(encoder, setting)], y, parts, head, seed))
-                    progress.advance(len(parts))
+                    predictions[setting].append(_predict(features[(encoder, setting)], y, parts, head, seed,
+                                                         config.seeds))
+                    progress.advance(len(parts) * fits_per_call(head, config.seeds))
             scored = compare(y[evaluated], groups, predictions["without"], predictions["with"], TASKS[task],
                              n_boot=config.n_boot, seed=0, keep_replicates=True)
             result = {"encoder": encoder, "head": head, "task": task, **scored}
