@@ -236,7 +236,7 @@ def ablation(
                                       help="fusion: also the query against each product fact alone, and the "
                                            "query-title cosine in every setting (docs/eval.md)."),
     stage: str = typer.Option("eval-esci", help="Prefix of the rows' workspace folders (<stage>-<row>)."),
-    head: list[str] = typer.Option(["mlp"], help="logreg and/or mlp (repeatable)."),
+    head: list[str] = typer.Option(["mlp"], help="logreg, mlp and/or mlp_vote (repeatable)."),
     task: list[str] = typer.Option(["esci"], help="esci and/or substitute (repeatable)."),
     seeds: int = typer.Option(3, help="Head seeds."),
     bootstrap: int = typer.Option(1000, help="Bootstrap replicates over queries."),
