@@ -35,13 +35,17 @@ def test_determinism_and_edge_cases():
 
 
 def test_mlp_vote_predicts_the_class_of_the_highest_mean_probability_over_its_members():
-    x, y = _blobs(seed=4)
+    rng = np.random.default_rng(0)  # imbalanced, overlapping classes: the balanced weights change the answers
+    y = rng.choice(3, 300, p=[0.7, 0.2, 0.1])
+    x = (rng.normal(size=(300, 8)) + np.eye(3, 8)[y] * 0.7).astype(np.float32)
     members = []
     for seed in range(3):  # the members, trained here as plain MLPs of seeds 0, 1, 2
         head = make_head("mlp", seed)
         head.fit(x[:200], y[:200], mlpclassifier__sample_weight=balanced_weights(y[:200]))
         members.append(head.predict_proba(x[200:]))
     expected = np.argmax(np.mean(members, axis=0), axis=1)
+    unweighted = [make_head("mlp", seed).fit(x[:200], y[:200]).predict_proba(x[200:]) for seed in range(3)]
+    assert (np.argmax(np.mean(unweighted, axis=0), axis=1) != expected).any()  # so the weights are checked too
     voted = fit_predict("mlp_vote", x[:200], y[:200], x[200:], seed=9, members=3)
     assert voted.tolist() == expected.tolist()
     assert deterministic("mlp_vote")  # the loop's seed is ignored: one fit serves every seed

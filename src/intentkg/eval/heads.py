@@ -24,18 +24,29 @@ BLAS_THREADS = 1
 HeadName = Literal["logreg", "mlp", "mlp_vote"]
 
 
-def make_head(name: str, seed: int = 0, mlp_hidden: int = 256, max_iter: int = 200, early_stopping: bool = True):
+def make_head(name: str, seed: int = 0, mlp_hidden: int = 256, max_iter: int = 200, early_stopping: bool = True,
+              members: int = 1):
+    """The head as a scikit-learn pipeline; ``mlp_vote`` is scikit-learn's soft ``VotingClassifier`` over
+    ``members`` MLPs of seeds 0 .. members-1 (``seed`` is then not used)."""
+    from sklearn.ensemble import VotingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    def mlp(random_state: int) -> MLPClassifier:
+        return MLPClassifier(hidden_layer_sizes=(mlp_hidden,), alpha=1e-3, early_stopping=early_stopping,
+                             validation_fraction=0.15, n_iter_no_change=10, max_iter=max_iter,
+                             random_state=random_state)
+
     if name == "logreg":
         model = LogisticRegression(C=0.5, max_iter=max(max_iter, 1000), class_weight="balanced")
     elif name == "mlp":
-        model = MLPClassifier(hidden_layer_sizes=(mlp_hidden,), alpha=1e-3, early_stopping=early_stopping,
-                              validation_fraction=0.15, n_iter_no_change=10, max_iter=max_iter,
-                              random_state=seed)
+        model = mlp(seed)
+    elif name == "mlp_vote":
+        if members < 1:
+            raise ValueError(f"mlp_vote needs at least one member, got {members}")
+        model = VotingClassifier([(f"mlp{m}", mlp(m)) for m in range(members)], voting="soft")
     else:
         raise ValueError(f"unknown head {name!r}; choose from {', '.join(HEADS)}")
     return make_pipeline(StandardScaler(), model)
@@ -58,25 +69,14 @@ def fit_predict(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.
     classes = np.unique(y_train)
     if len(classes) == 1:  # nothing to learn; predicting the only class is the honest answer
         return np.full(len(x_test), classes[0], dtype=y_train.dtype)
-    if name not in HEADS:
-        raise ValueError(f"unknown head {name!r}; choose from {', '.join(HEADS)}")
-    if members < 1:
-        raise ValueError(f"mlp_vote needs at least one member, got {members}")
     options.setdefault("early_stopping", bool(np.unique(y_train, return_counts=True)[1].min() >= 5))
+    head = make_head(name, seed, members=members, **options)
+    fit_options = {"logreg": {}, "mlp": {"mlpclassifier__sample_weight": balanced_weights(y_train)},
+                   "mlp_vote": {"votingclassifier__sample_weight": balanced_weights(y_train)}}[name]
     with warnings.catch_warnings(), threadpool_limits(BLAS_THREADS):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if name == "logreg":
-            return make_head(name, seed, **options).fit(x_train, y_train).predict(x_test)
-        weights = balanced_weights(y_train)
-        if name == "mlp":
-            head = make_head(name, seed, **options)
-            return head.fit(x_train, y_train, mlpclassifier__sample_weight=weights).predict(x_test)
-        total = None
-        for member in range(members):
-            head = make_head("mlp", member, **options).fit(x_train, y_train, mlpclassifier__sample_weight=weights)
-            proba = head.predict_proba(x_test)
-            total = proba if total is None else total + proba
-        return head.classes_[np.argmax(total, axis=1)]
+        head.fit(x_train, y_train, **fit_options)
+    return head.predict(x_test)
 
 
 def deterministic(name: str) -> bool:
