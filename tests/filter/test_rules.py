@@ -110,6 +110,25 @@ def test_a_tail_that_names_the_product_itself_is_a_restatement(tail):
     assert "restates_product" in result.flags or "echo_product_type" in result.flags, result.flags
 
 
+@pytest.mark.parametrize("tail, title", [
+    ("a table cloth", "Waterproof Tablecloth for Rectangle Tables"),
+    ("table-cloths", "Waterproof Tablecloth for Rectangle Tables"),
+    ("a tablecloth", "Vinyl Table Cloth, 60 x 84"),
+    ("wall paper", "Peel and Stick Wallpaper, 17.7 in x 118 in"),
+])
+def test_a_compound_written_otherwise_is_a_restatement(tail, title):
+    """"a table cloth" names a Tablecloth as much as "tablecloth" does (seen in the catalogue's answers)."""
+    result = CHECKER.check_row(tail, "used_with", "ok", "search_buy", "q", title)
+    assert {"restates_product", "echo_product_type"} & set(result.flags), (result.flags, result.details)
+
+
+@pytest.mark.parametrize("tail", ["a table", "table runner", "a cloth napkin", "wall hooks"])
+def test_part_of_a_compound_is_not_a_restatement(tail):
+    for title in ("Waterproof Tablecloth for Rectangle Tables", "Peel and Stick Wallpaper, 17.7 in x 118 in"):
+        result = CHECKER.check_row(tail, "used_with", "ok", "search_buy", "q", title)
+        assert "restates_product" not in result.flags, (tail, title, result.details)
+
+
 def test_without_a_catalogue_type_the_titles_type_is_echoed():
     result = CHECKER.check_row("dog leashes", "is_a", "ok", "search_buy", "leash", "Retractable Dog Leash 16 ft")
     assert "echo_product_type" in result.flags

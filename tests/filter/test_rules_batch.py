@@ -34,13 +34,14 @@ TAILS = [
     "stra\u00dfe trips", "\ufb01re pits", "\u216b roman", "\u00bd price", "x\u00b2 fun", "\u0301leading mark",
     "tents\u200b", "\u0939\u093f\u0928\u094d\u0926\u0940 \u092f\u093e\u0924\u094d\u0930\u093e",
     "\u0422\u0415\u041d\u0422", "T\u00c9NT", "they \u2018like\u2019 it", "they adore it", "kitchen stuff",
+    "a table cloth", "table-cloths", "tablecloth", "a table", "cloth napkins", "dome-tent", "sleepingbag",
 ]
 RELATIONS = ["used_for_event", "xWant", "used_for_event", "bad relation", "", None, "used_for_fun", "Unknown_9"]
 STATUSES = ["ok"] * 6 + ["truncated", None]
 KINDS = ["co_buy", "search_buy", "search_buy", None]
 TITLES = ["Trailblazer 2-Person Dome Tent", "Summit Mummy Sleeping Bag 20F", "Leather Dog Collar, Large",
           "Gold Number Candles 0-9 Cake Topper", "T\u00c9NT \u00e9t\u00e9 2p", "\u65e5\u672c\u306e\u65c5\u884c",
-          "", None]
+          "Waterproof Tablecloth for Rectangle Tables", "Vinyl Table Cloth, 60 x 84", "", None]
 QUERIES = ["winter camping tent", "birthday candles", "dog collar", "tents", "\u0422\u0415\u041d\u0422", "", None]
 TYPES = ["tent", "sleeping bag", "dog collar", "", None, None, None]
 SHOWN = [None, None, [], ["a birthday party", "a wedding"], ["a birthday party"], ["x\x1fy", None],

@@ -10,7 +10,9 @@ Reason codes (docs/filter.md lists them with examples):
                         the tail repeats its source (exactly, or within a small edit distance); the
                         product type is the catalogue's, else the one taken from the title
     restates_product    the tail names the product itself ("leather dog collars" for a dog collar):
-                        every content word is in the title or query, and the title's type noun is one
+                        every content word is in the title or query, and the title's type noun is one;
+                        or the tail is the title's type or type noun written as one word or as two
+                        ("a table cloth" for a Tablecloth, "tablecloths" for a Table Cloth)
     copied_example      the tail copies a worked answer its prompt showed (copies.py) and shares no
                         content word with the behaviour
     circular            a reason that restates the purchase ("because they like it")
@@ -118,10 +120,12 @@ class RuleChecker:
             return
         titles = [t for t in ((left_text, right_text) if kind == "co_buy" else (right_text,)) if t]
         sources = stems(" ".join(t for t in (left_text, right_text) if t))
-        singular_words = set(core(normalize(tail)).split())
+        key = core(normalize(tail))
+        singular_words = set(key.split())
         for title in titles:
             noun = head_noun(title)
-            if noun and words <= sources and noun in singular_words:
+            if noun and ((words <= sources and noun in singular_words)
+                         or joined(key) in (noun, joined(title_type(title)))):
                 result.add("restates_product", f"names the product itself ({title_type(title)!r}), "
                                                f"not something about it")
                 return
@@ -220,3 +224,8 @@ class RuleChecker:
                            (left_types[i], right_types[i]), shown[i])
             for i in range(n)
         ]
+
+
+def joined(key: str) -> str:
+    """A key with its spaces and hyphens removed: "table cloth", "table-cloth" and "tablecloth" meet."""
+    return key.replace(" ", "").replace("-", "")

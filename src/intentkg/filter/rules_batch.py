@@ -15,7 +15,8 @@
 - ``supported`` (a content-word stem shared with the behaviour) is a sorted membership test
   over (source, stem) ids;
 - restates_product needs a set inclusion per row: the per-row method runs only where a title's
-  head noun is a word of the tail key (tested in numpy; a few percent of rows);
+  head noun is a word of the tail key, or the key with spaces and hyphens removed is the title's
+  noun or type so joined (tested in numpy; a few percent of rows);
   copied_example runs :class:`~intentkg.filter.copies.CopyChecker` once per distinct (tail,
   shown examples) and only where the prompt showed examples; the optional echo_containment (off by
   default) once per distinct (tail, source) pair left.
@@ -37,7 +38,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from intentkg.filter.config import RulesConfig
-from intentkg.filter.rules import _MARKUP, RowResult, RuleChecker, _short
+from intentkg.filter.rules import _MARKUP, RowResult, RuleChecker, _short, joined
 from intentkg.filter.text_batch import Texts, Vocab, _numpy, strip_array, texts
 from intentkg.product_types import head_noun, title_type
 
@@ -301,18 +302,28 @@ class BatchRuleChecker:
         n = len(tu)
         values = sources.values.to_pylist()
         noun_ids = np.full(len(values) + 1, -1, np.int64)  # index -1: no title
+        joined_ids = np.full((len(values) + 1, 2), -2, np.int64)  # the noun and the type, joined
+        joined_forms: dict[str, int] = {}
         titles = np.concatenate([sources.right[eligible], sources.left[eligible & co_buy]])
         for s in np.unique(titles[titles >= 0]):  # the head noun of the titles these rows name
             noun = head_noun(values[s])
             if noun:
                 noun_ids[s] = self.vocab.id(noun)
+                for j, form in enumerate((noun, joined(title_type(values[s])))):
+                    joined_ids[s, j] = joined_forms.setdefault(form, len(joined_forms))
+        # each distinct tail's key with spaces and hyphens removed, as an id among those forms (-1: none)
+        tail_joined = pc.index_in(pc.replace_substring_regex(tails.key, r"[ \-]", ""),
+                                  value_set=pa.array(list(joined_forms), _STR))
+        tail_joined = _numpy(pc.fill_null(tail_joined, -1)).astype(np.int64)
         owner, ids = tails.key_ids(self.vocab)
         rows, words = _expand(owner, ids, len(tails.key), np.where(eligible, tu, -1))
         maybe = np.zeros(n, bool)
+        row_joined = np.where(eligible, tail_joined[np.maximum(tu, 0)], -1)
         for src in (sources.right, np.where(co_buy, sources.left, -1)):
             noun = noun_ids[src][rows]
             hit = (noun >= 0) & (words == noun)
             maybe |= np.bincount(rows[hit], minlength=n) > 0
+            maybe |= (row_joined >= 0) & ((row_joined == joined_ids[src, 0]) | (row_joined == joined_ids[src, 1]))
         candidates = np.flatnonzero(maybe)
         hits, flags, details = [], [], []
         kind_of = kinds.take(pa.array(candidates)).to_pylist()
