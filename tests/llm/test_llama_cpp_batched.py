@@ -83,6 +83,21 @@ def test_samples_of_one_prompt_share_its_evaluation_and_draw_what_they_would_alo
     assert [(c.text, c.finish_reason, c.completion_tokens, c.token_logprobs) for c in alone] == shared
 
 
+def test_an_answer_is_the_same_in_a_full_decoder_as_alone():
+    """Ten different prompts on the default 8 slots: each answer is bit for bit its answer alone. Before
+    the pool checked how many sequences a step may hold, this failed on an AVX2 CPU: once 8 sequences
+    shared a step, llama.cpp computed each of them otherwise (log-probs moved by ~0.04 nats), so an
+    answer depended on how many batch-mates it had."""
+    backend = batched(8)
+    requests = [Request(key=f"full{i}", params=PARAMS, prompt=FEWSHOT_HEAD * (1 + i % 3) + QUESTIONS[i % len(QUESTIONS)])
+                for i in range(10)]
+    together = _answers(backend.generate(requests))
+    alone = [_answers(backend.generate([r]))[0] for r in requests]
+    assert alone == together
+    assert 1 <= backend.pool.parallel <= backend.pool.requested_parallel == 8
+    assert all(len(d.slots) == backend.pool.parallel for d in backend.pool.decoders)
+
+
 def test_stops_lengths_and_logprobs_follow_the_single_stream_rules(together):
     for result in together:
         for c in result.completions:

@@ -13,7 +13,8 @@ in memory and slow every prompt down, and leaves the sampler chain exactly as wi
 on ``workers`` decoders of ``n_threads`` threads each (default: as many as fill the usable CPUs,
 :mod:`intentkg.llm.llama_cpp_pool`); ``parallel=1`` is the single-stream path through llama-cpp-python's ``Llama``. The two draw different
 (equally valid) answers, so batched answers carry ``decoding="batched"`` in their request-cache key;
-within batched decoding an answer does not depend on its batch-mates, ``parallel`` or ``workers``.
+within batched decoding an answer does not depend on its batch-mates, ``parallel`` or ``workers`` (the
+pool uses no more slots than a decode step can hold with every row computed as it is alone).
 """
 
 from __future__ import annotations

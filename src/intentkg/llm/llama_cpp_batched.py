@@ -15,9 +15,13 @@ with its own seed.
 Prompts arrive as parts (token lists): a slot keeps the leading parts already in its KV stream
 and evaluates every other part in a ``llama_decode`` call of its own, holding no other sequence.
 So a sequence's prompt is always evaluated in the same pieces, alone; its decode steps share the
-call with other sequences, and :mod:`tests.llm.test_llama_cpp_batched` checks that its tokens and
-log-probs are bit for bit the same whatever its batch-mates, its slot and the jobs before it
-(see docs/generate.md, "Batched decoding").
+call with other sequences. llama.cpp's matrix kernels may compute a row otherwise once a call holds
+more rows (measured: 8 or more sequences a step, AVX2 CPU), so :meth:`BatchedDecoder.rows_that_agree`
+finds how many sequences a step may hold with every row's logits bit for bit those of a step of one,
+and the pool (:mod:`intentkg.llm.llama_cpp_pool`) uses no more slots than that.
+:mod:`tests.llm.test_llama_cpp_batched` checks that an answer's tokens and log-probs are bit for bit
+the same whatever its batch-mates, its slot and the jobs before it (see docs/generate.md, "Batched
+decoding").
 """
 
 from __future__ import annotations
@@ -145,6 +149,56 @@ class BatchedDecoder:
             n = self.lc.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
             return buf.raw[:n]
         return self._piece_buf.raw[:n]
+
+    # -- how many sequences a step may hold -----------------------------------------------------
+    def rows_that_agree(self) -> int:
+        """The most sequences one decode step may hold while each gets, bit for bit, the logits it
+        would get alone (1 .. ``parallel``).
+
+        llama.cpp's CPU kernels can compute a row otherwise when a call holds more rows: with
+        llama-cpp-python 0.3.36 on an AVX2 CPU, Gemma 3 270M's log-probs moved by ~0.04 nats once 8
+        or more sequences shared a step, so an answer depended on how many batch-mates it had at each
+        step. The check: a different short prompt in every slot (different lengths and tokens, as
+        real batch-mates have); each slot's next step alone; then one step of the first k slots for
+        k = 2, 3, ..., every row compared with its step alone. It stops at the first k that differs.
+        Slots are left empty."""
+        lc, slots = self.lc, self.slots
+        for slot in slots:
+            self._forget(slot)
+
+        def logits(i: int) -> np.ndarray:
+            return np.ctypeslib.as_array(lc.llama_get_logits_ith(self.ctx, i), shape=(self.n_vocab,)).copy()
+
+        ends, tokens = [], []
+        for i, slot in enumerate(slots):
+            prompt = self.tokenize("Question: what is a tent used for? " * (1 + i % 3) + f"Item {i}.\nAnswer:",
+                                   add_bos=True)
+            self._eval(slot, prompt, 0, logits_last=True)
+            ends.append(len(prompt))
+            tokens.append(int(np.argmax(logits(-1))))
+
+        def step(chosen: list[_Slot]) -> list[np.ndarray]:
+            b = self.batch
+            for i, slot in enumerate(chosen):
+                lc.llama_memory_seq_rm(self.memory, slot.seq, ends[slot.seq], -1)
+                b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = tokens[slot.seq], ends[slot.seq], 1, 1
+                b.seq_id[i][0] = slot.seq
+            b.n_tokens = len(chosen)
+            if lc.llama_decode(self.ctx, b) != 0:
+                raise RuntimeError("llama_decode failed while checking how many sequences a step may hold")
+            return [logits(i) for i in range(len(chosen))]
+
+        try:
+            alone = [step([slot])[0] for slot in slots]
+            agreed = 1
+            for k in range(2, self.parallel + 1):
+                if not all(np.array_equal(row, alone[i]) for i, row in enumerate(step(slots[:k]))):
+                    break
+                agreed = k
+        finally:
+            for slot in slots:
+                self._forget(slot)
+        return agreed
 
     # -- decoding --------------------------------------------------------------------------------
     def run(self, jobs: Sequence[Job], queue: "JobQueue | None" = None, worker: int = 0,

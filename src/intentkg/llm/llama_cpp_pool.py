@@ -10,15 +10,24 @@ Python thread (llama.cpp releases the GIL while it computes). No barrier spans t
 Jobs are handed out by :class:`intentkg.llm.llama_cpp_jobs.JobQueue`. Which worker draws a job does
 not change its answer: each worker evaluates a prompt in the same parts, alone, with the same
 kernels (see :mod:`intentkg.llm.llama_cpp_batched`).
+
+Before any job, the first decoder checks how many sequences a decode step may hold with every row
+computed as it would be alone (:meth:`~intentkg.llm.llama_cpp_batched.BatchedDecoder.rows_that_agree`);
+when that is fewer than ``parallel``, every decoder gets that many slots (``self.parallel``), and
+the change is logged. The answer is kept per model file and shape for the process.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Sequence
 
 from intentkg.llm.llama_cpp_batched import BatchedDecoder, load_model
 from intentkg.llm.llama_cpp_jobs import JobQueue
+
+log = logging.getLogger(__name__)
+_AGREEING_ROWS: dict[tuple, int] = {}  # (path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers, extra buffers) -> rows
 
 
 class DecoderPool:
@@ -31,13 +40,31 @@ class DecoderPool:
         self.lc = lc
         self.model = load_model(path, n_gpu_layers, use_extra_buffers)
         self.decoders: list[BatchedDecoder] = []
+        self.requested_parallel = parallel
         try:
+            self.parallel = self._agreeing_rows(path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers,
+                                                use_extra_buffers, verbose)
             for _ in range(workers):
-                self.decoders.append(BatchedDecoder(path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers,
+                self.decoders.append(BatchedDecoder(path, self.parallel, n_ctx, n_threads, n_batch, n_gpu_layers,
                                                     use_extra_buffers, verbose, model=self.model))
         except BaseException:
             self.close()
             raise
+
+    def _agreeing_rows(self, path: str, parallel: int, *shape) -> int:
+        """``parallel``, or fewer where a step of that many sequences would compute a row otherwise."""
+        key = (path, parallel, *shape[:5])
+        if key not in _AGREEING_ROWS:
+            probe = BatchedDecoder(path, parallel, *shape, model=self.model)
+            try:
+                _AGREEING_ROWS[key] = probe.rows_that_agree()
+            finally:
+                probe.close()
+            if _AGREEING_ROWS[key] < parallel:
+                log.info("llama_cpp: parallel %d -> %d: on this machine a decode step of %d or more sequences "
+                            "computes each one otherwise than alone, so an answer would depend on its batch-mates",
+                            parallel, _AGREEING_ROWS[key], _AGREEING_ROWS[key] + 1)
+        return _AGREEING_ROWS[key]
 
     @property
     def first(self):
