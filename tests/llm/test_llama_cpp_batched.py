@@ -85,7 +85,7 @@ def test_samples_of_one_prompt_share_its_evaluation_and_draw_what_they_would_alo
 
 def test_an_answer_is_the_same_in_a_full_decoder_as_alone():
     """Ten different prompts on the default 8 slots: each answer is bit for bit its answer alone. Before
-    the pool checked how many sequences a step may hold, this failed on an AVX2 CPU: once 8 sequences
+    the pool checked how many sequences a step may hold, this failed on an AVX-512 Xeon: once 8 sequences
     shared a step, llama.cpp computed each of them otherwise (log-probs moved by ~0.04 nats), so an
     answer depended on how many batch-mates it had."""
     backend = batched(8)

@@ -16,7 +16,7 @@ Prompts arrive as parts (token lists): a slot keeps the leading parts already in
 and evaluates every other part in a ``llama_decode`` call of its own, holding no other sequence.
 So a sequence's prompt is always evaluated in the same pieces, alone; its decode steps share the
 call with other sequences. llama.cpp's matrix kernels may compute a row otherwise once a call holds
-more rows (measured: 8 or more sequences a step, AVX2 CPU), so :meth:`BatchedDecoder.rows_that_agree`
+more rows (measured: 8 or more sequences a step, an AVX-512 Xeon), so :meth:`BatchedDecoder.rows_that_agree`
 finds how many sequences a step may hold with every row's logits bit for bit those of a step of one,
 and the pool (:mod:`intentkg.llm.llama_cpp_pool`) uses no more slots than that.
 :mod:`tests.llm.test_llama_cpp_batched` checks that an answer's tokens and log-probs are bit for bit
@@ -156,7 +156,7 @@ class BatchedDecoder:
         would get alone (1 .. ``parallel``).
 
         llama.cpp's CPU kernels can compute a row otherwise when a call holds more rows: with
-        llama-cpp-python 0.3.36 on an AVX2 CPU, Gemma 3 270M's log-probs moved by ~0.04 nats once 8
+        llama-cpp-python 0.3.36 built on an AVX-512 Xeon, Gemma 3 270M's log-probs moved by ~0.04 nats once 8
         or more sequences shared a step, so an answer depended on how many batch-mates it had at each
         step. The check: a different short prompt in every slot (different lengths and tokens, as
         real batch-mates have); each slot's next step alone; then one step of the first k slots for
