@@ -96,6 +96,20 @@ def test_an_answer_is_the_same_in_a_full_decoder_as_alone():
     assert alone == together
     assert 1 <= backend.pool.parallel <= backend.pool.requested_parallel == 8
     assert all(len(d.slots) == backend.pool.parallel for d in backend.pool.decoders)
+    assert backend.decode_slots == (backend.pool.parallel, 8)  # what the generate stage records and prints
+
+
+def test_the_slot_check_fits_a_small_context():
+    """The check's prompts are cut to the context: a backend with a tiny n_ctx still loads and answers."""
+    backend = LlamaCppBackend(model="gemma3-270m", n_ctx=16, parallel=4, n_threads=1, workers=1)
+    try:
+        backend.load()
+        params = SamplingParams(temperature=0.0, max_tokens=3, stop=())
+        result = backend.generate([Request(key="tiny", params=params, prompt="Hi")])[0]
+        assert result.error is None and result.completions[0].completion_tokens >= 1
+        assert 1 <= backend.decode_slots[0] <= 4
+    finally:
+        backend.close()
 
 
 def test_stops_lengths_and_logprobs_follow_the_single_stream_rules(together):

@@ -144,6 +144,13 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
                     stats["tokens_in"] += completion.prompt_tokens or 0
                     stats["tokens_out"] += completion.completion_tokens or 0
             progress.advance(len(batch))
+    slots = getattr(backend, "decode_slots", None)
+    if slots is not None:  # llama_cpp batched decoding: how many sequences a step really held
+        stats["decode_slots"] = slots[0]
+        if slots[0] < slots[1]:
+            console.print(f"llama_cpp: {slots[0]} sequences a decode step, not parallel={slots[1]}: on this "
+                          f"machine a step of {slots[0] + 1} computes each sequence otherwise than alone, so "
+                          f"answers would depend on their batch-mates (docs/generate.md)", highlight=False)
     if stats["first_error"]:
         console.print(f"[yellow]warning:[/] {stats['failed_calls']} calls failed, e.g. {stats['first_error']}",
                       highlight=False)

@@ -207,6 +207,11 @@ class LlamaCppBackend:
         return self._pool
 
     @property
+    def decode_slots(self) -> tuple[int, int] | None:
+        """(sequences a batched decoder holds, ``parallel`` asked for) once loaded; None before or single stream."""
+        return (self._pool.parallel, self._pool.requested_parallel) if self._pool is not None else None
+
+    @property
     def decoder(self) -> BatchedDecoder:
         """The first batched decoder: it tokenizes and renders chat prompts for all of them."""
         return self.pool.first

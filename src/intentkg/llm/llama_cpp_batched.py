@@ -172,7 +172,7 @@ class BatchedDecoder:
         ends, tokens = [], []
         for i, slot in enumerate(slots):
             prompt = self.tokenize("Question: what is a tent used for? " * (1 + i % 3) + f"Item {i}.\nAnswer:",
-                                   add_bos=True)
+                                   add_bos=True)[:max(1, self.n_ctx - 1)]  # room for the step's token
             self._eval(slot, prompt, 0, logits_last=True)
             ends.append(len(prompt))
             tokens.append(int(np.argmax(logits(-1))))

@@ -14,7 +14,7 @@ kernels (see :mod:`intentkg.llm.llama_cpp_batched`).
 Before any job, the first decoder checks how many sequences a decode step may hold with every row
 computed as it would be alone (:meth:`~intentkg.llm.llama_cpp_batched.BatchedDecoder.rows_that_agree`);
 when that is fewer than ``parallel``, every decoder gets that many slots (``self.parallel``), and
-the change is logged. The answer is kept per model file and shape for the process.
+the change is logged (the generate stage prints it and records `decode_slots`). The answer is kept per model file and shape for the process.
 """
 
 from __future__ import annotations
