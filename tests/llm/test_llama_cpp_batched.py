@@ -75,7 +75,8 @@ def test_samples_of_one_prompt_share_its_evaluation_and_draw_what_they_would_alo
     finally:
         del decoder._eval
     assert evaluated.count(parts[-1]) == 1 and shared == _answers(together)[2]
-    lone = BatchedDecoder(str(backend.path), 1, 1024, 1, use_extra_buffers=False, model=backend.pool.model)
+    lone = BatchedDecoder(str(backend.path), 1, 1024, 1, use_extra_buffers=False, model=backend.pool.model,
+                          min_rows=backend.pool.min_rows)  # steps shaped as the pool's
     try:
         alone = [lone.run([Job(parts, params, sample_seed(request.key, i))])[0] for i in range(2)]
     finally:
@@ -85,9 +86,9 @@ def test_samples_of_one_prompt_share_its_evaluation_and_draw_what_they_would_alo
 
 def test_an_answer_is_the_same_in_a_full_decoder_as_alone():
     """Ten different prompts on the default 8 slots: each answer is bit for bit its answer alone. Before
-    the pool checked how many sequences a step may hold, this failed on an AVX-512 Xeon: once 8 sequences
-    shared a step, llama.cpp computed each of them otherwise (log-probs moved by ~0.04 nats), so an
-    answer depended on how many batch-mates it had."""
+    the pool planned its decode steps, this failed on an AVX-512 Xeon: once 8 sequences shared a step,
+    llama.cpp computed each of them otherwise (log-probs moved by ~0.04 nats), so an answer depended on
+    how many batch-mates it had."""
     backend = batched(8)
     requests = [Request(key=f"full{i}", params=PARAMS, prompt=FEWSHOT_HEAD * (1 + i % 3) + QUESTIONS[i % len(QUESTIONS)])
                 for i in range(10)]
@@ -96,7 +97,36 @@ def test_an_answer_is_the_same_in_a_full_decoder_as_alone():
     assert alone == together
     assert 1 <= backend.pool.parallel <= backend.pool.requested_parallel == 8
     assert all(len(d.slots) == backend.pool.parallel for d in backend.pool.decoders)
-    assert backend.decode_slots == (backend.pool.parallel, 8)  # what the generate stage records and prints
+    # what the generate stage records and prints
+    assert backend.decode_slots == (backend.pool.parallel, 8, backend.pool.min_rows)
+
+
+def test_every_decode_step_has_the_planned_shape():
+    """Padded (the AVX-512 Xeon's plan: 8 rows): every step of a 2-slot decoder holds the planned rows,
+    with idle slots and pad-only streams in sequence order, and the pads leave no trace (a slot's kept
+    prompt parts still give the same answer). Capped: no step holds more rows than the decoder's slots."""
+    backend = batched(2)
+    decoder, pool = backend.decoder, backend.pool
+    widths, original = [], decoder.lc.llama_decode
+
+    def decode(ctx, batch):
+        if batch.logits[0] and all(batch.logits[i] for i in range(batch.n_tokens)):  # a step, not a prompt part
+            widths.append([batch.seq_id[i][0] for i in range(batch.n_tokens)])
+        return original(ctx, batch)
+
+    requests = _requests()[:3]
+    decoder.lc.llama_decode = decode
+    try:
+        first = _answers(backend.generate(requests))
+    finally:
+        decoder.lc.llama_decode = original
+    assert widths
+    if pool.min_rows:
+        assert all(seqs == list(range(max(pool.min_rows, seqs[-1] + 1))) for seqs in widths)
+        assert len(decoder.slots) == 2 and pool.min_rows > 2  # pad-only streams beyond the slots
+    else:
+        assert all(len(seqs) <= pool.parallel for seqs in widths)
+    assert _answers(backend.generate(requests)) == first  # slots now hold these prompts' parts: reused
 
 
 def test_the_slot_check_fits_a_small_context():
@@ -107,7 +137,7 @@ def test_the_slot_check_fits_a_small_context():
         params = SamplingParams(temperature=0.0, max_tokens=3, stop=())
         result = backend.generate([Request(key="tiny", params=params, prompt="Hi")])[0]
         assert result.error is None and result.completions[0].completion_tokens >= 1
-        assert 1 <= backend.decode_slots[0] <= 4
+        assert 1 <= backend.decode_slots[0] <= 4 and backend.decode_slots[1] == 4
     finally:
         backend.close()
 
@@ -134,7 +164,14 @@ def test_greedy_answer_and_logprobs_match_llama_cpp_pythons_own():
 
     backend = batched(2)
     prompt, params = "The capital of France is", SamplingParams(temperature=0.0, max_tokens=6, stop=())
-    ours = backend.generate([Request(key="greedy", params=params, prompt=prompt)])[0].completions[0]
+    request = Request(key="greedy", params=params, prompt=prompt)
+    # steps of one row, as llama-cpp-python decodes: a padded step computes rows otherwise (see the plan)
+    lone = BatchedDecoder(str(backend.path), 1, 1024, 1, use_extra_buffers=False, model=backend.pool.model)
+    try:
+        parts, job_params = backend._job_prompt(lone, request)
+        ours = lone.run([Job(parts, job_params, sample_seed(request.key, 0))])[0]
+    finally:
+        lone.close()
     with model_params_patch(False):
         reference = Llama(model_path=str(backend.path), n_ctx=64, n_threads=1, logits_all=True, verbose=False)
     try:

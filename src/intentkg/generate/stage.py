@@ -146,7 +146,7 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
             progress.advance(len(batch))
     slots = getattr(backend, "decode_slots", None)
     if slots is not None:  # llama_cpp batched decoding: how many sequences a step really held
-        stats["decode_slots"] = slots[0]
+        stats["decode_slots"], stats["decode_min_rows"] = slots[0], slots[2]
         if slots[0] < slots[1]:
             console.print(f"llama_cpp: {slots[0]} sequences a decode step, not parallel={slots[1]}: on this "
                           f"machine a step of {slots[0] + 1} computes each sequence otherwise than alone, so "

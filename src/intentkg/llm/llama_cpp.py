@@ -14,7 +14,8 @@ on ``workers`` decoders of ``n_threads`` threads each (default: as many as fill 
 :mod:`intentkg.llm.llama_cpp_pool`); ``parallel=1`` is the single-stream path through llama-cpp-python's ``Llama``. The two draw different
 (equally valid) answers, so batched answers carry ``decoding="batched"`` in their request-cache key;
 within batched decoding an answer does not depend on its batch-mates, ``parallel`` or ``workers`` (the
-pool uses no more slots than a decode step can hold with every row computed as it is alone).
+pool shapes every decode step so that llama.cpp computes each row the same way:
+:mod:`intentkg.llm.llama_cpp_step_plan`).
 """
 
 from __future__ import annotations
@@ -207,9 +208,12 @@ class LlamaCppBackend:
         return self._pool
 
     @property
-    def decode_slots(self) -> tuple[int, int] | None:
-        """(sequences a batched decoder holds, ``parallel`` asked for) once loaded; None before or single stream."""
-        return (self._pool.parallel, self._pool.requested_parallel) if self._pool is not None else None
+    def decode_slots(self) -> tuple[int, int, int] | None:
+        """(sequences a batched decoder holds, ``parallel`` asked for, rows every decode step is padded to,
+        0 for none) once loaded; None before or single stream (:mod:`intentkg.llm.llama_cpp_step_plan`)."""
+        if self._pool is None:
+            return None
+        return self._pool.parallel, self._pool.requested_parallel, self._pool.min_rows
 
     @property
     def decoder(self) -> BatchedDecoder:

@@ -15,12 +15,14 @@ with its own seed.
 Prompts arrive as parts (token lists): a slot keeps the leading parts already in its KV stream
 and evaluates every other part in a ``llama_decode`` call of its own, holding no other sequence.
 So a sequence's prompt is always evaluated in the same pieces, alone; its decode steps share the
-call with other sequences. llama.cpp's matrix kernels may compute a row otherwise once a call holds
-more rows (measured: 8 or more sequences a step, an AVX-512 Xeon), so :meth:`BatchedDecoder.rows_that_agree`
-finds how many sequences a step may hold with every row's logits bit for bit those of a step of one,
-and the pool (:mod:`intentkg.llm.llama_cpp_pool`) uses no more slots than that.
-:mod:`tests.llm.test_llama_cpp_batched` checks that an answer's tokens and log-probs are bit for bit
-the same whatever its batch-mates, its slot and the jobs before it (see docs/generate.md, "Batched
+call with other sequences. llama.cpp's matrix kernels compute a row one way in a call of few rows and
+another way in a call of many (measured: 1-7 against 8 or more, an AVX-512 Xeon), so a decoder is
+made with a :class:`~intentkg.llm.llama_cpp_step_plan.StepPlan` that keeps every step on one side:
+``min_rows`` pads every step to that many rows (idle slots decode a throw-away token, removed after
+the step), or, where padding does not hold, the pool gives it no more slots than compute as alone
+(:mod:`intentkg.llm.llama_cpp_step_plan`). Rows are laid out in slot order, so a step stays one
+micro-batch. :mod:`tests.llm.test_llama_cpp_batched` checks that an answer's tokens and log-probs are
+bit for bit the same whatever its batch-mates, its slot and the jobs before it (see docs/generate.md, "Batched
 decoding").
 """
 
@@ -97,21 +99,27 @@ class BatchedDecoder:
     """A llama.cpp model and one context with ``parallel`` sequences (see the module docstring)."""
 
     def __init__(self, path: str, parallel: int, n_ctx: int, n_threads: int, n_batch: int = 512,
-                 n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False, model=None):
+                 n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False, model=None,
+                 min_rows: int = 0):
         """``model``: an already loaded ``llama_model`` to share (several decoders, one copy of the weights;
-        the caller frees it after closing them), else the weights at ``path`` are loaded here."""
+        the caller frees it after closing them), else the weights at ``path`` are loaded here.
+        ``min_rows``: every decode step holds at least that many rows, idle slots padded, and where it is
+        above ``parallel`` the context gets streams that only ever hold pads
+        (:class:`~intentkg.llm.llama_cpp_step_plan.StepPlan`)."""
         import llama_cpp as lc
         from llama_cpp._logger import set_verbose
 
         set_verbose(verbose)
         self.lc, self.parallel, self.n_ctx, self.n_batch = lc, parallel, n_ctx, n_batch
+        self.min_rows = min_rows
+        streams = max(parallel, min_rows)
         self._owns_model = model is None
         self.model = load_model(path, n_gpu_layers, use_extra_buffers) if model is None else model
         cparams = lc.llama_context_default_params()
-        cparams.n_ctx = n_ctx * parallel  # one stream of n_ctx cells per sequence
+        cparams.n_ctx = n_ctx * streams  # one stream of n_ctx cells per sequence
         cparams.n_batch = n_batch
         cparams.n_ubatch = min(n_batch, 512)
-        cparams.n_seq_max = parallel
+        cparams.n_seq_max = streams
         cparams.n_threads = cparams.n_threads_batch = n_threads
         cparams.kv_unified = False
         cparams.flash_attn_type = lc.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama-cpp-python's Llama
@@ -125,7 +133,7 @@ class BatchedDecoder:
         self.n_vocab = lc.llama_vocab_n_tokens(self.vocab)
         self.add_bos = bool(lc.llama_vocab_get_add_bos(self.vocab))
         self.memory = lc.llama_get_memory(self.ctx)
-        self.batch = lc.llama_batch_init(max(n_batch, parallel), 0, 1)
+        self.batch = lc.llama_batch_init(max(n_batch, streams), 0, 1)
         self.slots = [_Slot(seq=i) for i in range(parallel)]
         self._piece_buf = ctypes.create_string_buffer(256)
         self._scratch = np.empty(self.n_vocab, dtype=np.float32)
@@ -149,56 +157,6 @@ class BatchedDecoder:
             n = self.lc.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
             return buf.raw[:n]
         return self._piece_buf.raw[:n]
-
-    # -- how many sequences a step may hold -----------------------------------------------------
-    def rows_that_agree(self) -> int:
-        """The most sequences one decode step may hold while each gets, bit for bit, the logits it
-        would get alone (1 .. ``parallel``).
-
-        llama.cpp's CPU kernels can compute a row otherwise when a call holds more rows: with
-        llama-cpp-python 0.3.36 built on an AVX-512 Xeon, Gemma 3 270M's log-probs moved by ~0.04 nats once 8
-        or more sequences shared a step, so an answer depended on how many batch-mates it had at each
-        step. The check: a different short prompt in every slot (different lengths and tokens, as
-        real batch-mates have); each slot's next step alone; then one step of the first k slots for
-        k = 2, 3, ..., every row compared with its step alone. It stops at the first k that differs.
-        Slots are left empty."""
-        lc, slots = self.lc, self.slots
-        for slot in slots:
-            self._forget(slot)
-
-        def logits(i: int) -> np.ndarray:
-            return np.ctypeslib.as_array(lc.llama_get_logits_ith(self.ctx, i), shape=(self.n_vocab,)).copy()
-
-        ends, tokens = [], []
-        for i, slot in enumerate(slots):
-            prompt = self.tokenize("Question: what is a tent used for? " * (1 + i % 3) + f"Item {i}.\nAnswer:",
-                                   add_bos=True)[:max(1, self.n_ctx - 1)]  # room for the step's token
-            self._eval(slot, prompt, 0, logits_last=True)
-            ends.append(len(prompt))
-            tokens.append(int(np.argmax(logits(-1))))
-
-        def step(chosen: list[_Slot]) -> list[np.ndarray]:
-            b = self.batch
-            for i, slot in enumerate(chosen):
-                lc.llama_memory_seq_rm(self.memory, slot.seq, ends[slot.seq], -1)
-                b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = tokens[slot.seq], ends[slot.seq], 1, 1
-                b.seq_id[i][0] = slot.seq
-            b.n_tokens = len(chosen)
-            if lc.llama_decode(self.ctx, b) != 0:
-                raise RuntimeError("llama_decode failed while checking how many sequences a step may hold")
-            return [logits(i) for i in range(len(chosen))]
-
-        try:
-            alone = [step([slot])[0] for slot in slots]
-            agreed = 1
-            for k in range(2, self.parallel + 1):
-                if not all(np.array_equal(row, alone[i]) for i, row in enumerate(step(slots[:k]))):
-                    break
-                agreed = k
-        finally:
-            for slot in slots:
-                self._forget(slot)
-        return agreed
 
     # -- decoding --------------------------------------------------------------------------------
     def run(self, jobs: Sequence[Job], queue: "JobQueue | None" = None, worker: int = 0,
@@ -226,15 +184,18 @@ class BatchedDecoder:
                 active = [s for s in self.slots if s.job is not None]
                 if not active:
                     break
-                self._fill(active)
-                if self.lc.llama_decode(self.ctx, self.batch) != 0:
+                rows, pads = self._fill(active)
+                failed = self.lc.llama_decode(self.ctx, self.batch) != 0
+                for seq, position in pads:  # the throw-away tokens leave the idle slots' streams as they were
+                    self.lc.llama_memory_seq_rm(self.memory, seq, position, -1)
+                if failed:
                     for slot in active:
                         results[slot.job_index] = RuntimeError("llama_decode failed")
                         self._drop(slot)
                     continue
-                for i, slot in enumerate(active):
+                for slot, row in zip(active, rows):
                     slot.n_past += 1
-                    self._advance(slot, i, results)
+                    self._advance(slot, row, results)
         finally:
             for slot in self.slots:
                 if slot.job is not None:
@@ -259,12 +220,43 @@ class BatchedDecoder:
             self._begin(other, index, jobs[index], slot.n_past)
             self._advance(other, -1, results)
 
-    def _fill(self, active: list[_Slot]) -> None:
+    def _fill(self, active: list[_Slot]) -> tuple[list[int], list[tuple[int, int]]]:
+        """Lay out one decode step: a row per active slot, in slot order; with ``min_rows``, the streams
+        0 .. max(min_rows, last active + 1) - 1 all get a row, an idle slot's (or a pad-only stream's) a
+        throw-away token after its stream's last cell. Returns the active slots' rows and the (sequence,
+        position) of each pad."""
         b = self.batch
+        if self.min_rows:
+            width = max(self.min_rows, active[-1].seq + 1)
+            rows, pads, busy = [], [], {slot.seq for slot in active}
+            for seq in range(width):
+                if seq in busy:
+                    slot = self.slots[seq]
+                    token, position = slot.last, slot.n_past
+                    rows.append(seq)
+                else:
+                    token, position = self._pad_cell(seq)
+                    pads.append((seq, position))
+                b.token[seq], b.pos[seq], b.n_seq_id[seq], b.logits[seq] = token, position, 1, 1
+                b.seq_id[seq][0] = seq
+            b.n_tokens = width
+            return rows, pads
         for i, slot in enumerate(active):
             b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = slot.last, slot.n_past, 1, 1
             b.seq_id[i][0] = slot.seq
         b.n_tokens = len(active)
+        return list(range(len(active))), []
+
+    def _pad_cell(self, seq: int) -> tuple[int, int]:
+        """A throw-away token for idle sequence ``seq`` and its position, just after what its stream holds
+        (the last cell when the stream is full: what a slot keeps for reuse is a prompt's leading parts,
+        always shorter than ``n_ctx`` - 1)."""
+        position = int(self.lc.llama_memory_seq_pos_max(self.memory, seq)) + 1
+        if position >= self.n_ctx:
+            position = self.n_ctx - 1
+            self.lc.llama_memory_seq_rm(self.memory, seq, position, -1)
+        bos = self.lc.llama_vocab_bos(self.vocab)
+        return (bos if bos >= 0 else 0), position
 
     def _start(self, slot: _Slot, index: int, job: Job, results: list) -> None:
         n_prompt = job.n_prompt

@@ -11,10 +11,12 @@ Jobs are handed out by :class:`intentkg.llm.llama_cpp_jobs.JobQueue`. Which work
 not change its answer: each worker evaluates a prompt in the same parts, alone, with the same
 kernels (see :mod:`intentkg.llm.llama_cpp_batched`).
 
-Before any job, the first decoder checks how many sequences a decode step may hold with every row
-computed as it would be alone (:meth:`~intentkg.llm.llama_cpp_batched.BatchedDecoder.rows_that_agree`);
-when that is fewer than ``parallel``, every decoder gets that many slots (``self.parallel``), and
-the change is logged (the generate stage prints it and records `decode_slots`). The answer is kept per model file and shape for the process.
+Before any job, a probe decoder measures how decode steps must be shaped for every row to be
+computed the same whatever its batch-mates (:func:`~intentkg.llm.llama_cpp_step_plan.plan_steps`):
+every step padded to ``min_rows`` rows (``parallel`` slots kept; below ``min_rows`` slots the
+decoders get streams that only hold pads, so an answer does not depend on ``parallel`` either), or,
+where padding does not hold, fewer slots (``self.parallel``); the generate stage prints a lowered slot count and records
+``decode_slots`` and ``decode_min_rows``. The plan is kept per model file and shape for the process.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from typing import Sequence
 
 from intentkg.llm.llama_cpp_batched import BatchedDecoder, load_model
 from intentkg.llm.llama_cpp_jobs import JobQueue
+from intentkg.llm.llama_cpp_step_plan import PROBE_SLOTS, StepPlan, plan_steps
 
 log = logging.getLogger(__name__)
-_AGREEING_ROWS: dict[tuple, int] = {}  # (path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers, extra buffers) -> rows
+_PLANS: dict[tuple, StepPlan] = {}  # (path, parallel, probe slots, n_ctx, n_threads, n_batch, n_gpu_layers, extra buffers)
 
 
 class DecoderPool:
@@ -42,29 +45,34 @@ class DecoderPool:
         self.decoders: list[BatchedDecoder] = []
         self.requested_parallel = parallel
         try:
-            self.parallel = self._agreeing_rows(path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers,
-                                                use_extra_buffers, verbose)
+            plan = self._plan(path, parallel, n_ctx, n_threads, n_batch, n_gpu_layers, use_extra_buffers, verbose)
+            self.parallel, self.min_rows = plan.slots, plan.min_rows
             for _ in range(workers):
                 self.decoders.append(BatchedDecoder(path, self.parallel, n_ctx, n_threads, n_batch, n_gpu_layers,
-                                                    use_extra_buffers, verbose, model=self.model))
+                                                    use_extra_buffers, verbose, model=self.model,
+                                                    min_rows=self.min_rows))
         except BaseException:
             self.close()
             raise
 
-    def _agreeing_rows(self, path: str, parallel: int, *shape) -> int:
-        """``parallel``, or fewer where a step of that many sequences would compute a row otherwise."""
-        key = (path, parallel, *shape[:5])
-        if key not in _AGREEING_ROWS:
-            probe = BatchedDecoder(path, parallel, *shape, model=self.model)
+    def _plan(self, path: str, parallel: int, *shape) -> StepPlan:
+        """How this model's decode steps are shaped on this machine (measured once per process and shape)."""
+        size = max(parallel, PROBE_SLOTS)
+        key = (path, parallel, size, *shape[:5])
+        if key not in _PLANS:
+            probe = BatchedDecoder(path, size, *shape, model=self.model)
             try:
-                _AGREEING_ROWS[key] = probe.rows_that_agree()
+                _PLANS[key] = plan = plan_steps(probe, parallel)
             finally:
                 probe.close()
-            if _AGREEING_ROWS[key] < parallel:
+            if plan.min_rows:
+                log.info("llama_cpp: every decode step padded to %d sequences: on this machine a step of fewer "
+                         "computes a sequence otherwise than one of %d or more", plan.min_rows, plan.min_rows)
+            elif plan.slots < parallel:
                 log.info("llama_cpp: parallel %d -> %d: on this machine a decode step of %d or more sequences "
-                            "computes each one otherwise than alone, so an answer would depend on its batch-mates",
-                            parallel, _AGREEING_ROWS[key], _AGREEING_ROWS[key] + 1)
-        return _AGREEING_ROWS[key]
+                         "computes each one otherwise than alone, so an answer would depend on its batch-mates",
+                         parallel, plan.slots, plan.slots + 1)
+        return _PLANS[key]
 
     @property
     def first(self):
