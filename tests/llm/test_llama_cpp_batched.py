@@ -224,3 +224,26 @@ def test_chat_messages_are_batched_with_the_models_own_template():
         assert "<|im_end|>" not in first[0].completions[0].text
     finally:
         backend.close()
+
+
+def test_loading_the_batched_backend_keeps_llama_cpps_loader_dump_off_stderr():
+    """Before 8 Dec the pool loaded the weights before any decoder silenced llama.cpp's logger, so a
+    fresh process (the quickstart's catalogue stage) printed ~700 lines of metadata and tensor names
+    over its progress output."""
+    import subprocess
+    import sys
+
+    code = ("from intentkg.llm.llama_cpp import LlamaCppBackend\n"
+            "from intentkg.llm.protocol import Request, SamplingParams\n"
+            "b = LlamaCppBackend(model='gemma3-270m', n_ctx=256, parallel=2, n_threads=1, workers=1)\n"
+            "b.load()\n"
+            "[r] = b.generate([Request(key='k', params=SamplingParams(temperature=0.0, max_tokens=4),"
+            " prompt='A tent is used for')])\n"
+            "assert r.error is None, r.error\n"
+            "print('answered:', r.completions[0].text)\n"
+            "b.close()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "answered:" in proc.stdout
+    assert "llama_model_loader" not in proc.stderr and "create_tensor" not in proc.stderr, proc.stderr[:500]
+    assert len(proc.stderr.splitlines()) < 20, proc.stderr[-1500:]

@@ -81,9 +81,13 @@ def _shared(held: list[list[int]], parts: list[list[int]]) -> int:
     return kept
 
 
-def load_model(path: str, n_gpu_layers: int = 0, use_extra_buffers: bool = True):
-    """A ``llama_model`` (weights only; contexts are made from it)."""
+def load_model(path: str, n_gpu_layers: int = 0, use_extra_buffers: bool = True, verbose: bool = False):
+    """A ``llama_model`` (weights only; contexts are made from it). Unless ``verbose``, llama.cpp's
+    loader says nothing (its metadata and tensor dump is ~700 lines on stderr, hiding the progress)."""
     import llama_cpp as lc
+    from llama_cpp._logger import set_verbose
+
+    set_verbose(verbose)
 
     mparams = lc.llama_model_default_params()
     mparams.n_gpu_layers = n_gpu_layers
@@ -114,7 +118,7 @@ class BatchedDecoder:
         self.min_rows = min_rows
         streams = max(parallel, min_rows)
         self._owns_model = model is None
-        self.model = load_model(path, n_gpu_layers, use_extra_buffers) if model is None else model
+        self.model = load_model(path, n_gpu_layers, use_extra_buffers, verbose) if model is None else model
         cparams = lc.llama_context_default_params()
         cparams.n_ctx = n_ctx * streams  # one stream of n_ctx cells per sequence
         cparams.n_batch = n_batch

@@ -41,7 +41,7 @@ class DecoderPool:
         import llama_cpp as lc
 
         self.lc = lc
-        self.model = load_model(path, n_gpu_layers, use_extra_buffers)
+        self.model = load_model(path, n_gpu_layers, use_extra_buffers, verbose)
         self.decoders: list[BatchedDecoder] = []
         self.requested_parallel = parallel
         try:
