@@ -27,16 +27,19 @@ def expected_time(prompts: int, backend: str = "llama_cpp", model: str = "gemma3
     return f"{prompts} prompts, {when} with the bundled model on a free CPU core (more on a busy machine)"
 
 
-# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev (2 Dec 2026, third run,
-# scripts/esci_quickstart.sh at load 16-24, one torch / llama.cpp thread per stage; docs/eval.md
-# "Measured"): a prompt generated and filtered (the catalogue's 300 used_with prompts: 234 CPU-s of
-# generation + the filter), a catalogue title embedded and clustered once (the evaluation reads the
-# workspace's cache), a pair through the fusion evaluation with 10 head seeds (~165 CPU-s of pair features
-# + ~90 of heads for 6,112 pairs), and the fixed part (model loads, filter: rounded up).
-PATH_CPU_SECONDS = {"prompt": 0.8, "title": 0.02, "pair": 0.04, "fixed": 120.0}
-# each 10 head seeds beyond 10: ~90 CPU-s of heads for esci-dev's 6,112 pairs (the 30-seed fusion run
-# of 3 Dec 2026: 133 CPU-s from the embedding cache against ~50 with 10 seeds)
-PAIR_CPU_SECONDS_PER_10_SEEDS = 0.015
+# CPU-seconds of the README's ESCI quickstart per unit, measured on esci-dev on 2 free cores
+# (scripts/esci_quickstart.sh with its defaults, fresh workspaces: 7 Dec 2026 twice on an Intel Xeon,
+# 8 Dec once on an AMD EPYC, load ~1; docs/eval.md "Measured"): the catalogue stage 216-235 CPU-s, of
+# it ~60 s embedding and clustering 6,082 titles on one thread and ~75 s wall generating and filtering
+# 300 prompts on two decoder workers (~0.5 CPU-s a prompt); the 30-seed fusion evaluation 197 CPU-s for
+# 6,112 pairs (~0.018 a pair of pair features and 10 head seeds, ~0.007 a pair for each 10 seeds more:
+# 133 CPU-s with 30 seeds against ~50 with 10 on 3 Dec); model loads, filter and ingest ~30 s. The
+# earlier constants (0.8 / 0.02 / 0.04 / 120) came from a run at load 16-24 and said ~15 CPU-min for
+# a path that took 7.3 CPU-min (5.5 min wall) on free cores.
+PATH_CPU_SECONDS = {"prompt": 0.5, "title": 0.01, "pair": 0.018, "fixed": 30.0}
+PAIR_CPU_SECONDS_PER_10_SEEDS = 0.007
+# generation runs on every core (one decoder worker each, 2 here); the other stages on one thread
+GENERATION_WORKERS = 2
 # CPU-seconds of one on-demand query prompt with the bundled SmolLM2-135M-Instruct (Q4_1), the
 # quickstart's query side: 299 esci-dev queries x used_for_function took 497 CPU-s / 480 s wall of
 # generation (3 Dec 2026, load 2-4; the chat template's prompts are ~210 tokens), rounded up.
@@ -73,8 +76,10 @@ def path_estimate(queries: int, pairs: int, products: int, types: int, catalogue
              "evaluation": pairs * (c["pair"] + max(seeds - 10, 0) / 10 * PAIR_CPU_SECONDS_PER_10_SEEDS),
              "model loads, filter": c["fixed"]}
     total = sum(parts.values())
-    detail = ", ".join(f"{name} ~{seconds / 60:.0f}" for name, seconds in parts.items())
+    wall = total - (prompts - on_demand_prompts) * c["prompt"] * (1 - 1 / GENERATION_WORKERS)
+    detail = ", ".join(f"{name} ~{seconds / 60:.0f}" if round(seconds / 60) >= 1 else f"{name} <1" for name, seconds in parts.items())
     return (f"ESCI quickstart: {queries} queries, {pairs} pairs, {products} products -> {prompts} prompts "
-            f"({' + '.join(asked)}). Expected ~{total / 60:.0f} CPU-min ({detail}): about that in "
-            f"minutes on 2 free cores (the stages run one thread each), several times more on a busy machine. "
+            f"({' + '.join(asked)}). Expected ~{total / 60:.0f} CPU-min ({detail}): about "
+            f"{max(1, round(wall / 60))} min on 2 free cores (generation on both, the other stages on one "
+            f"thread), several times more on a busy machine. "
             f"Answers and embeddings are cached: a re-run costs only what changed.")
