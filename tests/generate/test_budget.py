@@ -51,3 +51,13 @@ def test_quickstart_estimate_with_the_query_side_and_30_seeds():
     assert "about 11 min on 2 free cores" in text
     # no query relation asked: no query prompts
     assert "queries x" not in path_estimate(150, 6678, 6600, 300, on_demand=True)
+
+
+def test_generation_estimate_shares_gemmas_prompts_over_its_decoder_workers():
+    """The quickstart's 300 catalogue prompts took ~75 s on 2 workers (8 Dec 2026); before, the stage
+    said '~3 min ... on a free CPU core' whatever the workers."""
+    two = expected_time(300, workers=2)
+    assert two.startswith("300 prompts, ~2 min") and "2 free CPU cores (2 decoder workers)" in two
+    assert expected_time(300, workers=1).startswith("300 prompts, ~3 min")
+    # SmolLM2's constant is its measured wall time: not divided
+    assert expected_time(299, model="smollm2-135m-instruct", workers=2).startswith("299 prompts, ~8 min")

@@ -115,8 +115,10 @@ def _call_backend(run, backend: Backend, model: ModelInfo, calls: list[PlannedCa
     if todo:
         from intentkg.generate.budget import expected_time
 
+        workers = getattr(backend, "workers", 1)  # llama.cpp: decoders of one core each
         console.print(f"generate: {len(known)} of {len(unique)} answers cached; "
-                      f"{expected_time(len(todo), config.backend.name, config.backend.model)}", highlight=False)
+                      f"{expected_time(len(todo), config.backend.name, config.backend.model, workers)}",
+                      highlight=False)
     if todo and hasattr(backend, "load"):
         with run.time("load_model"):
             backend.load()
